@@ -1,0 +1,160 @@
+#include "tapeflow/autograd/tape.h"
+
+#include <algorithm>
+
+#include "tapeflow/ops/ops.h"
+
+namespace tapeflow {
+namespace autograd {
+
+std::vector<std::shared_ptr<Tape>>& active_tapes() {
+  thread_local std::vector<std::shared_ptr<Tape>> tapes;
+  return tapes;
+}
+
+void Tape::push() {
+  if (active_) throw RuntimeError("[GradientTape] this tape is already active; tapes cannot be entered twice");
+  active_ = true;
+  active_tapes().push_back(shared_from_this());
+}
+
+void Tape::pop() {
+  auto& tapes = active_tapes();
+  for (size_t i = tapes.size(); i-- > 0;)
+    if (tapes[i].get() == this) { tapes.erase(tapes.begin() + static_cast<int64_t>(i)); break; }
+  active_ = false;
+}
+
+void Tape::watch(const Tensor& t) {
+  if (!is_floating(t.dtype())) return;  // as TensorFlow: non-float values have no gradient
+  if (watched_.insert(t.id()).second && t.is_variable()) watched_vars_.push_back(t);
+}
+
+void Tape::reset() {
+  nodes_.clear();
+  watched_.clear();
+  watched_vars_.clear();
+  used_ = false;
+}
+
+bool Tape::wants(const Tensors& inputs) {
+  bool hit = false;
+  for (const Tensor& t : inputs) {
+    if (!t.defined()) continue;
+    if (watch_accessed_ && t.is_variable() && t.impl()->trainable) watch(t);
+    if (watched_.count(t.id())) hit = true;
+  }
+  return hit;
+}
+
+void Tape::add(const std::shared_ptr<Node>& node) {
+  nodes_.push_back(node);
+  for (const Tensor& o : node->outputs)
+    if (is_floating(o.dtype())) watched_.insert(o.id());
+}
+
+void record(const char* op, const Tensors& inputs, const Tensors& outputs, BackwardFn fn) {
+  bool any_float = false;
+  for (const Tensor& o : outputs) any_float |= is_floating(o.dtype());
+  if (!any_float) return;
+  std::shared_ptr<Node> node;
+  for (auto& tape : active_tapes()) {
+    if (!tape->recording() || !tape->wants(inputs)) continue;
+    if (!node) {
+      node = std::make_shared<Node>();
+      node->op = op;
+      node->inputs.reserve(inputs.size());
+      for (const Tensor& t : inputs) node->inputs.push_back(t.defined() ? t.snapshot() : t);
+      node->outputs = outputs;
+      node->backward = std::move(fn);
+    }
+    tape->add(node);
+  }
+}
+
+Tensor sum_to(const Tensor& g, const Shape& shape) {
+  if (g.shape() == shape) return g;
+  const int64_t lead = g.ndim() - static_cast<int64_t>(shape.size());
+  std::vector<int64_t> axes;
+  for (int64_t i = 0; i < g.ndim(); ++i)
+    if (i < lead || (shape[i - lead] == 1 && g.dim(i) != 1)) axes.push_back(i);
+  Tensor r = axes.empty() ? g : ops::reduce_sum(g, axes, false);
+  return ops::reshape(r, shape);
+}
+
+Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Tensors& output_grads) {
+  if (used_ && !persistent_)
+    throw RuntimeError(
+        "[gradient] A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)");
+  used_ = true;
+
+  // Which recorded values depend on a source: only those nodes need rules run.
+  std::unordered_set<uint64_t> relevant;
+  for (const Tensor& s : sources) relevant.insert(s.id());
+  std::vector<char> node_relevant(nodes_.size(), 0);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    for (const Tensor& in : nodes_[i]->inputs)
+      if (in.defined() && relevant.count(in.id())) { node_relevant[i] = 1; break; }
+    if (node_relevant[i])
+      for (const Tensor& o : nodes_[i]->outputs) relevant.insert(o.id());
+  }
+
+  std::unordered_map<uint64_t, Tensor> grads;
+  auto accumulate = [&](uint64_t id, const Tensor& g) {
+    auto it = grads.find(id);
+    if (it == grads.end()) grads.emplace(id, g);
+    else it->second = ops::add(it->second, g);
+  };
+  for (size_t k = 0; k < targets.size(); ++k) {
+    const Tensor& t = targets[k];
+    if (!is_floating(t.dtype())) continue;
+    Tensor seed = k < output_grads.size() && output_grads[k].defined() ? output_grads[k] : ops::ones_like(t);
+    if (seed.shape() != t.shape()) seed = ops::broadcast_to(seed, t.shape());
+    accumulate(t.id(), seed);
+  }
+
+  std::unordered_set<uint64_t> source_ids;
+  for (const Tensor& s : sources) source_ids.insert(s.id());
+  pause();
+  try {
+    for (size_t i = nodes_.size(); i-- > 0;) {
+      if (!node_relevant[i]) continue;
+      const Node& node = *nodes_[i];
+      Tensors gout(node.outputs.size());
+      bool any = false;
+      for (size_t j = 0; j < node.outputs.size(); ++j) {
+        auto it = grads.find(node.outputs[j].id());
+        if (it != grads.end()) { gout[j] = it->second; any = true; }
+      }
+      if (!any) continue;
+      for (size_t j = 0; j < node.outputs.size(); ++j) {
+        const Tensor& o = node.outputs[j];
+        if (!gout[j].defined() && is_floating(o.dtype())) gout[j] = ops::zeros(o.shape(), o.dtype());
+        if (!source_ids.count(o.id())) grads.erase(o.id());
+      }
+      Tensors gin = node.backward(node.inputs, node.outputs, gout);
+      for (size_t j = 0; j < node.inputs.size() && j < gin.size(); ++j) {
+        const Tensor& in = node.inputs[j];
+        if (!gin[j].defined() || !in.defined() || !is_floating(in.dtype()) || !relevant.count(in.id())) continue;
+        Tensor g = sum_to(gin[j], in.shape());
+        if (g.dtype() != in.dtype()) g = ops::cast(g, in.dtype());
+        accumulate(in.id(), g);
+      }
+    }
+  } catch (...) {
+    resume();
+    throw;
+  }
+  resume();
+
+  Tensors result(sources.size());
+  for (size_t k = 0; k < sources.size(); ++k) {
+    auto it = grads.find(sources[k].id());
+    if (it != grads.end()) result[k] = it->second;
+  }
+  if (!persistent_) nodes_.clear();
+  return result;
+}
+
+}  // namespace autograd
+}  // namespace tapeflow

@@ -1,0 +1,76 @@
+// The tape. Ops call TF_RECORD after computing their outputs; when no tape is
+// active this is one thread-local load. A tape records an op when one of the
+// op's inputs is watched by it (trainable variables are watched on first use
+// unless watch_accessed_variables is off), and then watches the outputs.
+// Gradient rules are written with public ops, so a rule run while an outer tape
+// records is itself recorded: nested tapes give higher derivatives.
+// Rules may return gradients in the broadcast shape of the op; the engine sums
+// them back to each input's shape (sum_to), once, here.
+#pragma once
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "tapeflow/core/tensor.h"
+
+namespace tapeflow {
+namespace autograd {
+
+using Tensors = std::vector<Tensor>;
+// (inputs, outputs, grads of outputs) -> grads of inputs (undefined = none).
+using BackwardFn = std::function<Tensors(const Tensors&, const Tensors&, const Tensors&)>;
+
+struct Node {
+  const char* op;
+  Tensors inputs, outputs;
+  BackwardFn backward;
+};
+
+class Tape : public std::enable_shared_from_this<Tape> {
+ public:
+  Tape(bool persistent, bool watch_accessed_variables)
+      : persistent_(persistent), watch_accessed_(watch_accessed_variables) {}
+
+  void push();  // becomes active on this thread (innermost)
+  void pop();   // leaves the active set
+  void watch(const Tensor& t);
+  void pause() { ++paused_; }
+  void resume() { if (paused_) --paused_; }
+  bool recording() const { return active_ && paused_ == 0; }
+  void reset();
+  const Tensors& watched_variables() const { return watched_vars_; }
+
+  // Gradients of sum(targets * output_grads) with respect to sources.
+  // output_grads may hold undefined tensors (ones are used). Unconnected
+  // sources give undefined tensors.
+  Tensors gradient(const Tensors& targets, const Tensors& sources, const Tensors& output_grads);
+
+  // Called by record(): watches/collects variables and decides.
+  bool wants(const Tensors& inputs);
+  void add(const std::shared_ptr<Node>& node);
+
+ private:
+  bool persistent_, watch_accessed_;
+  bool active_ = false, used_ = false;
+  int paused_ = 0;
+  std::unordered_set<uint64_t> watched_;
+  Tensors watched_vars_;
+  std::vector<std::shared_ptr<Node>> nodes_;
+};
+
+// Tapes active on this thread (shared ownership while active).
+std::vector<std::shared_ptr<Tape>>& active_tapes();
+
+inline bool any_active() { return !active_tapes().empty(); }
+void record(const char* op, const Tensors& inputs, const Tensors& outputs, BackwardFn fn);
+
+// Sums a broadcast gradient down to `shape`.
+Tensor sum_to(const Tensor& g, const Shape& shape);
+
+}  // namespace autograd
+}  // namespace tapeflow
+
+#define TF_RECORD(op, inputs, outputs, ...) \
+  do { if (::tapeflow::autograd::any_active()) ::tapeflow::autograd::record(op, inputs, outputs, __VA_ARGS__); } while (0)

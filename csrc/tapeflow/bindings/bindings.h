@@ -1,0 +1,13 @@
+// One init function per binding file; module.cpp calls them in order.
+#pragma once
+#include <pybind11/pybind11.h>
+
+#include "tapeflow/core/tensor.h"
+
+namespace tapeflow {
+void init_tensor(pybind11::module_& m);
+void init_ops(pybind11::module_& m);
+void init_autograd(pybind11::module_& m);
+void init_runtime(pybind11::module_& m);
+Tensor truediv(const Tensor& a, const Tensor& b);
+}  // namespace tapeflow

@@ -1,0 +1,79 @@
+// Process-wide settings: threads, devices, the GEMM micro-kernel, and the
+// random seeds (global seed + per-op seed, as TensorFlow: with a global seed
+// the sequence of random ops is reproducible; set_seed restarts it).
+#include <map>
+#include <random>
+
+#include "tapeflow/bindings/bindings.h"
+#include "tapeflow/bindings/convert.h"
+#include "tapeflow/core/threadpool.h"
+#include "tapeflow/cpu/gemm.h"
+#include "tapeflow/cuda/cuda_api.h"
+
+namespace tapeflow {
+namespace {
+
+uint64_t splitmix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+struct Seeds {
+  std::optional<int64_t> global;
+  uint64_t op_counter = 0;
+  std::map<std::pair<int64_t, int64_t>, uint64_t> uses;
+  uint64_t entropy = (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+};
+Seeds& seeds() {
+  static Seeds s;
+  return s;
+}
+
+uint64_t next_key(py::handle seed) {
+  Seeds& s = seeds();
+  if (!s.global && seed.is_none()) return splitmix(s.entropy + s.op_counter++);
+  const int64_t g = s.global.value_or(87654321);
+  const int64_t op = seed.is_none() ? static_cast<int64_t>(s.op_counter++) : seed.cast<int64_t>();
+  const uint64_t n = s.uses[{g, op}]++;
+  return splitmix(static_cast<uint64_t>(g) ^ splitmix(static_cast<uint64_t>(op) ^ splitmix(n)));
+}
+
+}  // namespace
+
+void init_runtime(py::module_& m) {
+  using namespace pybind11::literals;
+  auto none = py::none();
+  m.def("set_num_threads", &set_num_threads);
+  m.def("get_num_threads", &num_threads);
+  m.def("built_with_cuda", &cuda::built_with_cuda);
+  m.def("cuda_device_count", &cuda::device_count);
+  m.def("cuda_device_name", &cuda::device_name);
+  m.def("gemm_isa", &cpu::gemm_isa);
+  m.def("gemm_force_isa", &cpu::gemm_force_isa);
+  m.def("set_seed", [](py::handle seed) {
+    Seeds& s = seeds();
+    s.global = seed.is_none() ? std::nullopt : std::optional<int64_t>(seed.cast<int64_t>());
+    s.op_counter = 0;
+    s.uses.clear();
+  }, "seed"_a);
+  m.def("get_global_seed", []() -> py::object {
+    if (seeds().global) return py::int_(*seeds().global);
+    return py::none();
+  });
+  m.def("random_uniform", [](py::handle shape, py::handle minval, py::handle maxval, py::handle dtype, py::handle seed, py::handle) {
+    DType d = parse_dtype(dtype).value_or(DType::Float32);
+    if (is_integer(d) && maxval.is_none()) throw ValueError("[random_uniform] Must specify maxval for integer dtype " + std::string(dtype_name(d)));
+    double lo = minval.is_none() ? 0.0 : to_tensor(minval).item(), hi = maxval.is_none() ? 1.0 : to_tensor(maxval).item();
+    return ops::random_uniform(parse_shape(shape), lo, hi, d, next_key(seed));
+  }, "shape"_a, "minval"_a = 0, "maxval"_a = none, "dtype"_a = none, "seed"_a = none, "name"_a = none);
+  m.def("random_normal", [](py::handle shape, double mean, double stddev, py::handle dtype, py::handle seed, py::handle) {
+    return ops::random_normal(parse_shape(shape), mean, stddev, parse_dtype(dtype).value_or(DType::Float32), next_key(seed), false);
+  }, "shape"_a, "mean"_a = 0.0, "stddev"_a = 1.0, "dtype"_a = none, "seed"_a = none, "name"_a = none);
+  m.def("truncated_normal", [](py::handle shape, double mean, double stddev, py::handle dtype, py::handle seed, py::handle) {
+    return ops::random_normal(parse_shape(shape), mean, stddev, parse_dtype(dtype).value_or(DType::Float32), next_key(seed), true);
+  }, "shape"_a, "mean"_a = 0.0, "stddev"_a = 1.0, "dtype"_a = none, "seed"_a = none, "name"_a = none);
+}
+
+}  // namespace tapeflow

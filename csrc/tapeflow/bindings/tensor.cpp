@@ -1,0 +1,232 @@
+// The Tensor class as Python sees it (tapeflow._core.Tensor): data access,
+// operators, indexing and the variable primitives. tf.Variable is a Python
+// subclass; its value lives in a TensorImpl that keeps its id across
+// assignments and is copied on write when its storage is shared.
+#include <cstring>
+
+#include "tapeflow/bindings/bindings.h"
+#include "tapeflow/bindings/convert.h"
+#include "tapeflow/ops/common.h"
+
+namespace tapeflow {
+namespace {
+
+using cpu::BinaryOp;
+
+int64_t index_of(py::handle h) {
+  if (py::isinstance<py::bool_>(h)) throw TypeError("bool is not a valid index");
+  return h.attr("__index__")().cast<int64_t>();
+}
+
+std::vector<ops::SliceSpec> parse_key(py::handle key) {
+  std::vector<ops::SliceSpec> specs;
+  auto one = [&](py::handle k) {
+    ops::SliceSpec s{ops::SliceSpec::Index};
+    if (k.ptr() == Py_Ellipsis) { s.kind = ops::SliceSpec::Ellipsis; }
+    else if (k.is_none()) { s.kind = ops::SliceSpec::NewAxis; }
+    else if (PySlice_Check(k.ptr())) {
+      s.kind = ops::SliceSpec::Range;
+      py::object st = k.attr("start"), sp = k.attr("stop"), stp = k.attr("step");
+      if (!st.is_none()) { s.start = index_of(st); s.has_start = true; }
+      if (!sp.is_none()) { s.stop = index_of(sp); s.has_stop = true; }
+      if (!stp.is_none()) s.step = index_of(stp);
+    } else if (!PyBool_Check(k.ptr()) && py::hasattr(k, "__index__") &&
+               !(py::isinstance<Tensor>(k) && k.cast<const Tensor&>().ndim() != 0)) {
+      s.start = index_of(k);
+    } else {
+      throw TypeError("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar tf.int32/tf.int64 "
+                      "tensors are valid indices, got " + std::string(py::repr(k)));
+    }
+    specs.push_back(s);
+  };
+  if (py::isinstance<py::tuple>(key)) for (py::handle k : key) one(k);
+  else one(key);
+  return specs;
+}
+
+Tensor& var_checked(Tensor& v, const char* op) {
+  if (!v.is_variable()) throw TypeError(std::string("[") + op + "] only variables can be assigned to");
+  return v;
+}
+
+// Gives the variable storage that nobody else sees (copying if shared).
+void own_storage(Tensor& v, bool keep_values) {
+  TensorImpl* impl = v.impl();
+  if (impl->storage.use_count() == 1) return;
+  Tensor fresh = Tensor::empty(impl->shape, impl->dtype, impl->storage->device);
+  if (keep_values) cpu::copy(v, fresh);
+  impl->storage = fresh.storage();
+  impl->strides = fresh.strides();
+  impl->offset = 0;
+}
+
+Tensor assign_value(const Tensor& v, py::handle value, const char* op) {
+  Tensor x = to_tensor(value, v.dtype());
+  if (x.dtype() != v.dtype())
+    throw TypeError(std::string("[") + op + "] cannot assign a value of dtype " + dtype_name(x.dtype()) +
+                    " to a variable of dtype " + dtype_name(v.dtype()));
+  if (x.shape() != v.shape())
+    throw ValueError(std::string("[") + op + "] Shapes " + shape_str(v.shape()) + " and " + shape_str(x.shape()) +
+                     " are incompatible: cannot assign a value of shape " + shape_str(x.shape()) +
+                     " to a variable of shape " + shape_str(v.shape()));
+  return x;
+}
+
+void variable_update(Tensor& v, py::handle value, const char* op, int kind) {  // 0 assign, 1 add, 2 sub
+  var_checked(v, op);
+  Tensor x = assign_value(v, value, op);
+  own_storage(v, kind != 0);
+  if (kind == 0) cpu::copy(x, v);
+  else cpu::binary(kind == 1 ? BinaryOp::Add : BinaryOp::Sub, v, x, v);
+}
+
+py::object compare_op(const Tensor& self, py::handle other, BinaryOp op) {
+  auto ab = binary_operands(py::cast(self), other);
+  return py::cast(ops::compare(op, ab.first, ab.second));
+}
+
+template <class F> py::object binop(py::handle a, py::handle b, F f) {
+  try {
+    auto ab = binary_operands(a, b);
+    return py::cast(f(ab.first, ab.second));
+  } catch (TypeError&) {
+    if (!py::isinstance<Tensor>(b) && !py::isinstance<py::array>(b) && !py::isinstance<py::float_>(b) &&
+        !py::isinstance<py::int_>(b) && !py::isinstance<py::list>(b) && !py::isinstance<py::tuple>(b))
+      return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    throw;
+  }
+}
+
+}  // namespace
+
+Tensor truediv(const Tensor& a, const Tensor& b) {
+  if (is_integer(a.dtype()) && is_integer(b.dtype())) {
+    DType f = a.dtype() == DType::UInt8 ? DType::Float32 : DType::Float64;
+    return ops::divide(ops::cast(a, f), ops::cast(b, f));
+  }
+  return ops::divide(a, b);
+}
+
+void init_tensor(py::module_& m) {
+  py::class_<Tensor> cls(m, "Tensor");
+  cls.def(py::init([](const Tensor& t) { return Tensor(t); }))
+      .def_property_readonly("_shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape())); })
+      .def_property_readonly("_dtype_code", [](const Tensor& t) { return static_cast<int>(t.dtype()); })
+      .def_property_readonly("ndim", [](const Tensor& t) { return t.ndim(); })
+      .def_property_readonly("_id", [](const Tensor& t) { return t.id(); })
+      .def_property_readonly("_is_variable", [](const Tensor& t) { return t.is_variable(); })
+      .def_property_readonly("_device_str", [](const Tensor& t) { return t.device().str(); })
+      .def_property("_trainable", [](const Tensor& t) { return t.impl()->trainable; },
+                    [](Tensor& t, bool v) { t.impl()->trainable = v; })
+      .def_property_readonly("_is_contiguous", &Tensor::is_contiguous)
+      .def_property_readonly("_data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()); })
+      .def("_numpy", [](const Tensor& t, bool copy) { return to_numpy(t, copy); }, py::arg("copy") = false)
+      .def("__array__", [](const Tensor& t, py::handle dtype, py::handle copy) {
+             py::array a = to_numpy(t, !copy.is_none() && copy.cast<bool>());
+             if (!dtype.is_none()) return py::array(a.attr("astype")(dtype));
+             return a;
+           }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
+      .def("__len__", [](const Tensor& t) {
+        if (t.ndim() == 0) throw TypeError("len is not well defined for a rank-0 tensor");
+        return t.dim(0);
+      })
+      .def("__float__", [](const Tensor& t) { return t.item(); })
+      .def("__int__", [](const Tensor& t) {
+        t.item();  // checks for exactly one element
+        return py::int_(static_cast<long long>(*ops::cast(t, DType::Int64).contiguous().data<int64_t>()));
+      })
+      .def("__index__", [](const Tensor& t) {
+        if (!is_integer(t.dtype()) || t.ndim() != 0) throw TypeError("only integer scalar tensors can be converted to an index");
+        return py::int_(static_cast<long long>(t.item()));
+      })
+      .def("__bool__", [](const Tensor& t) {
+        if (t.numel() != 1)
+          throw ValueError("The truth value of a tensor with " + std::to_string(t.numel()) + " elements is ambiguous");
+        return t.item() != 0;
+      })
+      .def("__getitem__", [](const Tensor& t, py::handle key) { return ops::strided_slice(t, parse_key(key)); })
+      .def("__setitem__", [](const Tensor&, py::handle, py::handle) {
+        throw TypeError("'Tensor' object does not support item assignment (tensors are immutable; use a tf.Variable "
+                        "and v[...].assign(value))");
+      })
+      .def("__iter__", [](const Tensor& t) {
+        if (t.ndim() == 0) throw TypeError("Cannot iterate over a scalar tensor.");
+        return py::iter(py::cast(ops::unstack(t, 0)));
+      })
+      .def("__neg__", [](const Tensor& t) { return ops::negative(t); })
+      .def("__abs__", [](const Tensor& t) { return ops::abs(t); })
+      .def("__invert__", [](const Tensor& t) { return ops::logical_not(t); })
+      .def("__pos__", [](const Tensor& t) { return t; })
+      .def("__add__", [](py::handle a, py::handle b) { return binop(a, b, ops::add); }, py::is_operator())
+      .def("__radd__", [](py::handle a, py::handle b) { return binop(b, a, ops::add); }, py::is_operator())
+      .def("__sub__", [](py::handle a, py::handle b) { return binop(a, b, ops::subtract); }, py::is_operator())
+      .def("__rsub__", [](py::handle a, py::handle b) { return binop(b, a, ops::subtract); }, py::is_operator())
+      .def("__mul__", [](py::handle a, py::handle b) { return binop(a, b, ops::multiply); }, py::is_operator())
+      .def("__rmul__", [](py::handle a, py::handle b) { return binop(b, a, ops::multiply); }, py::is_operator())
+      .def("__truediv__", [](py::handle a, py::handle b) { return binop(a, b, truediv); }, py::is_operator())
+      .def("__rtruediv__", [](py::handle a, py::handle b) { return binop(b, a, truediv); }, py::is_operator())
+      .def("__floordiv__", [](py::handle a, py::handle b) { return binop(a, b, ops::floordiv); }, py::is_operator())
+      .def("__rfloordiv__", [](py::handle a, py::handle b) { return binop(b, a, ops::floordiv); }, py::is_operator())
+      .def("__mod__", [](py::handle a, py::handle b) { return binop(a, b, ops::floormod); }, py::is_operator())
+      .def("__rmod__", [](py::handle a, py::handle b) { return binop(b, a, ops::floormod); }, py::is_operator())
+      .def("__pow__", [](py::handle a, py::handle b) { return binop(a, b, ops::pow); }, py::is_operator())
+      .def("__rpow__", [](py::handle a, py::handle b) { return binop(b, a, ops::pow); }, py::is_operator())
+      .def("__matmul__", [](py::handle a, py::handle b) {
+             return binop(a, b, [](const Tensor& x, const Tensor& y) { return ops::matmul(x, y, false, false); });
+           }, py::is_operator())
+      .def("__rmatmul__", [](py::handle a, py::handle b) {
+             return binop(b, a, [](const Tensor& x, const Tensor& y) { return ops::matmul(x, y, false, false); });
+           }, py::is_operator())
+      .def("__and__", [](py::handle a, py::handle b) { return binop(a, b, [](const Tensor& x, const Tensor& y) { return ops::logical(BinaryOp::And, x, y); }); }, py::is_operator())
+      .def("__rand__", [](py::handle a, py::handle b) { return binop(b, a, [](const Tensor& x, const Tensor& y) { return ops::logical(BinaryOp::And, x, y); }); }, py::is_operator())
+      .def("__or__", [](py::handle a, py::handle b) { return binop(a, b, [](const Tensor& x, const Tensor& y) { return ops::logical(BinaryOp::Or, x, y); }); }, py::is_operator())
+      .def("__ror__", [](py::handle a, py::handle b) { return binop(b, a, [](const Tensor& x, const Tensor& y) { return ops::logical(BinaryOp::Or, x, y); }); }, py::is_operator())
+      .def("__xor__", [](py::handle a, py::handle b) { return binop(a, b, [](const Tensor& x, const Tensor& y) { return ops::logical(BinaryOp::Xor, x, y); }); }, py::is_operator())
+      .def("__lt__", [](const Tensor& a, py::handle b) { return compare_op(a, b, BinaryOp::Lt); }, py::is_operator())
+      .def("__le__", [](const Tensor& a, py::handle b) { return compare_op(a, b, BinaryOp::Le); }, py::is_operator())
+      .def("__gt__", [](const Tensor& a, py::handle b) { return compare_op(a, b, BinaryOp::Gt); }, py::is_operator())
+      .def("__ge__", [](const Tensor& a, py::handle b) { return compare_op(a, b, BinaryOp::Ge); }, py::is_operator())
+      .def("__eq__", [](const Tensor& a, py::handle b) -> py::object {
+             if (b.is_none()) return py::bool_(false);
+             try { return compare_op(a, b, BinaryOp::Eq); }
+             catch (TypeError&) { return py::bool_(false); }
+             catch (InvalidArgument&) { return py::bool_(false); }
+           }, py::is_operator())
+      .def("__ne__", [](const Tensor& a, py::handle b) -> py::object {
+             if (b.is_none()) return py::bool_(true);
+             try { return compare_op(a, b, BinaryOp::Ne); }
+             catch (TypeError&) { return py::bool_(true); }
+             catch (InvalidArgument&) { return py::bool_(true); }
+           }, py::is_operator())
+      // ---- variable primitives
+      .def("_assign", [](Tensor& v, py::handle value) { variable_update(v, value, "assign", 0); })
+      .def("_assign_add", [](Tensor& v, py::handle value) { variable_update(v, value, "assign_add", 1); })
+      .def("_assign_sub", [](Tensor& v, py::handle value) { variable_update(v, value, "assign_sub", 2); })
+      .def("_assign_slice", [](Tensor& v, py::handle key, py::handle value) {
+        var_checked(v, "assign");
+        std::vector<ops::SliceSpec> specs = parse_key(key);
+        Shape target = ops::slice_view(v, specs).shape();
+        Tensor x = to_tensor(value, v.dtype());
+        if (x.dtype() != v.dtype())
+          throw TypeError(std::string("[assign] cannot assign a value of dtype ") + dtype_name(x.dtype()) +
+                          " to a variable of dtype " + dtype_name(v.dtype()));
+        Shape b = broadcast_shapes(x.shape(), target, "assign");
+        if (b != target)
+          throw ValueError("[assign] Shapes " + shape_str(target) + " and " + shape_str(x.shape()) +
+                           " are incompatible for a sliced assignment");
+        own_storage(v, true);
+        cpu::copy(ops::broadcast_to(x, target), ops::slice_view(v, specs));
+      });
+  cls.attr("__hash__") = py::none();
+  cls.attr("__array_priority__") = 100;
+
+  m.def("_make_variable", [](const Tensor& value, bool trainable) {
+    Tensor fresh = ops::contiguous_copy(value);
+    fresh.impl()->is_variable = true;
+    fresh.impl()->trainable = trainable && is_floating(value.dtype());
+    return fresh;
+  });
+  m.def("_truediv", [](py::handle a, py::handle b) { auto ab = binary_operands(a, b); return truediv(ab.first, ab.second); });
+}
+
+}  // namespace tapeflow

@@ -1,0 +1,98 @@
+// Tensor: a strided view (shape, strides in elements, offset) of a shared,
+// reference-counted Storage on one Device. Copying a Tensor copies the handle,
+// not the data. Every TensorImpl carries a unique id that the tape uses to
+// identify values; a variable keeps its id across assignments.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tapeflow/core/dtype.h"
+#include "tapeflow/core/error.h"
+#include "tapeflow/core/shape.h"
+
+namespace tapeflow {
+
+struct Device {
+  enum Type : uint8_t { CPU = 0, CUDA = 1 };
+  Type type = CPU;
+  int index = 0;
+  bool operator==(const Device& o) const { return type == o.type && index == o.index; }
+  bool operator!=(const Device& o) const { return !(*this == o); }
+  std::string str() const { return std::string(type == CPU ? "CPU:" : "GPU:") + std::to_string(index); }
+};
+
+// A block of device memory. CPU storage is 64-byte aligned.
+struct Storage {
+  void* data = nullptr;
+  size_t nbytes = 0;
+  Device device;
+  Storage(size_t nbytes, Device device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+};
+
+uint64_t next_tensor_id();
+
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  Shape shape;
+  Shape strides;  // in elements
+  int64_t offset = 0;  // in elements
+  int64_t numel = 0;
+  DType dtype = DType::Float32;
+  uint64_t id = 0;
+  bool is_variable = false;
+  bool trainable = false;
+};
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  // A new contiguous tensor with uninitialised contents.
+  static Tensor empty(const Shape& shape, DType dtype, Device device = Device{});
+  static Tensor zeros(const Shape& shape, DType dtype, Device device = Device{});
+  // A 0-d tensor holding `v` converted to dtype.
+  static Tensor scalar(double v, DType dtype);
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const { return impl_->shape; }
+  const Shape& strides() const { return impl_->strides; }
+  int64_t dim(int64_t i) const { return impl_->shape[i]; }
+  int64_t ndim() const { return static_cast<int64_t>(impl_->shape.size()); }
+  int64_t numel() const { return impl_->numel; }
+  int64_t offset() const { return impl_->offset; }
+  DType dtype() const { return impl_->dtype; }
+  Device device() const { return impl_->storage->device; }
+  uint64_t id() const { return impl_->id; }
+  bool is_variable() const { return impl_->is_variable; }
+  bool is_contiguous() const;
+  const std::shared_ptr<Storage>& storage() const { return impl_->storage; }
+  TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+
+  void* raw_data() const {
+    return static_cast<char*>(impl_->storage->data) + impl_->offset * static_cast<int64_t>(itemsize(impl_->dtype));
+  }
+  template <class T> T* data() const { return static_cast<T*>(raw_data()); }
+
+  // A view sharing storage, with a fresh id.
+  Tensor as_strided(const Shape& shape, const Shape& strides, int64_t offset) const;
+  // A handle to the same data and id whose shape/strides/storage no longer
+  // follow later assignments to a variable (what the tape saves).
+  Tensor snapshot() const;
+  // This tensor as a contiguous tensor (itself when already contiguous).
+  Tensor contiguous() const;
+  // Reads element 0 of a one-element tensor as double.
+  double item() const;
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+}  // namespace tapeflow

@@ -1,0 +1,54 @@
+// CPU kernel entry points. Operands are validated by the op layer: same shapes
+// for elementwise kernels (broadcast operands are stride-0 views), matching
+// dtypes, allocated outputs. Kernels never throw on values except where noted.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "tapeflow/core/tensor.h"
+
+namespace tapeflow {
+namespace cpu {
+
+enum class UnaryOp {
+  Neg, Abs, Sign, Sqrt, Rsqrt, Exp, Log, Log1p, Expm1, Tanh, Sigmoid, Relu, Erf, Softplus,
+  Square, Sin, Cos, Reciprocal, Floor, Ceil, Round, LogicalNot, IsNan, IsInf, IsFinite
+};
+enum class BinaryOp {
+  Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Max, Min, Eq, Ne, Lt, Le, Gt, Ge, And, Or, Xor
+};
+enum class ReduceOp { Sum, Prod, Max, Min, Any, All };
+
+void fill_scalar(const Tensor& out, double v);
+double read_scalar(const Tensor& t);
+void copy(const Tensor& src, const Tensor& dst);  // same shape and dtype, any strides
+void cast(const Tensor& src, const Tensor& dst);  // same shape
+void unary(UnaryOp op, const Tensor& x, const Tensor& out);
+// Integer division/modulo by zero and negative integer powers throw InvalidArgument.
+void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
+void where(const Tensor& cond, const Tensor& x, const Tensor& y, const Tensor& out);
+
+// Reduces contiguous `x` over `reduce_mask` (one flag per axis) into contiguous out.
+void reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& reduce_mask, const Tensor& out);
+void arg_reduce(const Tensor& x, int64_t axis, bool is_max, const Tensor& out);
+void cumulative(const Tensor& x, int64_t axis, bool exclusive, bool reverse, bool product, const Tensor& out);
+void softmax(const Tensor& x, int64_t axis, bool log, const Tensor& out);
+
+// Batched C[b] = op(A[b]) @ op(B[b]) for rank-3 views (batch broadcast by stride 0).
+void matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, const Tensor& out);
+
+// out[b, o, n, i] = params[b, o, idx[b, n], i] (all contiguous). Throws on bad indices.
+void gather(const Tensor& params, const Tensor& indices, int64_t batch, int64_t outer, int64_t inner, const Tensor& out);
+// out (zeroed by caller) [b, o, idx[b, n], i] += g[b, o, n, i].
+void gather_grad(const Tensor& g, const Tensor& indices, int64_t batch, int64_t outer, int64_t inner, const Tensor& out);
+// params shape P[0..k) + rest; indices (..., k). Throws on bad indices.
+void gather_nd(const Tensor& params, const Tensor& indices, const Tensor& out);
+void scatter_nd_add(const Tensor& indices, const Tensor& updates, const Tensor& out);
+
+void range_fill(const Tensor& out, double start, double delta);
+// Philox-based fills; `key` selects the stream, element i always gets the same value.
+void random_uniform(const Tensor& out, uint64_t key, double lo, double hi);
+void random_normal(const Tensor& out, uint64_t key, double mean, double stddev, bool truncated);
+
+}  // namespace cpu
+}  // namespace tapeflow

@@ -1,0 +1,55 @@
+// Batched matmul over rank-3 strided views: out[b] = op(a[b]) @ op(b[b]).
+// Floating types go through the packed GEMM (transposes become strides);
+// integer types use a plain loop with wrapping arithmetic. Many small matrices
+// are spread over threads one matrix each; large ones thread inside the GEMM.
+#include "tapeflow/core/threadpool.h"
+#include "tapeflow/cpu/gemm.h"
+#include "tapeflow/cpu/kernels.h"
+#include "tapeflow/cpu/scalar_ops.h"
+
+namespace tapeflow {
+namespace cpu {
+
+void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor& out) {
+  const int64_t B = out.dim(0), M = out.dim(1), N = out.dim(2);
+  const int64_t K = ta ? a.dim(1) : a.dim(2);
+  const int64_t rsa = ta ? a.strides()[2] : a.strides()[1], csa = ta ? a.strides()[1] : a.strides()[2];
+  const int64_t rsb = tb ? b.strides()[2] : b.strides()[1], csb = tb ? b.strides()[1] : b.strides()[2];
+  const int64_t sa = a.strides()[0], sb = b.strides()[0], so = M * N;
+  const bool per_batch_threads = B > 1 && 2.0 * M * N * K < 4e6;
+  auto run = [&](auto one) {
+    if (per_batch_threads) parallel_for(B, 1, [&](int64_t lo, int64_t hi) { for (int64_t i = lo; i < hi; ++i) one(i); });
+    else for (int64_t i = 0; i < B; ++i) one(i);
+  };
+  switch (a.dtype()) {
+    case DType::Float32: {
+      const float *pa = a.data<float>(), *pb = b.data<float>();
+      float* po = out.data<float>();
+      run([&](int64_t i) { gemm_f32(M, N, K, pa + i * sa, rsa, csa, pb + i * sb, rsb, csb, po + i * so, N, false); });
+      break;
+    }
+    case DType::Float64: {
+      const double *pa = a.data<double>(), *pb = b.data<double>();
+      double* po = out.data<double>();
+      run([&](int64_t i) { gemm_f64(M, N, K, pa + i * sa, rsa, csa, pb + i * sb, rsb, csb, po + i * so, N, false); });
+      break;
+    }
+    default:
+      TF_DISPATCH_NUMERIC(a.dtype(), "matmul", {
+        const T *pa = a.data<T>(), *pb = b.data<T>();
+        T* po = out.data<T>();
+        run([&](int64_t i) {
+          for (int64_t m = 0; m < M; ++m)
+            for (int64_t n = 0; n < N; ++n) {
+              T acc = 0;
+              for (int64_t k = 0; k < K; ++k)
+                acc = wrap_add(acc, wrap_mul(pa[i * sa + m * rsa + k * csa], pb[i * sb + k * rsb + n * csb]));
+              po[i * so + m * N + n] = acc;
+            }
+        });
+      });
+  }
+}
+
+}  // namespace cpu
+}  // namespace tapeflow

@@ -1,0 +1,45 @@
+"""tapeflow: a deep-learning engine with C++ kernels and a tape autograd that speaks
+the TensorFlow API. ``import tapeflow as tf`` and use it as you would TensorFlow."""
+import contextlib as _contextlib
+
+from tapeflow import _core
+from tapeflow import errors
+from tapeflow import dtypes
+from tapeflow.dtypes import (DType, as_dtype, bool, double, float16, float32, float64, half,  # noqa: A004
+                             int32, int64, uint8)
+from tapeflow.framework import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
+from tapeflow.variables import Variable
+from tapeflow.autodiff import GradientTape, UnconnectedGradients
+from tapeflow._ops import *  # noqa: F401,F403
+from tapeflow._ops import add_n, bias_add, tensordot  # noqa: F401
+from tapeflow import config, linalg, math, nest, nn, random
+
+__version__ = "0.1.0"
+newaxis = None
+
+
+def executing_eagerly():
+    return True
+
+
+def function(func=None, **kwargs):
+    """Accepted for compatibility: the function runs eagerly, op by op."""
+    if func is None:
+        return lambda f: f
+    return func
+
+
+@_contextlib.contextmanager
+def device(device_name):
+    """Places ops on a device. A GPU name on a build or machine without GPUs raises RuntimeError."""
+    name = (device_name or "").upper()
+    kind = "GPU" if "GPU" in name or "CUDA" in name else "CPU"
+    if kind == "GPU":
+        index = int(name.rsplit(":", 1)[1]) if ":" in name and name.rsplit(":", 1)[1].isdigit() else 0
+        if not _core.built_with_cuda():
+            raise RuntimeError("%s requested, but tapeflow was built without CUDA (TAPEFLOW_CUDA=OFF or no toolkit); "
+                               "tf.config.list_physical_devices('GPU') is empty" % device_name)
+        if index >= _core.cuda_device_count():
+            raise RuntimeError("%s requested, but %d GPU(s) are visible" % (device_name, _core.cuda_device_count()))
+        raise NotImplementedError("GPU kernels are not available in this tapeflow version yet; ops run on the CPU")
+    yield

@@ -1,0 +1,90 @@
+"""The op namespace shared by ``tapeflow``, ``tapeflow.math`` and ``tapeflow.nn``:
+C++ ops from ``_core`` under TensorFlow's names, plus a few composites."""
+from tapeflow import _core
+
+_CORE_OPS = [
+    # creation
+    "zeros", "ones", "fill", "zeros_like", "ones_like", "eye", "range", "linspace",
+    # elementwise
+    "add", "subtract", "multiply", "divide", "truediv", "floordiv", "floormod", "pow", "maximum", "minimum",
+    "squared_difference", "negative", "abs", "sign", "sqrt", "rsqrt", "exp", "log", "log1p", "expm1", "square",
+    "tanh", "sigmoid", "erf", "sin", "cos", "reciprocal", "floor", "ceil", "round",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "is_nan", "is_inf", "is_finite",
+    "where", "cast", "identity", "stop_gradient", "clip_by_value",
+    # activations
+    "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "softplus", "softsign", "swish", "softmax", "log_softmax",
+    # reductions
+    "reduce_sum", "reduce_prod", "reduce_max", "reduce_min", "reduce_mean", "reduce_any", "reduce_all",
+    "reduce_variance", "reduce_std", "reduce_logsumexp", "argmax", "argmin", "cumsum", "cumprod",
+    # losses
+    "sigmoid_cross_entropy_with_logits", "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
+    # shapes and indexing
+    "matmul", "reshape", "transpose", "broadcast_to", "expand_dims", "squeeze", "reverse", "slice", "concat", "stack",
+    "unstack", "split", "tile", "pad", "gather", "gather_nd", "scatter_nd", "one_hot", "shape", "size", "rank",
+]
+globals().update({name: getattr(_core, name) for name in _CORE_OPS})
+mod = floormod
+silu = swish
+floor_div = floordiv
+
+
+def add_n(inputs, name=None):
+    """Sums a list of tensors of the same shape and dtype."""
+    if not inputs:
+        raise ValueError("inputs must be a non-empty list of tensors")
+    total = inputs[0]
+    for t in inputs[1:]:
+        total = _core.add(total, t)
+    return total
+
+
+def tensordot(a, b, axes, name=None):
+    """Contracts ``axes`` of ``a`` with ``axes`` of ``b`` (an int N: the last N of a with the first N of b)."""
+    a = _core.convert_to_tensor(a)
+    b = _core.convert_to_tensor(b, dtype_hint=a.dtype)
+    ra, rb = a.ndim, b.ndim
+    if isinstance(axes, int) or (hasattr(axes, "__index__") and not isinstance(axes, (list, tuple))):
+        n = int(axes)
+        if n < 0 or n > ra or n > rb:
+            raise ValueError("'axes' must be at most the rank of both operands, got %d for ranks %d and %d" % (n, ra, rb))
+        axes_a, axes_b = list(range(ra - n, ra)), list(range(n))
+    else:
+        if len(axes) != 2:
+            raise ValueError("'axes' must be an int or a pair of axis lists, got %r" % (axes,))
+        axes_a, axes_b = axes
+        axes_a = [axes_a] if isinstance(axes_a, int) else list(axes_a)
+        axes_b = [axes_b] if isinstance(axes_b, int) else list(axes_b)
+        if len(axes_a) != len(axes_b):
+            raise ValueError("tensordot axes lists differ in length: %r vs %r" % (axes_a, axes_b))
+        axes_a = [x % ra for x in axes_a]
+        axes_b = [x % rb for x in axes_b]
+    sa, sb = a._shape, b._shape
+    for i, j in zip(axes_a, axes_b):
+        if sa[i] != sb[j]:
+            raise ValueError("tensordot: dimension %d of a (%d) does not match dimension %d of b (%d)" % (i, sa[i], j, sb[j]))
+    free_a = [i for i in range(ra) if i not in axes_a]
+    free_b = [j for j in range(rb) if j not in axes_b]
+    k = 1
+    for i in axes_a:
+        k *= sa[i]
+    m = 1
+    for i in free_a:
+        m *= sa[i]
+    n = 1
+    for j in free_b:
+        n *= sb[j]
+    a2 = _core.reshape(_core.transpose(a, free_a + axes_a), [m, k])
+    b2 = _core.reshape(_core.transpose(b, axes_b + free_b), [k, n])
+    return _core.reshape(_core.matmul(a2, b2), [sa[i] for i in free_a] + [sb[j] for j in free_b])
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    """Adds a 1-D bias to the last axis of ``value`` (or axis 1 with data_format='NCHW')."""
+    value = _core.convert_to_tensor(value)
+    bias = _core.convert_to_tensor(bias, dtype_hint=value.dtype)
+    if bias.ndim != 1:
+        raise ValueError("bias must be 1-D, got shape %s" % (bias.shape,))
+    if data_format is not None and data_format.startswith("NC"):
+        bias = _core.reshape(bias, [-1] + [1] * (value.ndim - 2))
+    return _core.add(value, bias)

@@ -1,0 +1,63 @@
+"""tf.config: devices and threading."""
+import collections
+
+from tapeflow import _core
+
+PhysicalDevice = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
+LogicalDevice = collections.namedtuple("LogicalDevice", ["name", "device_type"])
+
+
+def list_physical_devices(device_type=None):
+    """The CPU, plus one entry per GPU when tapeflow was built with CUDA and a GPU is present."""
+    found = [PhysicalDevice("/physical_device:CPU:0", "CPU")]
+    found += [PhysicalDevice("/physical_device:GPU:%d" % i, "GPU") for i in range(_core.cuda_device_count())]
+    if device_type is None:
+        return found
+    return [d for d in found if d.device_type == device_type.upper()]
+
+
+def list_logical_devices(device_type=None):
+    return [LogicalDevice(d.name.replace("/physical_device:", "/device:"), d.device_type)
+            for d in list_physical_devices(device_type)]
+
+
+def get_visible_devices(device_type=None):
+    return list_physical_devices(device_type)
+
+
+class threading:  # noqa: N801 - tf.config.threading namespace
+    _intra = 0
+    _inter = 0
+
+    @staticmethod
+    def set_intra_op_parallelism_threads(num_threads):
+        """Sets the size of the kernel thread pool; 0 means one thread per core."""
+        threading._intra = int(num_threads)
+        _core.set_num_threads(int(num_threads))
+
+    @staticmethod
+    def get_intra_op_parallelism_threads():
+        return threading._intra
+
+    @staticmethod
+    def set_inter_op_parallelism_threads(num_threads):
+        """Accepted for compatibility: tapeflow runs ops one after another."""
+        threading._inter = int(num_threads)
+
+    @staticmethod
+    def get_inter_op_parallelism_threads():
+        return threading._inter
+
+
+class experimental:  # noqa: N801 - tf.config.experimental namespace
+    @staticmethod
+    def enable_op_determinism():
+        """CPU kernels are already deterministic for any thread count; nothing to change."""
+
+    @staticmethod
+    def set_memory_growth(device, enable):
+        pass
+
+
+def run_functions_eagerly(run_eagerly):
+    """Accepted for compatibility: tapeflow always executes eagerly."""

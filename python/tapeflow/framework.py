@@ -1,0 +1,152 @@
+"""Tensor presentation and conversion: TensorShape, the Python face of
+``_core.Tensor`` (shape, dtype, numpy, printing), constant and convert_to_tensor."""
+import numpy as np
+
+from tapeflow import _core
+from tapeflow import dtypes as _dtypes
+
+Tensor = _core.Tensor
+
+
+class TensorShape(tuple):
+    """A shape: a tuple of ints (``None`` for unknown dimensions) that prints like TensorFlow's."""
+
+    def __new__(cls, dims=()):
+        if dims is None:
+            raise ValueError("tapeflow does not support shapes of unknown rank")
+        if isinstance(dims, (int, np.integer)):
+            dims = (dims,)
+        return super().__new__(cls, (None if d is None else int(d) for d in dims))
+
+    rank = property(lambda self: len(self))
+    ndims = rank
+    dims = property(lambda self: list(self))
+
+    def as_list(self):
+        return list(self)
+
+    def num_elements(self):
+        if any(d is None for d in self):
+            return None
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def is_fully_defined(self):
+        return all(d is not None for d in self)
+
+    def is_compatible_with(self, other):
+        other = TensorShape(other)
+        return len(self) == len(other) and all(a is None or b is None or a == b for a, b in zip(self, other))
+
+    def concatenate(self, other):
+        return TensorShape(tuple(self) + tuple(TensorShape(other)))
+
+    def __getitem__(self, key):
+        r = tuple.__getitem__(self, key)
+        return TensorShape(r) if isinstance(key, slice) else r
+
+    def __eq__(self, other):
+        try:
+            return tuple(self) == tuple(TensorShape(other))
+        except (TypeError, ValueError):
+            return False
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = tuple.__hash__
+
+    def __add__(self, other):
+        return self.concatenate(other)
+
+    def __repr__(self):
+        return "TensorShape(%s)" % list(self)
+
+    def __str__(self):
+        if len(self) == 1:
+            return "(%s,)" % self[0]
+        return "(%s)" % ", ".join(str(d) for d in self)
+
+
+def _numpy_text(t, is_repr):
+    a = t._numpy()
+    if a.ndim == 0:
+        text = str(a.item()) if a.dtype != np.float16 else str(a)
+    else:
+        text = repr(a) if is_repr else str(a)
+    if "\n" in text:
+        text = "\n" + text
+    return text
+
+
+def _tensor_str(self):
+    return "tf.Tensor(%s, shape=%s, dtype=%s)" % (_numpy_text(self, False), self.shape, self.dtype.name)
+
+
+def _tensor_repr(self):
+    return "<tf.Tensor: shape=%s, dtype=%s, numpy=%s>" % (self.shape, self.dtype.name, _numpy_text(self, True))
+
+
+class _Ref:
+    """A hashable reference to a tensor or variable (``t.ref()``)."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, t):
+        self._t = t
+
+    def deref(self):
+        return self._t
+
+    def __hash__(self):
+        return id(self._t)
+
+    def __eq__(self, other):
+        return isinstance(other, _Ref) and other._t is self._t
+
+
+Tensor.shape = property(lambda self: TensorShape(self._shape), doc="The shape of this tensor (a TensorShape).")
+Tensor.dtype = property(lambda self: _dtypes.from_code(self._dtype_code), doc="The DType of this tensor.")
+Tensor.device = property(lambda self: "/job:localhost/replica:0/task:0/device:" + self._device_str)
+Tensor.numpy = lambda self: self._numpy()
+Tensor.numpy.__doc__ = "The value as a NumPy array (read-only, shares memory with the tensor)."
+Tensor.get_shape = lambda self: self.shape
+Tensor.ref = lambda self: _Ref(self)
+Tensor.experimental_ref = Tensor.ref
+Tensor.__str__ = _tensor_str
+Tensor.__repr__ = _tensor_repr
+Tensor.__module__ = "tapeflow"
+
+
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
+    """Converts a tensor, NumPy array, nested list or Python scalar to a Tensor."""
+    return _core.convert_to_tensor(value, dtype=dtype, dtype_hint=dtype_hint)
+
+
+def constant(value, dtype=None, shape=None, name="Const"):
+    """Creates a constant tensor from a tensor-like value (``tf.constant``).
+
+    Python floats become float32 and Python ints int32 unless ``dtype`` says otherwise;
+    NumPy arrays keep their dtype. With ``shape``, a scalar is broadcast to it and other
+    values are reshaped (their element count must match).
+    """
+    t = _core.convert_to_tensor(value, dtype=dtype)
+    if isinstance(value, Tensor) and t is value:
+        t = _core.identity(t)
+    if shape is None:
+        return t
+    shape = tuple(int(d) for d in shape)
+    count = int(np.prod(shape, dtype=np.int64))
+    size = int(np.prod(t._shape, dtype=np.int64))
+    if size == count:
+        return _core.reshape(t, shape)
+    if size == 1:
+        return _core.fill(shape, _core.reshape(t, ()))
+    raise TypeError("Eager execution of tf.constant with unsupported shape. Tensor %s (converted from %r) has %d "
+                    "elements, but got `shape` %s with %d elements)." % (t, value, size, shape, count))
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
