@@ -89,8 +89,10 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
   used_ = true;
 
   // Which recorded values depend on a source: only those nodes need rules run.
+  // Only watched sources can receive gradients (others stay unconnected).
   std::unordered_set<uint64_t> relevant;
-  for (const Tensor& s : sources) relevant.insert(s.id());
+  for (const Tensor& s : sources)
+    if (watched_.count(s.id())) relevant.insert(s.id());
   std::vector<char> node_relevant(nodes_.size(), 0);
   for (size_t i = 0; i < nodes_.size(); ++i) {
     for (const Tensor& in : nodes_[i]->inputs)
@@ -149,6 +151,7 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
 
   Tensors result(sources.size());
   for (size_t k = 0; k < sources.size(); ++k) {
+    if (!relevant.count(sources[k].id())) continue;
     auto it = grads.find(sources[k].id());
     if (it != grads.end()) result[k] = it->second;
   }

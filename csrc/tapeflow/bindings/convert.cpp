@@ -41,7 +41,7 @@ DType from_numpy_dtype(const py::dtype& dt, py::handle src) {
 }
 
 Tensor from_array(const py::array& arr, DType dtype) {
-  py::array c = numpy_module().attr("ascontiguousarray")(arr, py::arg("dtype") = numpy_name(dtype));
+  py::array c = numpy_module().attr("asarray")(arr, py::arg("dtype") = numpy_name(dtype), py::arg("order") = "C");
   Shape shape(c.shape(), c.shape() + c.ndim());
   Tensor t = Tensor::empty(shape, dtype);
   if (t.numel()) std::memcpy(t.raw_data(), c.data(), static_cast<size_t>(t.numel()) * itemsize(dtype));

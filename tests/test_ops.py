@@ -1,0 +1,291 @@
+"""Every differentiable op: forward against NumPy float64, gradient against float64
+finite differences, on broadcast, non-contiguous and zero-size inputs (see opcheck.py)."""
+import math
+
+import numpy as np
+import pytest
+
+import tapeflow as tf
+from opcheck import away_from, check_op, rand
+
+erf = np.vectorize(math.erf, otypes=[np.float64])
+sigmoid = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+SELU_A, SELU_S = 1.6732632423543772, 1.0507009873554805
+
+
+def np_softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def np_log_softmax(x, axis=-1):
+    m = x.max(axis=axis, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+UNARY = [
+    ("negative", tf.negative, np.negative, rand(3, 4)),
+    ("abs", tf.abs, np.abs, away_from([0], 3, 4)),
+    ("sign", tf.sign, np.sign, away_from([0], 3, 4)),
+    ("sqrt", tf.sqrt, np.sqrt, rand(3, 4, low=0.5, high=3)),
+    ("rsqrt", tf.math.rsqrt, lambda x: 1 / np.sqrt(x), rand(3, 4, low=0.5, high=3)),
+    ("exp", tf.exp, np.exp, rand(3, 4)),
+    ("log", tf.math.log, np.log, rand(3, 4, low=0.5, high=3)),
+    ("log1p", tf.math.log1p, np.log1p, rand(3, 4, low=-0.5, high=3)),
+    ("expm1", tf.math.expm1, np.expm1, rand(3, 4)),
+    ("square", tf.square, np.square, rand(3, 4)),
+    ("tanh", tf.tanh, np.tanh, rand(3, 4)),
+    ("sigmoid", tf.sigmoid, sigmoid, rand(3, 4)),
+    ("erf", tf.math.erf, erf, rand(3, 4)),
+    ("sin", tf.sin, np.sin, rand(3, 4)),
+    ("cos", tf.cos, np.cos, rand(3, 4)),
+    ("reciprocal", tf.math.reciprocal, np.reciprocal, rand(3, 4, low=0.5, high=2)),
+    ("relu", tf.nn.relu, lambda x: np.maximum(x, 0), away_from([0], 3, 4)),
+    ("relu6", tf.nn.relu6, lambda x: np.clip(x, 0, 6), away_from([0, 6], 3, 4, low=-3, high=9)),
+    ("leaky_relu", tf.nn.leaky_relu, lambda x: np.where(x > 0, x, 0.2 * x), away_from([0], 3, 4)),
+    ("leaky_relu_alpha", lambda x: tf.nn.leaky_relu(x, alpha=0.05), lambda x: np.where(x > 0, x, 0.05 * x), away_from([0], 5)),
+    ("elu", tf.nn.elu, lambda x: np.where(x > 0, x, np.expm1(x)), away_from([0], 3, 4)),
+    ("selu", tf.nn.selu, lambda x: SELU_S * np.where(x > 0, x, SELU_A * np.expm1(x)), away_from([0], 3, 4)),
+    ("gelu", tf.nn.gelu, lambda x: 0.5 * x * (1 + erf(x / np.sqrt(2))), rand(3, 4)),
+    ("gelu_tanh", lambda x: tf.nn.gelu(x, approximate=True),
+     lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3))), rand(3, 4)),
+    ("softplus", tf.nn.softplus, lambda x: np.log1p(np.exp(x)), rand(3, 4, low=-4, high=4)),
+    ("softsign", tf.nn.softsign, lambda x: x / (1 + np.abs(x)), rand(3, 4)),
+    ("swish", tf.nn.swish, lambda x: x * sigmoid(x), rand(3, 4)),
+    ("softmax", tf.nn.softmax, np_softmax, rand(3, 5)),
+    ("softmax_axis0", lambda x: tf.nn.softmax(x, axis=0), lambda x: np_softmax(x, 0), rand(3, 5)),
+    ("log_softmax", tf.nn.log_softmax, np_log_softmax, rand(3, 5)),
+    ("log_softmax_axis1", lambda x: tf.nn.log_softmax(x, axis=1), lambda x: np_log_softmax(x, 1), rand(2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("name,tf_fn,np_fn,x", UNARY, ids=[u[0] for u in UNARY])
+def test_unary(name, tf_fn, np_fn, x):
+    check_op(tf_fn, np_fn, x, zero_size="softmax" not in name)
+
+
+BINARY = [
+    ("add", tf.add, np.add, rand(3, 4), rand(3, 4)),
+    ("add_broadcast", tf.add, np.add, rand(3, 1), rand(1, 4)),
+    ("add_scalar", tf.add, np.add, rand(2, 3), rand()),
+    ("subtract", tf.subtract, np.subtract, rand(2, 3, 4), rand(3, 1)),
+    ("multiply", tf.multiply, np.multiply, rand(4, 1, 3), rand(2, 3)),
+    ("divide", tf.divide, np.divide, rand(3, 4), rand(4, low=0.5, high=2)),
+    ("pow", tf.pow, np.power, rand(3, 4, low=0.5, high=2), rand(3, 4)),
+    ("maximum", tf.maximum, np.maximum, rand(3, 4), rand(3, 4) + 0.05),
+    ("minimum", tf.minimum, np.minimum, rand(3, 4), rand(1, 4) + 0.05),
+    ("squared_difference", tf.math.squared_difference, lambda a, b: (a - b) ** 2, rand(3, 4), rand(3, 4)),
+    ("floormod", tf.math.floormod, np.mod, rand(3, 4, low=0.1, high=5), np.full((3, 4), 1.3)),
+    ("matmul_op", lambda a, b: a @ b, np.matmul, rand(3, 4), rand(4, 2)),
+]
+
+
+@pytest.mark.parametrize("name,tf_fn,np_fn,a,b", BINARY, ids=[b[0] for b in BINARY])
+def test_binary(name, tf_fn, np_fn, a, b):
+    check_op(tf_fn, np_fn, a, b, zero_size=a.ndim > b.ndim or (b.ndim == a.ndim and b.shape[0] == 1))
+
+
+REDUCE = [
+    ("sum_all", lambda x: tf.reduce_sum(x), np.sum),
+    ("sum_axis0", lambda x: tf.reduce_sum(x, axis=0), lambda x: x.sum(0)),
+    ("sum_axes_keep", lambda x: tf.reduce_sum(x, axis=[0, 2], keepdims=True), lambda x: x.sum((0, 2), keepdims=True)),
+    ("sum_neg_axis", lambda x: tf.reduce_sum(x, axis=-1), lambda x: x.sum(-1)),
+    ("mean", lambda x: tf.reduce_mean(x, axis=1), lambda x: x.mean(1)),
+    ("max", lambda x: tf.reduce_max(x, axis=1), lambda x: x.max(1)),
+    ("min_all", lambda x: tf.reduce_min(x), np.min),
+    ("prod", lambda x: tf.reduce_prod(x, axis=2), lambda x: x.prod(2)),
+    ("std", lambda x: tf.math.reduce_std(x, axis=0), lambda x: x.std(0)),
+    ("variance", lambda x: tf.math.reduce_variance(x, axis=[1, 2]), lambda x: x.var((1, 2))),
+    ("logsumexp", lambda x: tf.reduce_logsumexp(x, axis=1), lambda x: np.log(np.exp(x).sum(1))),
+    ("cumsum", lambda x: tf.cumsum(x, axis=1), lambda x: np.cumsum(x, 1)),
+    ("cumsum_excl_rev", lambda x: tf.cumsum(x, axis=2, exclusive=True, reverse=True),
+     lambda x: np.flip(np.cumsum(np.flip(x, 2), 2), 2) - x),
+    ("cumprod", lambda x: tf.math.cumprod(x, axis=0), lambda x: np.cumprod(x, 0)),
+]
+
+
+@pytest.mark.parametrize("name,tf_fn,np_fn", REDUCE, ids=[r[0] for r in REDUCE])
+def test_reduce(name, tf_fn, np_fn):
+    x = rand(3, 4, 2, low=0.5, high=2) if "prod" in name else rand(3, 4, 2)
+    check_op(tf_fn, np_fn, x, zero_size=name in ("sum_axis0", "sum_neg_axis", "cumsum", "prod"))
+
+
+def test_reduce_prod_with_zero_gradient():
+    x = rand(2, 4)
+    x[0, 1] = 0.0
+    check_op(lambda t: tf.reduce_prod(t, axis=1), lambda a: a.prod(1), x)
+
+
+def test_reduce_max_ties_share_gradient():
+    x = tf.constant([[1.0, 3.0, 3.0]])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_max(x)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), [[0, 0.5, 0.5]])
+
+
+MATMUL = [
+    ("plain", dict(), (3, 4), (4, 5)),
+    ("ta", dict(transpose_a=True), (4, 3), (4, 5)),
+    ("tb", dict(transpose_b=True), (3, 4), (5, 4)),
+    ("ta_tb", dict(transpose_a=True, transpose_b=True), (4, 3), (5, 4)),
+    ("batched", dict(), (2, 3, 4), (2, 4, 5)),
+    ("batch_broadcast", dict(), (2, 1, 3, 4), (3, 4, 2)),
+    ("batch_vs_matrix", dict(transpose_b=True), (2, 3, 4), (5, 4)),
+]
+
+
+@pytest.mark.parametrize("name,kw,sa,sb", MATMUL, ids=[m[0] for m in MATMUL])
+def test_matmul(name, kw, sa, sb):
+    def ref(a, b):
+        if kw.get("transpose_a"):
+            a = np.swapaxes(a, -1, -2)
+        if kw.get("transpose_b"):
+            b = np.swapaxes(b, -1, -2)
+        return np.matmul(a, b)
+    check_op(lambda a, b: tf.matmul(a, b, **kw), ref, rand(*sa), rand(*sb))
+
+
+SHAPE_OPS = [
+    ("reshape", lambda x: tf.reshape(x, [4, -1]), lambda x: x.reshape(4, -1), rand(2, 3, 2)),
+    ("transpose", lambda x: tf.transpose(x, [2, 0, 1]), lambda x: x.transpose(2, 0, 1), rand(2, 3, 4)),
+    ("transpose_default", tf.transpose, lambda x: x.T, rand(2, 3)),
+    ("broadcast_to", lambda x: tf.broadcast_to(x, [2, 3, 4]), lambda x: np.broadcast_to(x, (2, 3, 4)), rand(3, 1)),
+    ("expand_dims", lambda x: tf.expand_dims(x, 1), lambda x: x[:, None], rand(3, 4)),
+    ("squeeze", lambda x: tf.squeeze(x, axis=1), lambda x: x[:, 0], rand(3, 1, 4)),
+    ("squeeze_all", tf.squeeze, np.squeeze, rand(3, 1, 1)),
+    ("reverse", lambda x: tf.reverse(x, [0, 1]), lambda x: x[::-1, ::-1], rand(3, 4)),
+    ("getitem", lambda x: x[1:, ::2], lambda x: x[1:, ::2], rand(3, 5)),
+    ("getitem_index_neg", lambda x: x[-1, ..., None, 1:3], lambda x: x[-1, ..., None, 1:3], rand(3, 2, 4)),
+    ("getitem_negstep", lambda x: x[::-2], lambda x: x[::-2], rand(5, 2)),
+    ("slice", lambda x: tf.slice(x, [1, 0], [2, -1]), lambda x: x[1:3, :], rand(4, 3)),
+    ("tile", lambda x: tf.tile(x, [2, 3]), lambda x: np.tile(x, (2, 3)), rand(2, 3)),
+    ("pad_constant", lambda x: tf.pad(x, [[1, 2], [0, 1]], constant_values=1.5),
+     lambda x: np.pad(x, ((1, 2), (0, 1)), constant_values=1.5), rand(2, 3)),
+    ("pad_reflect", lambda x: tf.pad(x, [[1, 1], [2, 1]], mode="REFLECT"),
+     lambda x: np.pad(x, ((1, 1), (2, 1)), mode="reflect"), rand(3, 4)),
+    ("pad_symmetric", lambda x: tf.pad(x, [[2, 1], [0, 3]], mode="SYMMETRIC"),
+     lambda x: np.pad(x, ((2, 1), (0, 3)), mode="symmetric"), rand(3, 4)),
+    ("split", lambda x: tf.split(x, [1, 3], axis=1), lambda x: np.split(x, [1], axis=1), rand(2, 4)),
+    ("split_even", lambda x: tf.split(x, 2, axis=0), lambda x: np.split(x, 2, axis=0), rand(4, 3)),
+    ("unstack", lambda x: tf.unstack(x, axis=1), lambda x: [x[:, i] for i in range(x.shape[1])], rand(2, 3)),
+    ("clip", lambda x: tf.clip_by_value(x, -0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7), away_from([-0.5, 0.7], 3, 4)),
+]
+
+
+@pytest.mark.parametrize("name,tf_fn,np_fn,x", SHAPE_OPS, ids=[s[0] for s in SHAPE_OPS])
+def test_shape_ops(name, tf_fn, np_fn, x):
+    check_op(tf_fn, np_fn, x)
+
+
+def test_cast_gradient_passes_through_float_casts_only():
+    x = tf.constant([1.5, -2.0], tf.float64)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = tf.cast(x, tf.float32) * tf.constant([3.0, 4.0])
+        z = tf.cast(x, tf.int32)
+    g = tape.gradient(y, x)
+    assert g.dtype == tf.float64
+    np.testing.assert_array_equal(g.numpy(), [3.0, 4.0])
+    assert tape.gradient(z, x) is None
+
+
+def test_concat():
+    check_op(lambda a, b: tf.concat([a, b], axis=1), lambda a, b: np.concatenate([a, b], 1), rand(2, 3), rand(2, 2))
+
+
+def test_stack():
+    check_op(lambda a, b: tf.stack([a, b], axis=1), lambda a, b: np.stack([a, b], 1), rand(2, 3), rand(2, 3))
+
+
+def test_where():
+    cond = rand(3, 4) > 0
+    check_op(lambda c, a, b: tf.where(c, a, b), np.where, cond, rand(3, 4), rand(1, 4))
+
+
+def test_tensordot():
+    check_op(lambda a, b: tf.tensordot(a, b, axes=[[1, 2], [0, 1]]),
+             lambda a, b: np.tensordot(a, b, axes=[[1, 2], [0, 1]]), rand(2, 3, 4), rand(3, 4, 2))
+    check_op(lambda a, b: tf.tensordot(a, b, 1), lambda a, b: np.tensordot(a, b, 1), rand(2, 3), rand(3, 2))
+
+
+IDX = np.array([[2, 0], [1, 2]], dtype=np.int32)
+
+
+def test_gather():
+    check_op(lambda p, i: tf.gather(p, i), lambda p, i: p[i], rand(3, 2), IDX)
+    check_op(lambda p, i: tf.gather(p, i, axis=1), lambda p, i: np.take(p, i, axis=1), rand(2, 3, 2), IDX)
+    # repeated indices accumulate gradients
+    check_op(lambda p, i: tf.gather(p, i), lambda p, i: p[i], rand(4), np.array([1, 1, 3, 1], np.int64))
+
+
+def test_gather_batch_dims():
+    idx = np.array([[0, 2], [1, 1]], np.int32)
+    check_op(lambda p, i: tf.gather(p, i, axis=1, batch_dims=1),
+             lambda p, i: np.stack([p[b][i[b]] for b in range(2)]), rand(2, 3, 2), idx)
+
+
+def test_gather_nd():
+    idx = np.array([[0, 1], [2, 0], [0, 1]], np.int32)
+    check_op(lambda p, i: tf.gather_nd(p, i), lambda p, i: p[i[:, 0], i[:, 1]], rand(3, 2, 2), idx)
+
+
+def test_scatter_nd():
+    idx = np.array([[1], [3], [1]], np.int64)
+    def ref(u, i):
+        out = np.zeros((5, 2))
+        np.add.at(out, i[:, 0], u)
+        return out
+    check_op(lambda u, i: tf.scatter_nd(i, u, [5, 2]), ref, rand(3, 2), idx)
+
+
+def test_losses():
+    z, y = rand(4, 3), (rand(4, 3) > 0).astype(np.float64)
+    check_op(lambda lab, lo: tf.nn.sigmoid_cross_entropy_with_logits(labels=lab, logits=lo),
+             lambda lab, lo: np.maximum(lo, 0) - lo * lab + np.log1p(np.exp(-np.abs(lo))), y, z)
+    p = np_softmax(rand(4, 3))
+    check_op(lambda lab, lo: tf.nn.softmax_cross_entropy_with_logits(labels=lab, logits=lo),
+             lambda lab, lo: -(lab * np_log_softmax(lo)).sum(-1), p, z)
+    labels = np.array([0, 2, 1, 2], np.int32)
+    check_op(lambda lo, lab: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=lab, logits=lo),
+             lambda lo, lab: -np_log_softmax(lo)[np.arange(4), lab], z, labels)
+
+
+def test_non_differentiable_forward():
+    x = np.array([[1.0, 5.0, 3.0], [7.0, 2.0, 2.0]])
+    check_op(lambda t: tf.argmax(t, axis=1), lambda a: a.argmax(1), x, grad=False)
+    check_op(lambda t: tf.argmin(t), lambda a: a.argmin(0), x, grad=False)
+    check_op(lambda t: tf.cast(t > 2.0, tf.int32), lambda a: (a > 2).astype(np.int32), x, grad=False)
+    check_op(lambda t: tf.math.floordiv(t, 2.0), lambda a: np.floor_divide(a, 2.0), x, grad=False)
+    check_op(lambda t: tf.round(t / 2), lambda a: np.round(a / 2), x, grad=False)
+    ind = np.array([0, 2, 1], np.int32)
+    check_op(lambda i: tf.one_hot(i, 3), lambda i: np.eye(3, dtype=np.float32)[i], ind, grad=False)
+    np.testing.assert_array_equal(tf.one_hot([1, 0], 3, on_value=5, off_value=-1, axis=0, dtype=tf.int32).numpy(),
+                                  [[-1, 5], [5, -1], [-1, -1]])
+
+
+def test_integer_arithmetic_matches_numpy():
+    a = np.array([7, -7, 9, -9, 0], np.int32)
+    b = np.array([2, 2, -4, -4, 3], np.int32)
+    ta, tb = tf.constant(a), tf.constant(b)
+    np.testing.assert_array_equal((ta // tb).numpy(), a // b)
+    np.testing.assert_array_equal((ta % tb).numpy(), a % b)
+    np.testing.assert_array_equal((ta * tb + 1).numpy(), a * b + 1)
+    np.testing.assert_array_equal((ta ** 2).numpy(), a ** 2)
+    assert (ta / tb).dtype == tf.float64
+    np.testing.assert_allclose((ta / tb).numpy(), a / b)
+    big = tf.constant([2 ** 31 - 1], tf.int32)
+    assert int((big + 1)[0]) == -(2 ** 31)  # wraps, as TensorFlow's int32
+
+
+def test_float16_ops_round_trip():
+    x = tf.constant([1.5, -2.25, 3.0], dtype=tf.float16)
+    y = x * x + 1.0
+    assert y.dtype == tf.float16
+    np.testing.assert_allclose(y.numpy(), np.array([1.5, -2.25, 3.0], np.float16) ** 2 + 1)
+    assert tf.reduce_sum(x).dtype == tf.float16
+    w = tf.Variable(tf.constant([2.0], tf.float16))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(w * w)
+    g = tape.gradient(loss, w)
+    assert g.dtype == tf.float16 and float(g[0]) == 4.0
