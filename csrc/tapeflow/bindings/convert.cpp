@@ -9,8 +9,9 @@
 namespace tapeflow {
 
 py::object numpy_module() {
-  static py::object np = py::module_::import("numpy");
-  return np;
+  // Kept for the life of the process: releasing it after interpreter shutdown would crash.
+  static PyObject* np = py::module_::import("numpy").release().ptr();
+  return py::reinterpret_borrow<py::object>(np);
 }
 
 namespace {

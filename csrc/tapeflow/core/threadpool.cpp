@@ -23,7 +23,8 @@ class Pool {
     stop();
     std::lock_guard<std::mutex> g(run_mutex_);
     shutdown_ = false;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { loop(i); });
+    const uint64_t gen = generation_;  // new workers wait for the next region, not a past one
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, gen] { loop(i, gen); });
   }
 
   // Runs task(i) for i in [0, ntasks); the caller runs task 0.
@@ -48,9 +49,8 @@ class Pool {
   }
 
  private:
-  void loop(int index) {
+  void loop(int index, uint64_t seen) {
     t_in_worker = true;
-    uint64_t seen = 0;
     for (;;) {
       const std::function<void(int)>* task;
       {

@@ -1,0 +1,109 @@
+"""Bad input raises a Python exception naming the op and the offending shapes or
+dtypes; nothing crashes the process."""
+import numpy as np
+import pytest
+
+import tapeflow as tf
+
+
+def test_matmul_shapes_message():
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[matmul\] inner dimensions differ: \(2, 3\) @ \(4, 5\)"):
+        tf.matmul(tf.zeros((2, 3)), tf.zeros((4, 5)))
+    with pytest.raises(ValueError, match=r"\[matmul\].*rank >= 2"):
+        tf.matmul(tf.zeros((3,)), tf.zeros((3,)))
+
+
+def test_broadcast_and_dtype_errors():
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[add\] Incompatible shapes: \(2, 3\) vs. \(4,\)"):
+        tf.zeros((2, 3)) + tf.zeros((4,))
+    with pytest.raises(ValueError):  # InvalidArgumentError is a ValueError too
+        tf.zeros((2, 3)) * tf.zeros((2,))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"float32.*float64"):
+        tf.constant(1.0) + tf.constant(1.0, dtype=tf.float64)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="int32"):
+        tf.constant(1) + tf.constant(1.0)
+    with pytest.raises(TypeError, match="int32"):
+        tf.constant([1, 2]) + 1.5
+    with pytest.raises(TypeError, match=r"\[sqrt\]"):
+        tf.sqrt(tf.constant([4]))
+    with pytest.raises(TypeError):
+        tf.constant("text")
+    with pytest.raises(TypeError):
+        tf.constant(np.array([1 + 2j]))
+
+
+def test_axis_and_shape_errors():
+    x = tf.zeros((2, 3))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[reduce_sum\] axis 2 is out of range"):
+        tf.reduce_sum(x, axis=2)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[reshape\].*6 values"):
+        tf.reshape(x, [4, 2])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[concat\]"):
+        tf.concat([x, tf.zeros((3, 3))], axis=1)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[transpose\]"):
+        tf.transpose(x, [0, 0])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[squeeze\]"):
+        tf.squeeze(x, axis=0)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[split\]"):
+        tf.split(x, 2, axis=1)
+    with pytest.raises(ValueError, match="negative"):
+        tf.zeros([-1, 2])
+    with pytest.raises(ValueError):
+        tf.zeros([2 ** 40, 2 ** 40])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[argmax\].*empty"):
+        tf.argmax(tf.zeros((0, 2)))
+
+
+def test_index_errors():
+    params = tf.constant([1.0, 2.0, 3.0])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[gather\] indices\[1\] = 5 is not in \[0, 3\)"):
+        tf.gather(params, [0, 5])
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.gather(params, [-1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[gather_nd\]"):
+        tf.gather_nd(tf.zeros((2, 2)), [[0, 2]])
+    with pytest.raises(TypeError, match="int32 or int64"):
+        tf.gather(params, tf.constant([0.0]))
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[3], logits=tf.zeros((1, 3)))
+    with pytest.raises(IndexError, match="out of bounds"):
+        params[3]
+
+
+def test_integer_division_by_zero_is_an_error_not_a_crash():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="division by zero"):
+        tf.constant([1, 2]) // tf.constant([1, 0])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="division by zero"):
+        tf.constant([1, 2]) % 0
+    assert int(tf.constant(-2 ** 31) // tf.constant(-1)) == -2 ** 31  # wraps, no SIGFPE
+    with pytest.raises(tf.errors.InvalidArgumentError, match="negative integer powers"):
+        tf.constant(2) ** tf.constant(-1)
+
+
+def test_nan_and_inf_are_values_not_errors():
+    x = tf.constant([np.nan, np.inf, -np.inf, 1.0])
+    assert np.isnan(float(tf.reduce_max(x)))
+    np.testing.assert_array_equal(tf.math.is_nan(x).numpy(), [True, False, False, False])
+    np.testing.assert_array_equal(tf.cast(x, tf.int32).numpy()[[0, 3]], [0, 1])
+    s = tf.nn.softmax(tf.constant([[-np.inf, 0.0]]))
+    np.testing.assert_allclose(s.numpy(), [[0.0, 1.0]])
+
+
+def test_gpu_requests_fail_clearly_without_gpu():
+    if tf._core.cuda_device_count():
+        pytest.skip("a GPU is present")
+    with pytest.raises(RuntimeError, match="GPU"):
+        with tf.device("/GPU:0"):
+            pass
+
+
+def test_gradient_argument_errors():
+    x = tf.Variable(1.0)
+    with tf.GradientTape() as t:
+        y = x * 2
+    with pytest.raises(ValueError):
+        t.gradient(y, [1.0])
+    with tf.GradientTape() as t:
+        y = x * 2
+    with pytest.raises(ValueError):
+        t.gradient(y, x, output_gradients=[tf.constant(1.0), tf.constant(2.0)])
