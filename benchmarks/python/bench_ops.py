@@ -1,0 +1,104 @@
+"""Side-by-side timings of float32 matmul and small elementwise calls:
+tapeflow and NumPy in this process, PyTorch in its own interpreter (it lives in a
+separate virtual environment), all in one run, printed as ratios.
+
+    python benchmarks/python/bench_ops.py [--torch-python venv-torch/bin/python] [--threads 2]
+
+Timing: best of several repetitions after a warm-up, wall clock (time.perf_counter).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+SIZES = [128, 256, 512, 1024, 2048]
+
+
+def best_time(fn, min_time=0.3, max_reps=200):
+    fn()
+    reps, best, spent = 0, float("inf"), 0.0
+    while (spent < min_time or reps < 3) and reps < max_reps:
+        t = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t
+        best, spent, reps = min(best, dt), spent + dt, reps + 1
+    return best
+
+
+def per_call(fn, calls=20000):
+    fn()
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - t) / calls)
+    return best
+
+
+def run(framework, threads):
+    rng = np.random.default_rng(0)
+    if framework == "tapeflow":
+        import tapeflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        const, mm, add = tf.constant, tf.matmul, tf.add
+    elif framework == "torch":
+        import torch
+        torch.set_num_threads(threads)
+        const, mm, add = torch.from_numpy, torch.matmul, torch.add
+    else:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
+        const, mm, add = (lambda a: a), np.matmul, np.add
+    out = {"matmul_gflops": {}, "add_call_us": None, "add_1m_us": None}
+    for n in SIZES:
+        a = const(rng.uniform(-1, 1, (n, n)).astype(np.float32))
+        b = const(rng.uniform(-1, 1, (n, n)).astype(np.float32))
+        out["matmul_gflops"][str(n)] = 2.0 * n ** 3 / best_time(lambda: mm(a, b)) / 1e9
+    x, y = const(np.ones(4, np.float32)), const(np.ones(4, np.float32))
+    out["add_call_us"] = per_call(lambda: add(x, y)) * 1e6
+    x, y = const(np.ones(1 << 20, np.float32)), const(np.ones(1 << 20, np.float32))
+    out["add_1m_us"] = best_time(lambda: add(x, y)) * 1e6
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--torch-python", default=os.environ.get("TORCH_PYTHON", "venv-torch/bin/python"))
+    ap.add_argument("--worker", choices=["tapeflow", "torch", "numpy"], help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        print(json.dumps(run(args.worker, args.threads)))
+        return
+    results = {"tapeflow": run("tapeflow", args.threads)}
+    results["numpy"] = json.loads(subprocess.check_output(
+        [sys.executable, __file__, "--worker", "numpy", "--threads", str(args.threads)],
+        env=dict(os.environ, OPENBLAS_NUM_THREADS=str(args.threads))))
+    if os.path.exists(args.torch_python):
+        results["torch"] = json.loads(subprocess.check_output(
+            [args.torch_python, __file__, "--worker", "torch", "--threads", str(args.threads)]))
+    else:
+        print("(PyTorch not found at %s: pass --torch-python)" % args.torch_python)
+    peers = [p for p in ("torch", "numpy") if p in results]
+    print("float32 matmul, GFLOP/s, %d threads (ratio = tapeflow / peer)" % args.threads)
+    print("%6s %10s" % ("n", "tapeflow") + "".join("%10s %8s" % (p, "ratio") for p in peers))
+    for n in SIZES:
+        tfv = results["tapeflow"]["matmul_gflops"][str(n)]
+        row = "%6d %10.1f" % (n, tfv)
+        for p in peers:
+            pv = results[p]["matmul_gflops"][str(n)]
+            row += "%10.1f %8.2f" % (pv, tfv / pv)
+        print(row)
+    print("\nelementwise add (ratio = peer time / tapeflow time; > 1 means tapeflow is faster)")
+    for key, label in (("add_call_us", "call on 4 elements, us"), ("add_1m_us", "1M elements, us")):
+        tfv = results["tapeflow"][key]
+        print("%-24s tapeflow %8.2f" % (label, tfv) +
+              "".join("   %s %8.2f (%.2fx)" % (p, results[p][key], results[p][key] / tfv) for p in peers))
+
+
+if __name__ == "__main__":
+    main()
