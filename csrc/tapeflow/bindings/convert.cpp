@@ -194,21 +194,12 @@ py::array to_numpy(const Tensor& t, bool writeable_copy) {
   const size_t es = itemsize(t.dtype());
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
   for (int64_t s : t.strides()) strides.push_back(static_cast<py::ssize_t>(s * static_cast<int64_t>(es)));
-  py::dtype dt(numpy_name(t.dtype()));
-  if (writeable_copy) {
-    py::array out(dt, shape);
-    if (t.numel()) {
-      Tensor tmp = Tensor::empty(t.shape(), t.dtype());
-      cpu::copy(t, tmp);
-      std::memcpy(out.mutable_data(), tmp.raw_data(), static_cast<size_t>(t.numel()) * es);
-    }
-    return out;
-  }
   auto* keep = new std::shared_ptr<Storage>(t.storage());
   py::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
-  py::array out(dt, shape, strides, t.raw_data(), base);
-  py::detail::array_proxy(out.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
-  return out;
+  py::array view(py::dtype(numpy_name(t.dtype())), shape, strides, t.raw_data(), base);
+  if (writeable_copy) return numpy_module().attr("array")(view, py::arg("order") = "C");
+  py::detail::array_proxy(view.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return view;
 }
 
 }  // namespace tapeflow

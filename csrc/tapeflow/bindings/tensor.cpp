@@ -85,6 +85,16 @@ py::object compare_op(const Tensor& self, py::handle other, BinaryOp op) {
   return py::cast(ops::compare(op, ab.first, ab.second));
 }
 
+// == and != as TensorFlow 2: elementwise, but a plain bool when the other side
+// is None, not convertible, or not broadcast-compatible.
+py::object equality(const Tensor& a, py::handle b, BinaryOp op) {
+  const bool unequal = op == BinaryOp::Ne;
+  if (b.is_none()) return py::bool_(unequal);
+  try { return compare_op(a, b, op); }
+  catch (TypeError&) { return py::bool_(unequal); }
+  catch (InvalidArgument&) { return py::bool_(unequal); }
+}
+
 template <class F> py::object binop(py::handle a, py::handle b, F f) {
   try {
     auto ab = binary_operands(a, b);
@@ -186,18 +196,8 @@ void init_tensor(py::module_& m) {
       .def("__le__", [](const Tensor& a, py::handle b) { return compare_op(a, b, BinaryOp::Le); }, py::is_operator())
       .def("__gt__", [](const Tensor& a, py::handle b) { return compare_op(a, b, BinaryOp::Gt); }, py::is_operator())
       .def("__ge__", [](const Tensor& a, py::handle b) { return compare_op(a, b, BinaryOp::Ge); }, py::is_operator())
-      .def("__eq__", [](const Tensor& a, py::handle b) -> py::object {
-             if (b.is_none()) return py::bool_(false);
-             try { return compare_op(a, b, BinaryOp::Eq); }
-             catch (TypeError&) { return py::bool_(false); }
-             catch (InvalidArgument&) { return py::bool_(false); }
-           }, py::is_operator())
-      .def("__ne__", [](const Tensor& a, py::handle b) -> py::object {
-             if (b.is_none()) return py::bool_(true);
-             try { return compare_op(a, b, BinaryOp::Ne); }
-             catch (TypeError&) { return py::bool_(true); }
-             catch (InvalidArgument&) { return py::bool_(true); }
-           }, py::is_operator())
+      .def("__eq__", [](const Tensor& a, py::handle b) { return equality(a, b, BinaryOp::Eq); }, py::is_operator())
+      .def("__ne__", [](const Tensor& a, py::handle b) { return equality(a, b, BinaryOp::Ne); }, py::is_operator())
       // ---- variable primitives
       .def("_assign", [](Tensor& v, py::handle value) { variable_update(v, value, "assign", 0); })
       .def("_assign_add", [](Tensor& v, py::handle value) { variable_update(v, value, "assign_add", 1); })
@@ -226,7 +226,6 @@ void init_tensor(py::module_& m) {
     fresh.impl()->trainable = trainable && is_floating(value.dtype());
     return fresh;
   });
-  m.def("_truediv", [](py::handle a, py::handle b) { auto ab = binary_operands(a, b); return truediv(ab.first, ab.second); });
 }
 
 }  // namespace tapeflow

@@ -20,8 +20,8 @@ class Pool {
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
   void resize(int n) {
+    std::lock_guard<std::mutex> g(run_mutex_);  // never while a parallel region runs
     stop();
-    std::lock_guard<std::mutex> g(run_mutex_);
     shutdown_ = false;
     const uint64_t gen = generation_;  // new workers wait for the next region, not a past one
     for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, gen] { loop(i, gen); });

@@ -21,6 +21,16 @@ void check_indices(const I* idx, int64_t n, int64_t limit, const char* op) {
                             " is not in [0, " + std::to_string(limit) + ")");
 }
 
+// Rows of k indices into the leading k dimensions of `shape`.
+template <class I>
+void check_nd_indices(const I* idx, int64_t rows, int64_t k, const Shape& shape, const char* op) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t d = 0; d < k; ++d)
+      if (idx[r * k + d] < 0 || idx[r * k + d] >= shape[d])
+        throw InvalidArgument(std::string("[") + op + "] indices[" + std::to_string(r) + "] = [" +
+                              std::to_string(idx[r * k + d]) + "] does not index into shape " + shape_str(shape));
+}
+
 // Calls f(ptr) with the index data typed as int32 or int64.
 template <class F> void with_indices(const Tensor& idx, F f) {
   if (idx.dtype() == DType::Int32) f(idx.data<int32_t>());
@@ -81,11 +91,7 @@ void gather_nd(const Tensor& params, const Tensor& indices, const Tensor& out) {
   const char* src = static_cast<const char*>(params.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
   with_indices(indices, [&](auto* idx) {
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t d = 0; d < k; ++d)
-        if (idx[r * k + d] < 0 || idx[r * k + d] >= params.dim(d))
-          throw InvalidArgument("[gather_nd] indices[" + std::to_string(r) + "] = [" + std::to_string(idx[r * k + d]) +
-                                "] does not index into param shape " + shape_str(params.shape()));
+    check_nd_indices(idx, rows, k, params.shape(), "gather_nd");
     for (int64_t r = 0; r < rows; ++r) {
       int64_t off = 0;
       for (int64_t d = 0; d < k; ++d) off += idx[r * k + d] * pstr[d];
@@ -101,11 +107,7 @@ void scatter_nd_add(const Tensor& indices, const Tensor& updates, const Tensor& 
   for (int64_t i = k; i < out.ndim(); ++i) slice *= out.dim(i);
   const Shape ostr = contiguous_strides(out.shape());
   with_indices(indices, [&](auto* idx) {
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t d = 0; d < k; ++d)
-        if (idx[r * k + d] < 0 || idx[r * k + d] >= out.dim(d))
-          throw InvalidArgument("[scatter_nd] indices[" + std::to_string(r) + "] = [" + std::to_string(idx[r * k + d]) +
-                                "] does not index into shape " + shape_str(out.shape()));
+    check_nd_indices(idx, rows, k, out.shape(), "scatter_nd");
     TF_DISPATCH_NUMERIC(out.dtype(), "scatter_nd", {
       const T* pu = updates.data<T>();
       T* po = out.data<T>();

@@ -7,7 +7,11 @@ namespace tapeflow {
 namespace ops {
 
 using autograd::Tensors;
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
+void check_cpu(const char* op, const Tensor& x);
 void check_floating(const char* op, const Tensor& x);
+Shape reduced_shape(const Shape& s, const std::vector<bool>& mask, bool keepdims);
+std::vector<bool> axes_mask(const Axes& axes, int64_t ndim, const char* op);
 // x viewed with `shape` by NumPy broadcasting (stride 0 on expanded axes).
 Tensor broadcast_view(const Tensor& x, const Shape& shape);
 

@@ -124,12 +124,7 @@ Tensor gather_nd(const Tensor& params, const Tensor& indices);
 Tensor scatter_nd(const Tensor& indices, const Tensor& updates, const Shape& shape);
 Tensor one_hot(const Tensor& indices, int64_t depth, double on_value, double off_value, int64_t axis, DType dtype);
 
-// ---- internal helpers shared by the op files
-void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
-void check_cpu(const char* op, const Tensor& x);
 Tensor contiguous_copy(const Tensor& x);  // always a new buffer
-Shape reduced_shape(const Shape& s, const std::vector<bool>& mask, bool keepdims);
-std::vector<bool> axes_mask(const Axes& axes, int64_t ndim, const char* op);
 
 }  // namespace ops
 }  // namespace tapeflow
