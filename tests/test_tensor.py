@@ -102,6 +102,8 @@ def test_print_format():
     assert str(tf.constant([[1.0, 2.0], [3.0, 4.0]])) == \
         "tf.Tensor(\n[[1. 2.]\n [3. 4.]], shape=(2, 2), dtype=float32)"
     assert str(tf.constant(3.0)) == "tf.Tensor(3.0, shape=(), dtype=float32)"
+    assert str(tf.constant(0.1)) == "tf.Tensor(0.1, shape=(), dtype=float32)"
+    assert repr(tf.constant(7)) == "<tf.Tensor: shape=(), dtype=int32, numpy=7>"
     assert str(tf.constant([1, 2])) == "tf.Tensor([1 2], shape=(2,), dtype=int32)"
     assert repr(tf.constant([1.0, 2.0])) == "<tf.Tensor: shape=(2,), dtype=float32, numpy=array([1., 2.], dtype=float32)>"
     assert repr(tf.constant(True)) == "<tf.Tensor: shape=(), dtype=bool, numpy=True>"

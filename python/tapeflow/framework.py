@@ -73,7 +73,7 @@ class TensorShape(tuple):
 def _numpy_text(t, is_repr):
     a = t._numpy()
     if a.ndim == 0:
-        text = str(a.item()) if a.dtype != np.float16 else str(a)
+        text = str(a[()])  # NumPy's shortest repr for the dtype: float32 0.1 prints as 0.1
     else:
         text = repr(a) if is_repr else str(a)
     if "\n" in text:
