@@ -18,4 +18,4 @@ export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export PYTHONPATH="$out"
 export PYTHONMALLOC=malloc
-python3 -m pytest tests -q -p no:cacheprovider "$@"
+python3 -m pytest -p no:cacheprovider "$@"  # no paths given: pyproject testpaths (tests/)
