@@ -133,8 +133,6 @@ def constant(value, dtype=None, shape=None, name="Const"):
     values are reshaped (their element count must match).
     """
     t = _core.convert_to_tensor(value, dtype=dtype)
-    if isinstance(value, Tensor) and t is value:
-        t = _core.identity(t)
     if shape is None:
         return t
     shape = tuple(int(d) for d in shape)
