@@ -28,7 +28,7 @@ def _tf_out(out):
 
 
 def _noncontiguous(a):
-    """A tapeflow view with a's values whose last axis has stride 2 (or a reversed axis for 1-element rows)."""
+    """A tapeflow view with a's values whose last axis has stride 2 (a copy of the data, not of the layout)."""
     if a.ndim == 0:
         return tf.constant(a)
     wide = np.zeros(a.shape[:-1] + (a.shape[-1] * 2,), dtype=a.dtype)

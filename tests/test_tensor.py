@@ -189,8 +189,10 @@ def test_variable_basics():
 
 
 def test_device_abstraction():
-    assert tf.config.list_physical_devices("GPU") == ([] if tf._core.cuda_device_count() == 0 else
-                                                      tf.config.list_physical_devices("GPU"))
+    gpus = tf.config.list_physical_devices("GPU")
+    assert [d.name for d in gpus] == ["/physical_device:GPU:%d" % i for i in range(tf._core.cuda_device_count())]
+    if not tf._core.built_with_cuda():
+        assert gpus == []
     assert tf.config.list_physical_devices("CPU")[0].device_type == "CPU"
     assert tf.constant(1.0).device.endswith("CPU:0")
     if tf._core.cuda_device_count() == 0:

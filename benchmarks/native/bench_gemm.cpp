@@ -3,6 +3,7 @@
 // rows above), and reports the fraction of this machine's FMA peak, measured
 // first with a register-only loop of independent FMAs (AVX-512 when the CPU has
 // it, else AVX2) on every thread. Usage: bench_gemm [threads] [isa: avx512|avx2|generic]
+// Block sizes can be overridden for tuning: TAPEFLOW_GEMM_KC, TAPEFLOW_GEMM_MC, TAPEFLOW_GEMM_NC.
 #include <chrono>
 #include <cmath>
 #include <cstdio>

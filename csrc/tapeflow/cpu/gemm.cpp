@@ -154,7 +154,7 @@ Blocking blocking_for(int mr, int nr, size_t elem) {
   int64_t kc = std::clamp<int64_t>(static_cast<int64_t>(l1 * 6 / 10 / (mr * elem)) / 8 * 8, 64, 512);
   int64_t mc = std::clamp<int64_t>(static_cast<int64_t>(l2 / 8 / (kc * elem)) / mr * mr, mr, 1024 / mr * mr);
   int64_t nc = 4096 / nr * nr;
-  // Overrides for tuning experiments (benchmarks/native/bench_gemm).
+  // Overrides for tuning experiments (see benchmarks/native/bench_gemm.cpp).
   if (const char* e = std::getenv("TAPEFLOW_GEMM_KC")) kc = std::max(8L, std::atol(e));
   if (const char* e = std::getenv("TAPEFLOW_GEMM_MC")) mc = std::max<int64_t>(mr, std::atol(e) / mr * mr);
   if (const char* e = std::getenv("TAPEFLOW_GEMM_NC")) nc = std::max<int64_t>(nr, std::atol(e) / nr * nr);
