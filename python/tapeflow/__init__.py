@@ -13,6 +13,7 @@ from tapeflow.autodiff import GradientTape, UnconnectedGradients
 from tapeflow._ops import *  # noqa: F401,F403
 from tapeflow._ops import add_n, bias_add, tensordot  # noqa: F401
 from tapeflow import config, linalg, math, nest, nn, random
+from tapeflow import keras
 
 __version__ = "0.1.0"
 newaxis = None

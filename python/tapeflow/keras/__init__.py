@@ -1,0 +1,18 @@
+"""tapeflow.keras: the Keras API. ``from tapeflow import keras`` and use it as ``tf.keras``."""
+from tapeflow.keras import (activations, backend, callbacks, initializers, layers, losses, metrics, models,
+                            optimizers, regularizers, utils)
+from tapeflow.keras.layers import Input, InputLayer, Layer
+from tapeflow.keras.models import Model, Sequential
+from tapeflow.keras.engine.keras_tensor import KerasTensor
+
+
+
+def __getattr__(name):
+    if name == "datasets":
+        import importlib
+        return importlib.import_module("tapeflow.keras.datasets")
+    raise AttributeError("module 'tapeflow.keras' has no attribute %r" % name)
+
+
+__all__ = ["activations", "backend", "callbacks", "initializers", "layers", "losses", "metrics", "models",
+           "optimizers", "regularizers", "utils", "Input", "InputLayer", "Layer", "Model", "Sequential", "KerasTensor"]

@@ -1,0 +1,169 @@
+"""Batches for fit / evaluate / predict from arrays (NumPy, tensors, lists of
+them, dicts keyed by input or output names) or from an iterable of batches.
+
+Arrays are converted to tensors once; a batch is a view (in order) or a gather
+by shuffled indices, both in C++."""
+import math
+
+import numpy as np
+
+from tapeflow import _core, nest
+from tapeflow.keras import backend
+
+
+def unpack_x_y_sample_weight(data):
+    """``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` -> the three (missing ones None)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, found: %s"
+                     % (data,))
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def _to_tensor(a):
+    if isinstance(a, _core.Tensor):
+        return a
+    a = np.asarray(a)
+    if a.dtype == object:
+        raise ValueError("Failed to convert a NumPy array to a Tensor (unsupported object type). Arrays passed to "
+                         "fit/evaluate/predict must hold numbers.")
+    if a.dtype.kind == "f" and a.dtype != np.dtype(backend.floatx()):
+        a = a.astype(backend.floatx())
+    elif a.dtype.kind == "b":
+        a = a.astype("float32")
+    elif a.dtype.kind == "u" and a.dtype != np.uint8:
+        a = a.astype("int64")
+    return _core.convert_to_tensor(np.ascontiguousarray(a))
+
+
+class ArrayData:
+    """In-memory arrays split into batches.
+
+    Args:
+      x, y, sample_weight: arrays or nested structures of arrays with the same first dimension.
+      batch_size: samples per batch (the last batch may be smaller).
+      shuffle: reshuffle the order every epoch.
+      steps: an optional limit on batches per epoch.
+    """
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None, class_weight=None):
+        self.structure = pack_x_y_sample_weight(x, y, sample_weight)
+        leaves = nest.flatten(self.structure)
+        self._none = [v is None for v in leaves]
+        self.tensors = [None if v is None else _to_tensor(v) for v in leaves]
+        sizes = [t._shape[0] if t.ndim else None for t in self.tensors if t is not None]
+        if any(s is None for s in sizes):
+            raise ValueError("Arrays passed to fit/evaluate/predict need a batch dimension; got a scalar")
+        if len(set(sizes)) > 1:
+            raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain the same number of samples. "
+                             "Received sizes (x, then y, then sample weights): %s" % (sizes,))
+        self.num_samples = sizes[0] if sizes else 0
+        if class_weight is not None:
+            self._apply_class_weight(y, sample_weight, class_weight)
+        if batch_size is None:
+            batch_size = 32
+        if int(batch_size) <= 0:
+            raise ValueError("batch_size must be a positive integer; received %r" % (batch_size,))
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.steps = int(math.ceil(self.num_samples / self.batch_size)) if self.num_samples else 0
+        if steps is not None:
+            self.steps = min(int(steps), self.steps) if self.steps else int(steps)
+
+    def _apply_class_weight(self, y, sample_weight, class_weight):
+        if isinstance(y, (list, tuple, dict)) and len(nest.flatten(y)) > 1:
+            raise ValueError("`class_weight` is only supported for Models with a single output.")
+        labels = np.asarray(nest.flatten(y)[0])
+        cls = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else labels.reshape(len(labels))
+        cls = cls.astype("int64")
+        table = np.ones(max(int(cls.max()) + 1 if cls.size else 1, max(class_weight) + 1), dtype="float32")
+        for k, v in class_weight.items():
+            table[int(k)] = v
+        weights = table[cls]
+        if sample_weight is not None:
+            weights = weights * np.asarray(sample_weight, dtype="float32").reshape(len(weights))
+        x, y_, _ = self.structure if len(self.structure) == 3 else self.structure + (None,)
+        self.structure = (x, y_, weights)
+        leaves = nest.flatten(self.structure)
+        self._none = [v is None for v in leaves]
+        self.tensors = [None if v is None else _to_tensor(v) for v in leaves]
+
+    def split(self, fraction):
+        """Takes the last ``fraction`` of the samples (before any shuffling) as validation data."""
+        if not 0 < fraction < 1:
+            raise ValueError("`validation_split` must be between 0 and 1, received %r" % (fraction,))
+        split_at = int(self.num_samples * (1.0 - fraction))
+        if split_at == 0 or split_at == self.num_samples:
+            raise ValueError("Training data contains %d samples, which is not sufficient to split it into a "
+                             "validation and training set as specified by `validation_split=%s`."
+                             % (self.num_samples, fraction))
+        val = [None if t is None else t[split_at:] for t in self.tensors]
+        self.tensors = [None if t is None else t[:split_at] for t in self.tensors]
+        self.num_samples = split_at
+        self.steps = int(math.ceil(split_at / self.batch_size))
+        return nest.pack_sequence_as(self.structure, val)
+
+    def __iter__(self):
+        n, bs = self.num_samples, self.batch_size
+        order = None
+        if self.shuffle:
+            order = _core.convert_to_tensor(np.random.permutation(n).astype("int64"))
+        for step in range(self.steps):
+            start = step * bs
+            stop = min(start + bs, n)
+            if start >= stop:
+                return
+            if order is None:
+                batch = [None if t is None else t[start:stop] for t in self.tensors]
+            else:
+                idx = order[start:stop]
+                batch = [None if t is None else _core.gather(t, idx) for t in self.tensors]
+            yield nest.pack_sequence_as(self.structure, batch)
+
+
+class IterableData:
+    """Batches from a generator, iterator or sequence that yields ``(x, y[, sample_weight])``."""
+
+    def __init__(self, source, steps=None):
+        self.source = source
+        self.steps = steps
+        if steps is None and hasattr(source, "__len__"):
+            self.steps = len(source)
+        self.num_samples = None
+
+    def __iter__(self):
+        if hasattr(self.source, "__getitem__") and hasattr(self.source, "__len__"):
+            it = (self.source[i] for i in range(len(self.source)))
+        else:
+            it = iter(self.source) if not hasattr(self.source, "__next__") else self.source
+        for step, batch in enumerate(it):
+            if self.steps is not None and step >= self.steps:
+                return
+            yield tuple(batch) if isinstance(batch, (list, tuple)) else (batch,)
+
+
+def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, class_weight=None):
+    if x is None:
+        raise ValueError("Expected input data `x`, received None")
+    if hasattr(x, "__next__") or (hasattr(x, "__getitem__") and hasattr(x, "__len__") and not
+                                  isinstance(x, (np.ndarray, _core.Tensor, list, tuple, dict))):
+        if y is not None:
+            raise ValueError("`y` argument is not supported when using a generator or dataset as input; the batches "
+                             "should hold (x, y) pairs.")
+        return IterableData(x, steps)
+    return ArrayData(x, y, sample_weight, batch_size or 32, shuffle, steps, class_weight)

@@ -1,0 +1,354 @@
+"""compile / fit / evaluate / predict, and the overridable train_step / test_step /
+predict_step, mixed into keras.Model."""
+import numpy as np
+
+from tapeflow import _core, nest
+from tapeflow.autodiff import GradientTape
+from tapeflow.keras import backend
+from tapeflow.keras import metrics as metrics_mod
+from tapeflow.keras import optimizers as optimizers_mod
+from tapeflow.keras.callbacks import CallbackList
+from tapeflow.keras.engine import data_adapter
+from tapeflow.keras.engine.compile_utils import CompileLoss, CompileMetrics
+
+
+def _as_float(v):
+    if isinstance(v, _core.Tensor):
+        return float(v) if v.ndim == 0 else v.numpy()
+    return v
+
+
+def _verbose(verbose):
+    return 1 if verbose == "auto" else int(verbose)
+
+
+class _LegacyCompiledLoss:
+    """``model.compiled_loss(y, y_pred, sample_weight, regularization_losses)`` as in tf.keras 2."""
+
+    def __init__(self, model):
+        self._model = model
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        total = self._model._compiled_loss_value(y_true, y_pred, sample_weight)
+        for r in regularization_losses or ():
+            total = _core.add(total, r)
+        return total
+
+
+class _LegacyCompiledMetrics:
+    """``model.compiled_metrics.update_state(y, y_pred, sample_weight)`` as in tf.keras 2."""
+
+    def __init__(self, model):
+        self._model = model
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self._model._update_compiled_metrics(y_true, y_pred, sample_weight)
+
+    @property
+    def metrics(self):
+        return self._model._compile_metrics.metrics if self._model._compile_metrics else []
+
+
+class Trainer:
+    def _init_trainer(self):
+        self.optimizer = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self.run_eagerly = False
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self._compile_config = None
+
+    # ----------------------------------------------------------------- compile
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True, **kwargs):
+        """Configures training: the optimizer, the loss(es), their weights and the metrics."""
+        for key in kwargs:
+            if key not in ("sample_weight_mode", "target_tensors", "distribute"):
+                raise TypeError("Invalid keyword argument(s) in `compile()`: %r" % (key,))
+        self.optimizer = optimizers_mod.get(optimizer)
+        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        self._loss_tracker = metrics_mod.Mean(name="loss")
+        self.run_eagerly = run_eagerly
+        self.jit_compile = jit_compile
+        self.compiled = True
+        self.compiled_loss = _LegacyCompiledLoss(self)
+        self.compiled_metrics = _LegacyCompiledMetrics(self)
+        self._compile_config = {"optimizer": optimizer if isinstance(optimizer, str) else
+                                optimizers_mod.serialize(self.optimizer), "loss": loss, "loss_weights": loss_weights,
+                                "metrics": metrics, "weighted_metrics": weighted_metrics}
+
+    @property
+    def loss(self):
+        return self._compile_loss._spec if self._compile_loss is not None else None
+
+    def _output_names_for(self, y_pred):
+        names = getattr(self, "output_names", None)
+        flat = nest.flatten(y_pred)
+        if names and len(names) == len(flat):
+            if isinstance(y_pred, dict):
+                return sorted(y_pred)
+            return list(names)
+        if isinstance(y_pred, dict):
+            return sorted(y_pred)
+        if len(flat) == 1:
+            return ["output"]
+        return ["output_%d" % (i + 1) for i in range(len(flat))]
+
+    def _match_targets(self, y, y_pred, names, what="y"):
+        """Lists y (or sample weights) in the order of the flattened predictions."""
+        flat_pred = nest.flatten(y_pred)
+        if y is None:
+            return [None] * len(flat_pred)
+        if isinstance(y, dict):
+            order = sorted(y_pred) if isinstance(y_pred, dict) else names
+            unknown = [k for k in y if k not in order]
+            if unknown:
+                raise ValueError("Found unexpected key %r in `%s`: the model's outputs are %s" % (unknown[0], what, order))
+            return [y.get(n) for n in order]
+        if len(flat_pred) == 1:
+            if isinstance(y, (list, tuple)) and len(y) == 1 and not isinstance(y[0], (int, float)):
+                return [y[0]]
+            return [y]
+        flat_y = list(y) if isinstance(y, (list, tuple)) else [y]
+        if len(flat_y) != len(flat_pred):
+            raise ValueError("The model has %d outputs, but `%s` has %d entries." % (len(flat_pred), what, len(flat_y)))
+        return flat_y
+
+    def _compiled_loss_value(self, y, y_pred, sample_weight):
+        if self._compile_loss is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        names = self._output_names_for(y_pred)
+        if not self._compile_loss.built:
+            self._compile_loss.build(names)
+        ys = self._match_targets(y, y_pred, names)
+        sws = self._match_targets(sample_weight, y_pred, names, "sample_weight") \
+            if isinstance(sample_weight, (dict, list, tuple)) and len(nest.flatten(y_pred)) > 1 \
+            else [sample_weight] * len(ys)
+        total = self._compile_loss(ys, nest.flatten(y_pred), sws)
+        if total is None:
+            total = _core.zeros([], "float32")
+        return total
+
+    def _update_compiled_metrics(self, y, y_pred, sample_weight):
+        if self._compile_metrics is None:
+            return
+        names = self._output_names_for(y_pred)
+        ys = self._match_targets(y, y_pred, names)
+        preds = nest.flatten(y_pred)
+        ys = [None if t is None else _core.convert_to_tensor(t) for t in ys]
+        if not self._compile_metrics.built:
+            if self._compile_loss is not None and not self._compile_loss.built:
+                self._compile_loss.build(names)
+            losses = self._compile_loss.losses if self._compile_loss is not None else [None] * len(preds)
+            self._compile_metrics.build(names, losses, ys, preds)
+        sws = self._match_targets(sample_weight, y_pred, names, "sample_weight") \
+            if isinstance(sample_weight, (dict, list, tuple)) and len(preds) > 1 else [sample_weight] * len(ys)
+        self._compile_metrics.update_state(ys, preds, sws)
+
+    # ----------------------------------------------------------------- steps
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss(es), weighted and summed, plus the layers' added losses; tracked as ``loss``."""
+        total = self._compiled_loss_value(y, y_pred, sample_weight)
+        for extra in self.losses:
+            total = _core.add(total, extra)
+        if self._loss_tracker is not None:
+            self._loss_tracker.update_state(total, sample_weight=float(nest.flatten(y_pred)[0]._shape[0]))
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics and returns every metric's current result."""
+        self._update_compiled_metrics(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        out = {}
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                out.update(r)
+            else:
+                out[m.name] = r
+        return out
+
+    @property
+    def metrics(self):
+        """The loss tracker, the per-output loss trackers, then the compiled metrics."""
+        out = []
+        if self._loss_tracker is not None:
+            out.append(self._loss_tracker)
+        if self._compile_loss is not None:
+            out.extend(self._compile_loss.metrics)
+        if self._compile_metrics is not None:
+            out.extend(self._compile_metrics.metrics)
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def train_step(self, data):
+        """One optimization step on a batch; returns the metrics' results."""
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        variables = self.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        x, _, _ = data_adapter.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    # ----------------------------------------------------------------- loops
+    def _assert_compiled(self):
+        if not self.compiled:
+            raise RuntimeError("You must compile your model before training/testing. Use `model.compile(optimizer, "
+                               "loss)`.")
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Trains for ``epochs`` epochs; returns a History whose ``history`` holds per-epoch logs."""
+        self._assert_compiled()
+        verbose = _verbose(verbose)
+        data = data_adapter.make_data(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, class_weight)
+        val = None
+        if validation_data is not None:
+            vx, vy, vsw = data_adapter.unpack_x_y_sample_weight(validation_data)
+            val = data_adapter.make_data(vx, vy, vsw, validation_batch_size or batch_size, False, validation_steps)
+        elif validation_split:
+            if not isinstance(data, data_adapter.ArrayData):
+                raise ValueError("`validation_split` is only supported for array inputs, not generators")
+            vx, vy, vsw = data_adapter.unpack_x_y_sample_weight(data.split(validation_split))
+            val = data_adapter.make_data(vx, vy, vsw, validation_batch_size or batch_size, False, validation_steps)
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=epochs, steps=data.steps)
+        self.stop_training = False
+        logs = {}
+        cbs.on_train_begin()
+        batch_end_needed = cbs.batch_hook_needed("on_train_batch_end")
+        batch_begin_needed = cbs.batch_hook_needed("on_train_batch_begin")
+        if True:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                step_logs = {}
+                step = -1
+                for step, batch in enumerate(data):
+                    if batch_begin_needed:
+                        cbs.on_train_batch_begin(step)
+                    step_logs = self.train_step(batch)
+                    if batch_end_needed:
+                        cbs.on_train_batch_end(step, {k: _as_float(v) for k, v in step_logs.items()})
+                    if self.stop_training:
+                        break
+                if step < 0:
+                    raise ValueError("The training data produced no batches (0 samples); fit needs at least one.")
+                if data.steps is None:
+                    data.steps = step + 1
+                logs = {k: _as_float(v) for k, v in step_logs.items()}
+                if val is not None and (epoch + 1) % validation_freq == 0:
+                    val_logs = self._evaluate_loop(val, cbs, inside_fit=True)
+                    logs.update({"val_" + k: v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        cbs.on_train_end(logs)
+        return cbs.history
+
+    def _evaluate_loop(self, data, cbs, inside_fit=False):
+        self.reset_metrics()
+        cbs.on_test_begin()
+        logs = {}
+        step_needed = cbs.batch_hook_needed("on_test_batch_end")
+        with backend.training_scope(False):
+            for step, batch in enumerate(data):
+                logs = self.test_step(batch)
+                if step_needed:
+                    cbs.on_test_batch_end(step, {k: _as_float(v) for k, v in logs.items()})
+        logs = {k: _as_float(v) for k, v in logs.items()}
+        cbs.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """The loss and metrics on the data: a scalar when there is only the loss, else a list in
+        ``metrics_names`` order, or a dict with ``return_dict=True``."""
+        self._assert_compiled()
+        verbose = _verbose(verbose)
+        data = data_adapter.make_data(x, y, sample_weight, batch_size, False, steps)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps)
+        logs = self._evaluate_loop(data, cbs)
+        if return_dict:
+            return logs
+        values = [logs[n] for n in self.metrics_names if n in logs]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Model outputs for the inputs, batch by batch, as NumPy arrays (a list or dict for several outputs)."""
+        verbose = _verbose(verbose)
+        data = data_adapter.make_data(x, None, None, batch_size, False, steps)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps)
+        cbs.on_predict_begin()
+        outputs = []
+        needed = cbs.batch_hook_needed("on_predict_batch_end")
+        with backend.training_scope(False):
+            for step, batch in enumerate(data):
+                out = self.predict_step(batch)
+                outputs.append(out)
+                if needed:
+                    cbs.on_predict_batch_end(step, {"outputs": out})
+        cbs.on_predict_end()
+        if not outputs:
+            raise ValueError("Unexpected result of `predict_step` (Empty batch_outputs). Please use `Model.compile(..., "
+                             "run_eagerly=True)`, or `tf.config.run_functions_eagerly(True)` for more information of "
+                             "where went wrong, or file a issue/bug to `tf.keras`.")
+        flat = [nest.flatten(o) for o in outputs]
+        merged = [np.concatenate([np.asarray(f[i]) for f in flat], axis=0) if len(flat) > 1 else np.array(flat[0][i])
+                  for i in range(len(flat[0]))]
+        return nest.pack_sequence_as(outputs[0], merged)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True, return_dict=False):
+        self._assert_compiled()
+        if reset_metrics:
+            self.reset_metrics()
+        data = data_adapter.make_data(x, y, sample_weight, None, False, None, class_weight)
+        data.batch_size = max(data.num_samples, 1)
+        data.steps = 1
+        with backend.training_scope(True):
+            logs = self.train_step(next(iter(data)))
+        logs = {k: _as_float(v) for k, v in logs.items()}
+        return logs if return_dict else (list(logs.values())[0] if len(logs) == 1 else list(logs.values()))
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+        self._assert_compiled()
+        if reset_metrics:
+            self.reset_metrics()
+        data = data_adapter.make_data(x, y, sample_weight, None, False, None)
+        data.batch_size = max(data.num_samples, 1)
+        data.steps = 1
+        with backend.training_scope(False):
+            logs = self.test_step(next(iter(data)))
+        logs = {k: _as_float(v) for k, v in logs.items()}
+        return logs if return_dict else (list(logs.values())[0] if len(logs) == 1 else list(logs.values()))
+
+    def predict_on_batch(self, x):
+        with backend.training_scope(False):
+            out = self(x, training=False)
+        return nest.map_structure(lambda t: np.array(t), out)

@@ -1,0 +1,216 @@
+"""Functional models: a DAG of layer calls traced from KerasTensors.
+
+``Functional(inputs, outputs)`` walks back from the outputs through the Nodes the
+layer calls recorded, orders the nodes so every node comes after the nodes it
+reads from, and runs them in that order on real tensors."""
+from tapeflow import _core, nest
+from tapeflow.keras import backend
+from tapeflow.keras.engine.keras_tensor import KerasTensor
+from tapeflow.keras.layers.input_layer import InputLayer
+from tapeflow.keras.models import summary as summary_mod
+from tapeflow.keras.models.model import Model
+
+
+def _topological_nodes(outputs, inputs):
+    """Nodes needed to compute ``outputs`` from ``inputs``, each after its parents."""
+    input_ids = {id(t) for t in inputs}
+    order, done, active = [], set(), set()
+    for out in outputs:
+        if out._keras_history is None:
+            raise ValueError("Output tensors of a Functional model must be the output of a layer (a KerasTensor "
+                             "from keras.Input or a layer call). Received: %r" % (out,))
+    stack = [(t, False) for t in reversed(outputs)]
+    while stack:
+        t, expanded = stack.pop()
+        layer, ni, _ = t._keras_history
+        node = layer._inbound_nodes[ni]
+        if id(node) in done:
+            continue
+        if expanded:
+            active.discard(id(node))
+            done.add(id(node))
+            order.append(node)
+            continue
+        if id(t) in input_ids:
+            done.add(id(node))
+            continue
+        if node.is_input:
+            raise ValueError("Graph disconnected: cannot find parent for tensor %r at layer %r. The following previous "
+                             "layers were accessed without issue: %s"
+                             % (t, layer.name, [n.layer.name for n in order]))
+        if id(node) in active:
+            raise ValueError("The graph of the model has a cycle at layer %r" % layer.name)
+        active.add(id(node))
+        stack.append((t, True))
+        for parent in reversed(node.input_tensors):
+            if parent._keras_history is None:
+                raise ValueError("Tensor %r was not produced by a Keras layer; wrap the computation in a layer" % parent)
+            stack.append((parent, False))
+    return order
+
+
+class Functional(Model):
+    """A model defined by its input and output KerasTensors (``keras.Model(inputs, outputs)``)."""
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        self._init_graph(inputs, outputs, name=name, trainable=trainable, **kwargs)
+
+    def _init_graph(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        Model.__init__(self, name=name or backend.unique_name("functional"), trainable=trainable,
+                       **{k: v for k, v in kwargs.items() if k == "dtype"})
+        if isinstance(inputs, dict):
+            self._input_keys = list(inputs)
+        else:
+            self._input_keys = None
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        flat_in = list(inputs.values()) if isinstance(inputs, dict) else nest.flatten(inputs)
+        flat_out = nest.flatten(outputs)
+        for t in flat_in + flat_out:
+            if not isinstance(t, KerasTensor):
+                raise ValueError("All `inputs` and `outputs` values must be KerasTensors (from keras.Input or a layer "
+                                 "call). Received: %r of type %s" % (t, type(t).__name__))
+        for t in flat_in:
+            if t._keras_history is None or not isinstance(t._keras_history[0], InputLayer):
+                raise ValueError("Model inputs must come from `keras.Input` (thus holding past layer metadata). "
+                                 "Received: %r" % (t,))
+        self.inputs = flat_in
+        self.outputs = flat_out
+        self._nodes = _topological_nodes(flat_out, flat_in)
+        layers = [t._keras_history[0] for t in flat_in]
+        seen = {id(l) for l in layers}
+        for node in self._nodes:
+            if id(node.layer) not in seen:
+                seen.add(id(node.layer))
+                layers.append(node.layer)
+        self._layers = layers
+        self.input_names = [t._keras_history[0].name for t in flat_in]
+        self.output_names = self._make_output_names(outputs, flat_out)
+        self.built = True
+
+    @staticmethod
+    def _make_output_names(outputs, flat_out):
+        if isinstance(outputs, dict):
+            return sorted(outputs)
+        names = []
+        for t in flat_out:
+            name = t._keras_history[0].name
+            names.append(name if name not in names else "%s_%d" % (name, len(names)))
+        return names
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def _sublayers(self):
+        return list(self._layers)
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    @property
+    def input_shape(self):
+        shapes = [tuple(t.shape) for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [tuple(t.shape) for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def _flatten_inputs(self, inputs):
+        if isinstance(inputs, dict):
+            keys = self._input_keys or self.input_names
+            missing = [k for k in keys if k not in inputs]
+            if missing:
+                raise ValueError("Missing data for input %r. You passed a data dictionary with keys %s. Expected the "
+                                 "following keys: %s" % (missing[0], sorted(inputs), keys))
+            return [inputs[k] for k in keys]
+        flat = nest.flatten(inputs)
+        if len(flat) != len(self.inputs):
+            raise ValueError('Layer "%s" expects %d input(s), but it received %d input tensors.'
+                             % (self.name, len(self.inputs), len(flat)))
+        return flat
+
+    def _run(self, inputs, apply):
+        values = {}
+        for kt, x in zip(self.inputs, self._flatten_inputs(inputs)):
+            values[id(kt)] = x
+        for node in self._nodes:
+            def fetch(v):
+                return values[id(v)] if isinstance(v, KerasTensor) else v
+            args = [nest.map_structure(fetch, a) for a in node.call_args]
+            kwargs = {k: nest.map_structure(fetch, v) for k, v in node.call_kwargs.items()}
+            outs = apply(node.layer, args, kwargs)
+            for kt, o in zip(node.output_tensors, nest.flatten(outs)):
+                values[id(kt)] = o
+        return nest.pack_sequence_as(self._outputs_struct, [values[id(t)] for t in self.outputs])
+
+    def call(self, inputs, training=None, mask=None):
+        def to_input(kt, x):
+            if not isinstance(x, _core.Tensor):
+                x = _core.convert_to_tensor(x)
+            if x.dtype != kt.dtype and (x.dtype.is_floating or kt.dtype.is_floating or kt.dtype.is_integer):
+                x = _core.cast(x, kt.dtype.name)
+            if x.ndim != kt.ndim:
+                raise ValueError('Input 0 of layer "%s" is incompatible with the layer: expected shape=%s, found '
+                                 'shape=%s' % (self.name, kt.shape, x.shape))
+            return x
+        flat = [to_input(kt, x) for kt, x in zip(self.inputs, self._flatten_inputs(inputs))]
+        return self._run(flat, lambda layer, args, kwargs: layer(*args, **kwargs))
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        return self._run(inputs, lambda layer, a, k: layer.compute_output_spec(*a, **k))
+
+    def _maybe_build(self, inputs):
+        self.built = True
+
+    def _is_sequential_like(self):
+        for node in self._nodes:
+            if len(node.input_tensors) > 1 or len(node.layer._inbound_nodes) > 1 and not isinstance(node.layer,
+                                                                                                     InputLayer):
+                return False
+        return len(self.inputs) == 1 and len(self.outputs) == 1
+
+    def _summary_rows(self):
+        connected = not self._is_sequential_like()
+        rows = []
+        nodes_of = {}
+        for node in self._nodes:
+            nodes_of.setdefault(id(node.layer), []).append(node)
+        for layer in self._layers:
+            if isinstance(layer, InputLayer):
+                shape = layer.batch_shape
+                conns = []
+            else:
+                nodes = nodes_of.get(id(layer), [])
+                shape = summary_mod.output_shape_of(nodes[0].outputs) if len(nodes) == 1 else \
+                    [summary_mod.output_shape_of(n.outputs) for n in nodes]
+                conns = []
+                for n in nodes:
+                    for t in n.input_tensors:
+                        l, ni, ti = t._keras_history
+                        conns.append("%s[%d][%d]" % (l.name, ni, ti))
+            row = summary_mod.layer_row(layer, shape)
+            rows.append(row + [conns])
+        return rows, connected
+
+    def get_config(self):
+        layers = []
+        for layer in self._layers:
+            layer_nodes = []
+            for node in layer._inbound_nodes:
+                if node in self._nodes:
+                    layer_nodes.append([[t._keras_history[0].name, t._keras_history[1], t._keras_history[2]]
+                                        for t in node.input_tensors])
+            layers.append({"class_name": type(layer).__name__, "config": layer.get_config(), "name": layer.name,
+                           "inbound_nodes": layer_nodes})
+        return {"name": self.name, "trainable": self.trainable, "layers": layers,
+                "input_layers": [[t._keras_history[0].name, 0, 0] for t in self.inputs],
+                "output_layers": [[t._keras_history[0].name, t._keras_history[1], t._keras_history[2]]
+                                  for t in self.outputs]}

@@ -1,0 +1,125 @@
+"""keras.Model: a Layer with training (compile / fit / evaluate / predict) and summary.
+
+``keras.Model(inputs, outputs)`` makes a functional model; subclasses define
+layers in ``__init__`` and the computation in ``call``."""
+import numpy as np
+
+from tapeflow import _core
+from tapeflow.keras.engine.trainer import Trainer
+from tapeflow.keras.layers.layer import Layer
+from tapeflow.keras.models import summary as summary_mod
+
+
+class Model(Trainer, Layer):
+    """A model: layers plus training.
+
+    ``keras.Model(inputs=..., outputs=..., name=...)`` builds a functional model from
+    KerasTensors; subclassing ``keras.Model`` and implementing ``call`` defines one
+    imperatively.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+            from tapeflow.keras.models.functional import Functional
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            from tapeflow.keras.models.functional import Functional
+            if not isinstance(self, Functional):
+                # A Model subclass initialised with inputs/outputs becomes functional.
+                Functional._init_graph(self, *args, **kwargs)
+                return
+        trainable = kwargs.pop("trainable", True)
+        name = kwargs.pop("name", None)
+        dtype = kwargs.pop("dtype", None)
+        Layer.__init__(self, trainable=trainable, name=name, dtype=dtype, **kwargs)
+        self._init_trainer()
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError("Model %r (a subclass of keras.Model) must implement `call()`." % self.name)
+
+    def build(self, input_shape):
+        """Creates the weights by calling the model on zeros of ``input_shape`` (None -> 1)."""
+        if self.built:
+            return
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument.")
+
+        def zeros(shape):
+            return _core.zeros([1 if d is None else d for d in shape], "float32")
+        if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(input_shape[0], (list, tuple)):
+            x = [zeros(s) for s in input_shape]
+        elif isinstance(input_shape, dict):
+            x = {k: zeros(s) for k, v in input_shape.items() for s in [v]}
+        else:
+            x = zeros(input_shape)
+        Layer.__call__(self, x)
+        self.built = True
+
+    @property
+    def layers(self):
+        return self._sublayers()
+
+    def get_layer(self, name=None, index=None):
+        """A layer by name or index."""
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index. Received: index=%r, name=%r."
+                             % (index, name))
+        layers = self.layers
+        if index is not None:
+            if len(layers) <= index:
+                raise ValueError("Was asked to retrieve layer at index %d but model only has %d layers."
+                                 % (index, len(layers)))
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError("No such layer: %s. Existing layers are: %s." % (name, [l.name for l in layers]))
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def _summary_rows(self):
+        rows = []
+        for layer in self.layers:
+            rows.append(summary_mod.layer_row(layer, layer._last_output_shape))
+        return rows, False
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
+                layer_range=None):
+        """Prints the layers, their output shapes and parameter counts, and the totals."""
+        if not self.built:
+            raise ValueError("This model has not yet been built. Build the model first by calling `build()` or by "
+                             "calling the model on a batch of data.")
+        rows, connected = self._summary_rows()
+        summary_mod.print_summary(self, rows, connected, line_length, positions, print_fn)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError("You tried to call `count_params` on model %r, but the model isn't built. You can build "
+                             "it manually via: `model.build(input_shape)`." % self.name)
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    def __call__(self, *args, **kwargs):
+        out = Layer.__call__(self, *args, **kwargs)
+        self.built = True
+        return out
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable}
+
+    def to_json(self, **kwargs):
+        import json
+        return json.dumps({"class_name": type(self).__name__, "config": self.get_config()}, default=_json_default,
+                          **kwargs)
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, tuple):
+        return list(o)
+    return str(o)
+
+

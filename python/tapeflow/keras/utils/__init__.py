@@ -1,0 +1,35 @@
+"""keras.utils."""
+import numpy as np
+
+from tapeflow.keras.utils.progbar import Progbar
+
+
+def to_categorical(y, num_classes=None, dtype="float32"):
+    """One-hot encodes integer class labels: shape ``y.shape + (num_classes,)`` (a trailing 1 is dropped)."""
+    y = np.asarray(y, dtype="int64")
+    shape = y.shape
+    if shape and shape[-1] == 1 and len(shape) > 1:
+        shape = shape[:-1]
+    y = y.reshape(-1)
+    if y.size and y.min() < 0:
+        raise ValueError("to_categorical expects non-negative class labels; got a minimum of %d" % y.min())
+    if num_classes is None:
+        num_classes = int(y.max()) + 1 if y.size else 0
+    elif y.size and y.max() >= num_classes:
+        raise ValueError("Class label %d is out of range for num_classes=%d" % (y.max(), num_classes))
+    out = np.zeros((y.size, num_classes), dtype=dtype)
+    out[np.arange(y.size), y] = 1
+    return out.reshape(shape + (num_classes,))
+
+
+def set_random_seed(seed):
+    """Seeds tapeflow's random ops, Python's ``random`` and NumPy's global generator."""
+    import random
+
+    from tapeflow import random as tf_random
+    random.seed(seed)
+    np.random.seed(seed)
+    tf_random.set_seed(seed)
+
+
+__all__ = ["Progbar", "to_categorical", "set_random_seed"]
