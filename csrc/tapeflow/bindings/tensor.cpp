@@ -220,6 +220,37 @@ void init_tensor(py::module_& m) {
   cls.attr("__hash__") = py::none();
   cls.attr("__array_priority__") = 100;
 
+  m.def("_apply_update", [](int rule_code, Tensor& var, py::handle grad_obj, std::vector<Tensor> slots, double lr,
+                            double a, double b, double eps) {
+    if (rule_code < 0 || rule_code > static_cast<int>(cpu::UpdateRule::Adagrad))
+      throw ValueError("[apply_update] unknown update rule " + std::to_string(rule_code));
+    auto rule = static_cast<cpu::UpdateRule>(rule_code);
+    var_checked(var, "apply_update");
+    if (var.dtype() != DType::Float32 && var.dtype() != DType::Float64)
+      throw TypeError(std::string("[apply_update] variables must be float32 or float64, got ") + dtype_name(var.dtype()));
+    if (static_cast<int>(slots.size()) != cpu::update_rule_slots(rule))
+      throw ValueError("[apply_update] expected " + std::to_string(cpu::update_rule_slots(rule)) + " slot variables, got " +
+                       std::to_string(slots.size()));
+    Tensor grad = to_tensor(grad_obj, var.dtype());
+    if (grad.shape() != var.shape())
+      throw ValueError("[apply_update] gradient shape " + shape_str(grad.shape()) + " does not match variable shape " +
+                       shape_str(var.shape()));
+    if (grad.dtype() != var.dtype()) grad = ops::cast(grad, var.dtype());
+    grad = grad.contiguous();
+    own_storage(var, true);
+    for (Tensor& s : slots) {
+      var_checked(s, "apply_update");
+      if (s.shape() != var.shape() || s.dtype() != var.dtype())
+        throw ValueError("[apply_update] slot variables must have the variable's shape and dtype");
+      own_storage(s, true);
+    }
+    if (!var.is_contiguous()) throw RuntimeError("[apply_update] variable storage is not contiguous");
+    for (Tensor& s : slots)
+      if (!s.is_contiguous()) throw RuntimeError("[apply_update] slot storage is not contiguous");
+    py::gil_scoped_release release;
+    cpu::apply_update(rule, var, grad, slots, cpu::UpdateParams{lr, a, b, eps});
+  });
+
   m.def("_make_variable", [](const Tensor& value, bool trainable) {
     Tensor fresh = ops::contiguous_copy(value);
     fresh.impl()->is_variable = true;

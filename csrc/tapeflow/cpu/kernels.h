@@ -34,6 +34,18 @@ void arg_reduce(const Tensor& x, int64_t axis, bool is_max, const Tensor& out);
 void cumulative(const Tensor& x, int64_t axis, bool exclusive, bool reverse, bool product, const Tensor& out);
 void softmax(const Tensor& x, int64_t axis, bool log, const Tensor& out);
 
+// Fused optimizer step on contiguous float32/float64 operands of one shape, in place.
+// SGD: w -= lr g. Momentum (a = momentum): m = a m - lr g; w += m (Nesterov: w += a m - lr g).
+// Adam (lr = the bias-corrected step size, a = 1 - beta_1, b = 1 - beta_2): m += (g - m) a;
+// v += (g^2 - v) b; w -= lr m / (sqrt(v) + eps) (AdamAmsgrad uses vhat = max(vhat, v)).
+// RMSprop (a = rho, b = 1 - rho): v = a v + b g^2; w -= lr g / sqrt(v + eps).
+// Adagrad: acc += g^2; w -= lr g / sqrt(acc + eps).
+enum class UpdateRule { SGD, Momentum, Nesterov, Adam, AdamAmsgrad, RMSprop, Adagrad };
+struct UpdateParams { double lr, a, b, eps; };
+int update_rule_slots(UpdateRule rule);
+void apply_update(UpdateRule rule, const Tensor& var, const Tensor& grad, const std::vector<Tensor>& slots,
+                  const UpdateParams& p);
+
 // Batched C[b] = op(A[b]) @ op(B[b]) for rank-3 views (batch broadcast by stride 0).
 void matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, const Tensor& out);
 

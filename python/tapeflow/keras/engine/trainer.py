@@ -60,6 +60,7 @@ class Trainer:
         self._compile_metrics = None
         self._loss_tracker = None
         self._compile_config = None
+        self._fit_variables = None  # trainable_variables, fixed for the duration of fit
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
@@ -200,7 +201,7 @@ class Trainer:
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-        variables = self.trainable_variables
+        variables = self._fit_variables if self._fit_variables is not None else self.trainable_variables
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
         return self.compute_metrics(x, y, y_pred, sample_weight)
@@ -240,39 +241,45 @@ class Trainer:
         cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=epochs, steps=data.steps)
         self.stop_training = False
-        logs = {}
         cbs.on_train_begin()
+        try:
+            self._fit_variables = self.trainable_variables
+            return self._fit_epochs(data, val, cbs, epochs, initial_epoch, validation_freq)
+        finally:
+            self._fit_variables = None
+
+    def _fit_epochs(self, data, val, cbs, epochs, initial_epoch, validation_freq):
+        logs = {}
         batch_end_needed = cbs.batch_hook_needed("on_train_batch_end")
         batch_begin_needed = cbs.batch_hook_needed("on_train_batch_begin")
-        if True:
-            for epoch in range(initial_epoch, epochs):
-                self.reset_metrics()
-                cbs.on_epoch_begin(epoch)
-                step_logs = {}
-                step = -1
-                for step, batch in enumerate(data):
-                    if batch_begin_needed:
-                        cbs.on_train_batch_begin(step)
-                    step_logs = self.train_step(batch)
-                    if batch_end_needed:
-                        cbs.on_train_batch_end(step, {k: _as_float(v) for k, v in step_logs.items()})
-                    if self.stop_training:
-                        break
-                if step < 0:
-                    raise ValueError("The training data produced no batches (0 samples); fit needs at least one.")
-                if data.steps is None:
-                    data.steps = step + 1
-                logs = {k: _as_float(v) for k, v in step_logs.items()}
-                if val is not None and (epoch + 1) % validation_freq == 0:
-                    val_logs = self._evaluate_loop(val, cbs, inside_fit=True)
-                    logs.update({"val_" + k: v for k, v in val_logs.items()})
-                cbs.on_epoch_end(epoch, logs)
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            step_logs = {}
+            step = -1
+            for step, batch in enumerate(data):
+                if batch_begin_needed:
+                    cbs.on_train_batch_begin(step)
+                step_logs = self.train_step(batch)
+                if batch_end_needed:
+                    cbs.on_train_batch_end(step, {k: _as_float(v) for k, v in step_logs.items()})
                 if self.stop_training:
                     break
+            if step < 0:
+                raise ValueError("The training data produced no batches (0 samples); fit needs at least one.")
+            if data.steps is None:
+                data.steps = step + 1
+            logs = {k: _as_float(v) for k, v in step_logs.items()}
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_loop(val, cbs)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
         cbs.on_train_end(logs)
         return cbs.history
 
-    def _evaluate_loop(self, data, cbs, inside_fit=False):
+    def _evaluate_loop(self, data, cbs):
         self.reset_metrics()
         cbs.on_test_begin()
         logs = {}

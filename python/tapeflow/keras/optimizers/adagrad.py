@@ -1,6 +1,6 @@
 """keras.optimizers.Adagrad and Adadelta."""
 from tapeflow import _core
-from tapeflow.keras.optimizers.base import Optimizer
+from tapeflow.keras.optimizers.base import RULES, Optimizer
 
 
 class Adagrad(Optimizer):
@@ -15,10 +15,8 @@ class Adagrad(Optimizer):
         return [self.add_variable_from_reference(variable, "accumulator", self.initial_accumulator_value)]
 
     def update_step(self, gradient, variable, learning_rate):
-        acc = self._slots[id(variable)][0]
-        acc.assign_add(_core.square(gradient))
-        variable.assign_sub(_core.divide(_core.multiply(gradient, learning_rate),
-                                         _core.sqrt(_core.add(acc, self.epsilon))))
+        _core._apply_update(RULES["adagrad"], variable, gradient, self._slots[id(variable)], learning_rate, 0.0, 0.0,
+                            self.epsilon)
 
     def get_config(self):
         config = super().get_config()

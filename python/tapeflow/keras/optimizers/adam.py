@@ -2,7 +2,7 @@
 import math
 
 from tapeflow import _core
-from tapeflow.keras.optimizers.base import Optimizer
+from tapeflow.keras.optimizers.base import RULES, Optimizer
 
 
 class Adam(Optimizer):
@@ -18,6 +18,9 @@ class Adam(Optimizer):
         self.epsilon = epsilon
         self.amsgrad = amsgrad
 
+    def _step_begin(self):
+        self._t = int(self.iterations) + 1
+
     def _build_slots(self, variable):
         slots = [self.add_variable_from_reference(variable, "momentum"),
                  self.add_variable_from_reference(variable, "velocity")]
@@ -26,17 +29,10 @@ class Adam(Optimizer):
         return slots
 
     def update_step(self, gradient, variable, learning_rate):
-        slots = self._slots[id(variable)]
-        m, v = slots[0], slots[1]
-        t = int(self.iterations) + 1
+        t = self._t
         alpha = learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        m.assign_add(_core.multiply(_core.subtract(gradient, m), 1 - self.beta_1))
-        v.assign_add(_core.multiply(_core.subtract(_core.square(gradient), v), 1 - self.beta_2))
-        if self.amsgrad:
-            vhat = slots[2]
-            vhat.assign(_core.maximum(vhat, v))
-            v = vhat
-        variable.assign_sub(_core.divide(_core.multiply(m, alpha), _core.add(_core.sqrt(v), self.epsilon)))
+        _core._apply_update(RULES["adam_amsgrad" if self.amsgrad else "adam"], variable, gradient,
+                            self._slots[id(variable)], alpha, 1 - self.beta_1, 1 - self.beta_2, self.epsilon)
 
     def get_config(self):
         config = super().get_config()
@@ -64,12 +60,15 @@ class Adamax(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
 
+    def _step_begin(self):
+        self._t = int(self.iterations) + 1
+
     def _build_slots(self, variable):
         return [self.add_variable_from_reference(variable, "m"), self.add_variable_from_reference(variable, "u")]
 
     def update_step(self, gradient, variable, learning_rate):
         m, u = self._slots[id(variable)]
-        t = int(self.iterations) + 1
+        t = self._t
         m.assign_add(_core.multiply(_core.subtract(gradient, m), 1 - self.beta_1))
         u.assign(_core.maximum(_core.multiply(u, self.beta_2), _core.abs(gradient)))
         scale = learning_rate / (1 - self.beta_1 ** t)

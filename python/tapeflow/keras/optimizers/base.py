@@ -7,6 +7,10 @@ from tapeflow.keras import backend
 from tapeflow.keras.optimizers import schedules
 
 
+# Codes of the fused C++ update rules (``_core._apply_update``; cpu/optimizer.cpp).
+RULES = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3, "adam_amsgrad": 4, "rmsprop": 5, "adagrad": 6}
+
+
 def _clip_by_norm(g, clipnorm):
     norm = float(_core.sqrt(_core.reduce_sum(_core.square(g))))
     return g if norm <= clipnorm else _core.multiply(g, clipnorm / norm)

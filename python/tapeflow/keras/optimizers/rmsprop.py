@@ -1,6 +1,6 @@
 """keras.optimizers.RMSprop."""
 from tapeflow import _core
-from tapeflow.keras.optimizers.base import Optimizer
+from tapeflow.keras.optimizers.base import RULES, Optimizer
 
 
 class RMSprop(Optimizer):
@@ -28,6 +28,10 @@ class RMSprop(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         slots = self._slots[id(variable)]
+        if not self.centered and self.momentum <= 0:
+            _core._apply_update(RULES["rmsprop"], variable, gradient, slots, learning_rate, self.rho, 1 - self.rho,
+                                self.epsilon)
+            return
         velocity = slots[0]
         rho = self.rho
         velocity.assign(_core.add(_core.multiply(velocity, rho), _core.multiply(_core.square(gradient), 1 - rho)))

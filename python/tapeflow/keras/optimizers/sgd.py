@@ -1,6 +1,6 @@
 """keras.optimizers.SGD."""
 from tapeflow import _core
-from tapeflow.keras.optimizers.base import Optimizer
+from tapeflow.keras.optimizers.base import RULES, Optimizer
 
 
 class SGD(Optimizer):
@@ -22,14 +22,10 @@ class SGD(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         if not self.momentum:
-            variable.assign_sub(_core.multiply(gradient, learning_rate))
+            _core._apply_update(RULES["sgd"], variable, gradient, [], learning_rate, 0.0, 0.0, 0.0)
             return
-        m = self._slots[id(variable)][0]
-        m.assign(_core.subtract(_core.multiply(m, self.momentum), _core.multiply(gradient, learning_rate)))
-        if self.nesterov:
-            variable.assign_add(_core.subtract(_core.multiply(m, self.momentum), _core.multiply(gradient, learning_rate)))
-        else:
-            variable.assign_add(m)
+        rule = RULES["nesterov"] if self.nesterov else RULES["momentum"]
+        _core._apply_update(rule, variable, gradient, self._slots[id(variable)], learning_rate, self.momentum, 0.0, 0.0)
 
     def get_config(self):
         config = super().get_config()
