@@ -187,7 +187,7 @@ class Orthogonal(Initializer):
         q = q * np.sign(np.diag(r))
         if rows < cols:
             q = q.T
-        return _core.cast(_core.constant((self.gain * q).reshape(shape)), _dtype(dtype))
+        return _core.cast(_core.convert_to_tensor((self.gain * q).reshape(shape)), _dtype(dtype))
 
     def get_config(self):
         return {"gain": self.gain, "seed": self.seed}

@@ -1,5 +1,7 @@
 """keras.metrics: stateful metrics. State lives in variables updated in place by
 ``update_state``; ``result()`` computes the value; ``reset_state()`` zeroes it."""
+import numpy as np
+
 from tapeflow import _core
 from tapeflow.variables import Variable
 from tapeflow.keras import backend, initializers
@@ -264,7 +266,7 @@ def _flat_binary(y_true, y_pred, sample_weight, class_id=None):
 
 def _confusion_counts(labels, preds, weights, thresholds, which):
     """Weighted counts per threshold of tp/fp/tn/fn (``which`` picks), each of shape (len(thresholds),)."""
-    above = _core.cast(_core.greater(_core.expand_dims(preds, 1), _core.constant([thresholds], dtype="float32")),
+    above = _core.cast(_core.greater(_core.expand_dims(preds, 1), _core.convert_to_tensor(np.asarray([thresholds], dtype="float32"))),
                        "float32")
     pos = _core.expand_dims(labels, 1)
     if weights is not None:

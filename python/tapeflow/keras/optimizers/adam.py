@@ -81,7 +81,7 @@ class Adamax(Optimizer):
 
 
 class Nadam(Optimizer):
-    """Adam with Nesterov momentum and the momentum schedule ``u_t = beta_1 * (1 - 0.5 * 0.96 ** (0.004 t))``."""
+    """Adam with Nesterov momentum and the momentum schedule ``u_t = beta_1 * (1 - 0.5 * 0.96 ** t)``."""
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="nadam", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
@@ -96,8 +96,8 @@ class Nadam(Optimizer):
 
     def _step_begin(self):
         t = int(self.iterations) + 1
-        self._u_t = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t * 0.004))
-        self._u_t1 = self.beta_1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * 0.004))
+        self._u_t = self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
+        self._u_t1 = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
         self._u_product *= self._u_t
         self._beta_2_power = self.beta_2 ** t
 

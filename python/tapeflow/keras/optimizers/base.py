@@ -1,6 +1,8 @@
 """The Optimizer base class: learning rate (a float, a variable or a schedule),
 gradient clipping, weight decay, the step counter, and per-variable slots made
 by ``build``; subclasses implement ``update_step(gradient, variable, learning_rate)``."""
+import numpy as np
+
 from tapeflow import _core
 from tapeflow.variables import Variable
 from tapeflow.keras import backend
@@ -74,7 +76,7 @@ class Optimizer:
     @property
     def learning_rate(self):
         if self._schedule is not None:
-            return _core.constant(self._lr_value(), dtype="float32")
+            return _core.convert_to_tensor(np.float32(self._lr_value()))
         return self._learning_rate
 
     @learning_rate.setter

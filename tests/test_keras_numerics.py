@@ -1,0 +1,155 @@
+"""Losses, metrics, optimizers and layer activations against numbers derived from
+Keras 3 (see tests/reference/make_keras_reference.py for how they were made)."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import tapeflow as tf
+from tapeflow import keras
+
+REF = json.load(open(os.path.join(os.path.dirname(__file__), "reference", "keras_reference.json")))
+INPUTS = {k: np.asarray(v, dtype="int32" if k == "sparse" else "float32") for k, v in REF["inputs"].items()}
+
+
+def _id(case):
+    return case["class"] + "".join("-%s=%s" % kv for kv in case["kwargs"].items())
+
+
+@pytest.mark.parametrize("case", REF["losses"], ids=_id)
+def test_loss_matches_keras(case):
+    cls = getattr(keras.losses, case["class"])
+    t, p = INPUTS[case["y_true"]], INPUTS[case["y_pred"]]
+    for reduction in ("sum_over_batch_size", "sum", "none"):
+        got = cls(reduction=reduction, **case["kwargs"])(t, p).numpy()
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, case[reduction], rtol=2e-5, atol=2e-6, err_msg=reduction)
+    got = cls(**case["kwargs"])(t, p, sample_weight=INPUTS["sw"]).numpy()
+    np.testing.assert_allclose(got, case["weighted"], rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("case", REF["losses"], ids=_id)
+def test_loss_function_and_config_round_trip(case):
+    cls = getattr(keras.losses, case["class"])
+    obj = cls(**case["kwargs"])
+    again = cls.from_config(obj.get_config())
+    t, p = INPUTS[case["y_true"]], INPUTS[case["y_pred"]]
+    np.testing.assert_allclose(again(t, p).numpy(), obj(t, p).numpy(), rtol=1e-7)
+    assert keras.losses.get(case["class"]).__class__ is cls
+
+
+def test_loss_aliases_resolve():
+    assert keras.losses.get("mse") is keras.losses.mean_squared_error
+    assert keras.losses.get("mae") is keras.losses.mean_absolute_error
+    with pytest.raises(ValueError, match="Could not interpret loss"):
+        keras.losses.get("no_such_loss")
+
+
+@pytest.mark.parametrize("case", REF["metrics"], ids=_id)
+def test_metric_matches_keras(case):
+    cls = getattr(keras.metrics, case["class"])
+    t = np.asarray(case["y_true"], dtype="float32")
+    p = np.asarray(case["y_pred"], dtype="float32")
+    if case["class"] == "SparseCategoricalAccuracy":
+        t = t.astype("int32")
+    m = cls(**case["kwargs"])
+    half = len(t) // 2
+    m.update_state(t[:half], p[:half])
+    m.update_state(t[half:], p[half:])
+    np.testing.assert_allclose(m.result().numpy(), case["result"], rtol=1e-5, atol=1e-6)
+    if "weighted_result" in case:
+        mw = cls(**case["kwargs"])
+        mw.update_state(t, p, sample_weight=np.asarray(case["sample_weight"], dtype="float32"))
+        np.testing.assert_allclose(mw.result().numpy(), case["weighted_result"], rtol=1e-5, atol=1e-6)
+    m.reset_state()
+    assert all(float(np.abs(v.numpy()).sum()) == 0.0 for v in m.variables)
+    assert type(cls.from_config(m.get_config())) is cls
+
+
+def test_mean_metric_with_weights():
+    m = keras.metrics.Mean()
+    m.update_state([1.0, 2.0, 3.0], sample_weight=[1.0, 0.0, 2.0])
+    np.testing.assert_allclose(float(m.result()), REF["mean_weighted"], rtol=1e-6)
+
+
+def test_custom_metric_state_updates_in_place():
+    class CountPositives(keras.metrics.Metric):
+        def __init__(self, name="count_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.count = self.add_weight(name="count", initializer="zeros", dtype="int32")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.count.assign_add(tf.reduce_sum(tf.cast(tf.greater(y_pred, 0.5), "int32")))
+
+        def result(self):
+            return self.count
+
+    m = CountPositives()
+    var = m.count
+    m.update_state(None, np.array([0.1, 0.9, 0.7]))
+    m.update_state(None, np.array([0.6]))
+    assert m.count is var and int(m.result()) == 3
+    m.reset_state()
+    assert int(m.result()) == 0
+
+
+@pytest.mark.parametrize("case", REF["optimizers"], ids=_id)
+def test_optimizer_matches_keras_step_by_step(case):
+    cls = getattr(keras.optimizers, case["class"])
+    opt = cls(**case["kwargs"])
+    v = tf.Variable(np.asarray(REF["optimizer_inputs"]["w0"], dtype="float32"))
+    for step, (g, expected) in enumerate(zip(REF["optimizer_inputs"]["grads"], case["steps"])):
+        opt.apply_gradients([(tf.constant(np.asarray(g, dtype="float32")), v)])
+        np.testing.assert_allclose(v.numpy(), expected, rtol=2e-5, atol=2e-6, err_msg="step %d" % step)
+    assert int(opt.iterations) == len(case["steps"])
+    config = opt.get_config()
+    again = cls.from_config(config)
+    assert again.get_config() == config
+
+
+def test_learning_rate_schedule_and_lr_alias():
+    sched = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5)
+    opt = keras.optimizers.SGD(learning_rate=sched)
+    v = tf.Variable(np.asarray(REF["optimizer_inputs"]["w0"], dtype="float32"))
+    for g in REF["optimizer_inputs"]["grads"]:
+        opt.apply_gradients([(np.asarray(g, dtype="float32"), v)])
+    np.testing.assert_allclose(v.numpy(), REF["schedule_sgd"], rtol=2e-5, atol=2e-6)
+    opt2 = keras.optimizers.Adam(lr=0.05)
+    assert abs(float(opt2.learning_rate) - 0.05) < 1e-9
+    opt2.learning_rate = 0.01
+    assert abs(float(opt2.lr) - 0.01) < 1e-9
+    with pytest.raises(ValueError, match="clipnorm"):
+        keras.optimizers.SGD(clipnorm=1.0, global_clipnorm=1.0)
+
+
+@pytest.mark.parametrize("activation", sorted(REF["activations"]))
+def test_dense_activation_matches_keras(activation):
+    li = REF["layer_inputs"]
+    layer = keras.layers.Dense(5, activation=activation)
+    layer.build((None, 3))
+    layer.set_weights([np.asarray(li["kernel"], dtype="float32"), np.asarray(li["bias"], dtype="float32")])
+    got = layer(np.asarray(li["x"], dtype="float32")).numpy()
+    np.testing.assert_allclose(got, REF["activations"][activation], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(REF["merging"]))
+def test_merge_layers_match_keras(name):
+    x = np.asarray(REF["layer_inputs"]["x"], dtype="float32")
+    pairs = {"add": (x, 2 * x), "subtract": (x, 2 * x + 1), "multiply": (x, x + 1), "average": (x, 3 * x),
+             "maximum": (x, -x), "minimum": (x, -x), "concatenate": (x, 2 * x)}
+    cls = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average", "maximum": "Maximum",
+           "minimum": "Minimum", "concatenate": "Concatenate"}[name]
+    got = getattr(keras.layers, cls)()(list(pairs[name])).numpy()
+    np.testing.assert_allclose(got, REF["merging"][name], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(REF["initializers"]))
+def test_initializer_distribution_matches_keras(name):
+    w = keras.initializers.get(name)((400, 300)).numpy()
+    ref = REF["initializers"][name]
+    assert abs(w.mean() - ref["mean"]) < 0.05 * ref["std"] + 1e-4
+    assert abs(w.std() - ref["std"]) < 0.02 * ref["std"]
+    assert np.abs(w).max() <= ref["max_abs"] * 1.15 + 1e-6
+    if name == "orthogonal":
+        np.testing.assert_allclose(w.T @ w, np.eye(300), atol=1e-4)
