@@ -243,7 +243,6 @@ class Trainer:
         self.stop_training = False
         cbs.on_train_begin()
         try:
-            self._fit_variables = self.trainable_variables
             return self._fit_epochs(data, val, cbs, epochs, initial_epoch, validation_freq)
         finally:
             self._fit_variables = None
@@ -261,6 +260,8 @@ class Trainer:
                 if batch_begin_needed:
                     cbs.on_train_batch_begin(step)
                 step_logs = self.train_step(batch)
+                if self._fit_variables is None:  # the first step built the model: its variables are now fixed
+                    self._fit_variables = self.trainable_variables
                 if batch_end_needed:
                     cbs.on_train_batch_end(step, {k: _as_float(v) for k, v in step_logs.items()})
                 if self.stop_training:

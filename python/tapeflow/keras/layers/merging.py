@@ -2,6 +2,7 @@
 their functional forms (``add([a, b])``, ``concatenate([a, b])``, ...). Each takes a
 list of tensors; all but Concatenate broadcast them elementwise."""
 from tapeflow import _core
+from tapeflow.framework import TensorShape
 from tapeflow.keras.layers.layer import Layer
 
 
@@ -29,7 +30,7 @@ class _Merge(Layer):
         self.supports_masking = True
 
     def _check(self, inputs):
-        if not isinstance(inputs, (list, tuple)):
+        if not isinstance(inputs, (list, tuple)) or isinstance(inputs, TensorShape):
             raise ValueError("A merge layer should be called on a list of inputs. Received: inputs=%s (not a list "
                              "of tensors)" % (inputs,))
         if len(inputs) < self._min_inputs:

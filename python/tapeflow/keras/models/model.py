@@ -58,6 +58,12 @@ class Model(Trainer, Layer):
         Layer.__call__(self, x)
         self.built = True
 
+    def _maybe_build(self, inputs):
+        # A subclassed model's weights are made by its first call; only a user-defined build runs here.
+        if not self.built and type(self).build is not Model.build:
+            Layer._maybe_build(self, inputs)
+        self.built = True
+
     @property
     def layers(self):
         return self._sublayers()
