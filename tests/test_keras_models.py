@@ -300,3 +300,19 @@ def test_datasets_read_idx_and_digits(tmp_path):
     (x, y), (xt2, yt2) = keras.datasets.digits.load_data()
     assert x.shape[1:] == (8, 8) and len(x) + len(xt2) == 1797 and set(np.unique(y)) == set(range(10))
     assert x.max() == 16
+
+
+def test_fit_from_a_generator_of_batches():
+    x, y = _data(n=64)
+
+    def batches():
+        while True:
+            for i in range(0, 64, 16):
+                yield x[i:i + 16], y[i:i + 16]
+
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    hist = model.fit(batches(), steps_per_epoch=4, epochs=2, verbose=0)
+    assert len(hist.history["loss"]) == 2 and model.optimizer.iterations.numpy() == 8
+    with pytest.raises(ValueError, match="not supported when using a generator"):
+        model.fit(batches(), y, steps_per_epoch=1, verbose=0)

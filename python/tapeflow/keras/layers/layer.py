@@ -270,7 +270,9 @@ class Layer:
             if "inputs" not in kwargs:
                 raise TypeError("Layer %r called without inputs" % self._name)
             args = (kwargs.pop("inputs"),)
-        if any_symbolic((list(args), kwargs)):
+        first = args[0]
+        if isinstance(first, KerasTensor) or ((len(args) > 1 or kwargs or isinstance(first, (list, tuple, dict)))
+                                              and any_symbolic((list(args), kwargs))):
             return self._symbolic_call(args, kwargs)
         inputs = args[0]
         if isinstance(inputs, (list, tuple, dict)):
@@ -319,10 +321,7 @@ class Layer:
     def compute_output_spec(self, *args, **kwargs):
         """KerasTensors for the outputs of a call on these (symbolic) arguments."""
         if type(self).compute_output_shape is not Layer.compute_output_shape:
-            out = self.compute_output_shape(_shape_of(args[0]))
-            if _is_shape(out):
-                return KerasTensor(out, self._dtype_name)
-            return _map_shapes(out, self._dtype_name)
+            return _map_shapes(self.compute_output_shape(_shape_of(args[0])), self._dtype_name)
         return self._spec_by_running(args, kwargs)
 
     def _spec_by_running(self, args, kwargs):

@@ -26,11 +26,9 @@ class Model(Trainer, Layer):
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
-            from tapeflow.keras.models.functional import Functional
-            if not isinstance(self, Functional):
-                # A Model subclass initialised with inputs/outputs becomes functional.
-                Functional._init_graph(self, *args, **kwargs)
-                return
+            raise TypeError("A subclass of keras.Model cannot be initialised with inputs and outputs in this version "
+                            "of tapeflow; build the graph with keras.Model(inputs, outputs) and use it as a layer of "
+                            "the subclass instead.")
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)
