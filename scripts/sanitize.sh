@@ -11,7 +11,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEFLOW_S
   -DTAPEFLOW_PYTHON_OUT="$out/tapeflow" >/dev/null
 # the sanitized _core lands in build-asan/pkg/tapeflow next to a copy of the Python sources
 mkdir -p "$out/tapeflow"
-cp python/tapeflow/*.py "$out/tapeflow/"
+(cd python && tar cf - --exclude='*.so' --exclude='__pycache__' tapeflow) | (cd "$out" && tar xf -)
 cmake --build build-asan >/dev/null
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1"
