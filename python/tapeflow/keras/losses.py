@@ -173,13 +173,19 @@ def categorical_hinge(y_true, y_pred):
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "auto", None)
 
 
+def align_sample_weight(sample_weight, values):
+    """Sample weights cast to ``values``' dtype with trailing axes dropped or added to match its rank."""
+    sw = _core.cast(_T(sample_weight), values.dtype.name)
+    while sw.ndim > values.ndim and sw._shape[-1] == 1:
+        sw = _core.squeeze(sw, [-1])
+    while sw.ndim < values.ndim:
+        sw = _core.expand_dims(sw, -1)
+    return sw
+
+
 def _reduce(values, sample_weight, reduction):
     if sample_weight is not None:
-        sw = _core.cast(_T(sample_weight), values.dtype.name)
-        while sw.ndim > values.ndim and sw._shape[-1] == 1:
-            sw = _core.squeeze(sw, [-1])
-        while sw.ndim < values.ndim:
-            sw = _core.expand_dims(sw, -1)
+        sw = align_sample_weight(sample_weight, values)
         values = _core.multiply(values, sw)
     if reduction in ("none", None):
         return values

@@ -64,12 +64,7 @@ class Metric:
 
 
 def _weights_like(sample_weight, values):
-    sw = _core.cast(_T(sample_weight), values.dtype.name)
-    while sw.ndim > values.ndim and sw._shape[-1] == 1:
-        sw = _core.squeeze(sw, [-1])
-    while sw.ndim < values.ndim:
-        sw = _core.expand_dims(sw, -1)
-    return _core.broadcast_to(sw, list(values._shape))
+    return _core.broadcast_to(_losses.align_sample_weight(sample_weight, values), list(values._shape))
 
 
 class Reduce(Metric):
