@@ -121,52 +121,39 @@ class VarianceScaling(Initializer):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
 
 
-class GlorotUniform(VarianceScaling):
+class _FixedVarianceScaling(VarianceScaling):
+    """A VarianceScaling with fixed scale, mode and distribution; only the seed is an argument."""
+    _args = ()
+
     def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "uniform", seed)
+        super().__init__(*self._args, seed=seed)
 
     def get_config(self):
         return {"seed": self.seed}
 
 
-class GlorotNormal(VarianceScaling):
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
+class GlorotUniform(_FixedVarianceScaling):
+    _args = (1.0, "fan_avg", "uniform")
 
 
-class HeNormal(VarianceScaling):
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "truncated_normal", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
+class GlorotNormal(_FixedVarianceScaling):
+    _args = (1.0, "fan_avg", "truncated_normal")
 
 
-class HeUniform(VarianceScaling):
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "uniform", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
+class HeNormal(_FixedVarianceScaling):
+    _args = (2.0, "fan_in", "truncated_normal")
 
 
-class LecunNormal(VarianceScaling):
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_in", "truncated_normal", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
+class HeUniform(_FixedVarianceScaling):
+    _args = (2.0, "fan_in", "uniform")
 
 
-class LecunUniform(VarianceScaling):
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_in", "uniform", seed)
+class LecunNormal(_FixedVarianceScaling):
+    _args = (1.0, "fan_in", "truncated_normal")
 
-    def get_config(self):
-        return {"seed": self.seed}
+
+class LecunUniform(_FixedVarianceScaling):
+    _args = (1.0, "fan_in", "uniform")
 
 
 class Orthogonal(Initializer):

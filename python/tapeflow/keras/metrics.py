@@ -259,27 +259,20 @@ def _flat_binary(y_true, y_pred, sample_weight, class_id=None):
     return _core.reshape(y_true, [-1]), _core.reshape(y_pred, [-1]), w
 
 
-def _confusion_counts(labels, preds, weights, thresholds, which):
-    """Weighted counts per threshold of tp/fp/tn/fn (``which`` picks), each of shape (len(thresholds),)."""
-    above = _core.cast(_core.greater(_core.expand_dims(preds, 1), _core.convert_to_tensor(np.asarray([thresholds], dtype="float32"))),
-                       "float32")
+def _accumulate_confusion(metric, labels, preds, weights, thresholds, which):
+    """Adds the weighted per-threshold counts named in ``which`` (``true_positives``, ``false_positives``,
+    ``false_negatives``, ``true_negatives``) to the metric's state variables of those names."""
+    limits = _core.convert_to_tensor(np.asarray([thresholds], dtype="float32"))
+    above = _core.cast(_core.greater(_core.expand_dims(preds, 1), limits), "float32")
     pos = _core.expand_dims(labels, 1)
-    if weights is not None:
-        w = _core.expand_dims(weights, 1)
-    out = {}
-    for key in which:
-        if key == "tp":
-            m = _core.multiply(above, pos)
-        elif key == "fp":
-            m = _core.multiply(above, _core.subtract(1.0, pos))
-        elif key == "fn":
-            m = _core.multiply(_core.subtract(1.0, above), pos)
-        else:
-            m = _core.multiply(_core.subtract(1.0, above), _core.subtract(1.0, pos))
-        if weights is not None:
+    w = None if weights is None else _core.expand_dims(weights, 1)
+    for name in which:
+        predicted = above if name in ("true_positives", "false_positives") else _core.subtract(1.0, above)
+        actual = pos if name in ("true_positives", "false_negatives") else _core.subtract(1.0, pos)
+        m = _core.multiply(predicted, actual)
+        if w is not None:
             m = _core.multiply(m, w)
-        out[key] = _core.reduce_sum(m, 0)
-    return out
+        getattr(metric, name).assign_add(_core.reduce_sum(m, 0))
 
 
 class _ThresholdMetric(Metric):
@@ -291,16 +284,12 @@ class _ThresholdMetric(Metric):
         self.top_k = top_k
         self.class_id = class_id
         self.thresholds, self._scalar = _thresholds_arg(thresholds, 0.5)
-        names = {"tp": "true_positives", "fp": "false_positives", "fn": "false_negatives", "tn": "true_negatives"}
-        for key in self._counts:
-            setattr(self, names[key], self.add_weight(names[key], shape=(len(self.thresholds),), initializer="zeros"))
+        for name in self._counts:
+            setattr(self, name, self.add_weight(name, shape=(len(self.thresholds),), initializer="zeros"))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         labels, preds, w = _flat_binary(y_true, y_pred, sample_weight, self.class_id)
-        counts = _confusion_counts(labels, preds, w, self.thresholds, self._counts)
-        names = {"tp": "true_positives", "fp": "false_positives", "fn": "false_negatives", "tn": "true_negatives"}
-        for key, value in counts.items():
-            getattr(self, names[key]).assign_add(value)
+        _accumulate_confusion(self, labels, preds, w, self.thresholds, self._counts)
 
     def _finish(self, value):
         return value[0] if self._scalar else value
@@ -313,7 +302,7 @@ class _ThresholdMetric(Metric):
 
 class Precision(_ThresholdMetric):
     """``tp / (tp + fp)`` where a prediction above ``thresholds`` (default 0.5) counts as positive."""
-    _counts = ("tp", "fp")
+    _counts = ("true_positives", "false_positives")
 
     def result(self):
         return self._finish(_divide_no_nan(self.true_positives, _core.add(self.true_positives, self.false_positives)))
@@ -321,7 +310,7 @@ class Precision(_ThresholdMetric):
 
 class Recall(_ThresholdMetric):
     """``tp / (tp + fn)`` where a prediction above ``thresholds`` (default 0.5) counts as positive."""
-    _counts = ("tp", "fn")
+    _counts = ("true_positives", "false_negatives")
 
     def result(self):
         return self._finish(_divide_no_nan(self.true_positives, _core.add(self.true_positives, self.false_negatives)))
@@ -363,11 +352,8 @@ class AUC(Metric):
         if self.from_logits:
             y_pred = _core.sigmoid(_T(y_pred))
         labels, preds, w = _flat_binary(y_true, y_pred, sample_weight)
-        c = _confusion_counts(labels, preds, w, self.thresholds, ("tp", "fp", "tn", "fn"))
-        self.true_positives.assign_add(c["tp"])
-        self.false_positives.assign_add(c["fp"])
-        self.true_negatives.assign_add(c["tn"])
-        self.false_negatives.assign_add(c["fn"])
+        _accumulate_confusion(self, labels, preds, w, self.thresholds,
+                              ("true_positives", "false_positives", "true_negatives", "false_negatives"))
 
     def result(self):
         tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives

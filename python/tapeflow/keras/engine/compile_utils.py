@@ -5,14 +5,18 @@ from tapeflow.keras import losses as losses_mod
 from tapeflow.keras import metrics as metrics_mod
 
 
+def _check_keys(spec, output_names, what):
+    unknown = [k for k in spec if k not in output_names]
+    if unknown:
+        raise ValueError("In the dict argument `%s`, key %r does not correspond to any model output. Received: "
+                         "%s=%s; model output names: %s" % (what, unknown[0], what, spec, output_names))
+
+
 def _per_output(spec, output_names, what):
     """Maps a loss/metric spec to one entry per output (None where an output has none)."""
     n = len(output_names)
     if isinstance(spec, dict):
-        unknown = [k for k in spec if k not in output_names]
-        if unknown:
-            raise ValueError("In the dict argument `%s`, key %r does not correspond to any model output. Received: "
-                             "%s=%s; model output names: %s" % (what, unknown[0], what, spec, output_names))
+        _check_keys(spec, output_names, what)
         return [spec.get(name) for name in output_names]
     if isinstance(spec, (list, tuple)) and what == "loss":
         if len(spec) != n:
@@ -24,11 +28,11 @@ def _per_output(spec, output_names, what):
 
 
 def _is_bce(loss):
-    return loss in (losses_mod.binary_crossentropy,) or isinstance(loss, losses_mod.BinaryCrossentropy)
+    return loss is losses_mod.binary_crossentropy or isinstance(loss, losses_mod.BinaryCrossentropy)
 
 
 def _is_sparse(loss):
-    return loss in (losses_mod.sparse_categorical_crossentropy,) or \
+    return loss is losses_mod.sparse_categorical_crossentropy or \
         isinstance(loss, losses_mod.SparseCategoricalCrossentropy)
 
 
@@ -111,14 +115,14 @@ class CompileMetrics:
         if spec is None:
             return [[] for _ in output_names]
         if isinstance(spec, dict):
-            _per_output(spec, output_names, "metrics")  # checks the keys
-            return [list(_as_list(spec.get(n))) for n in output_names]
+            _check_keys(spec, output_names, "metrics")
+            return [_as_list(spec.get(n)) for n in output_names]
         if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, (list, tuple)) or s is None for s in spec):
             if len(spec) != len(output_names):
                 raise ValueError("For a model with %d outputs, a nested `metrics` list needs %d entries; received %s"
                                  % (len(output_names), len(output_names), spec))
-            return [list(_as_list(s)) for s in spec]
-        return [list(_as_list(spec)) for _ in output_names]
+            return [_as_list(s) for s in spec]
+        return [_as_list(spec) for _ in output_names]
 
     def build(self, output_names, losses, ys_true, ys_pred):
         multi = len(output_names) > 1

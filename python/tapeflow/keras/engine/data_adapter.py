@@ -51,6 +51,22 @@ def _to_tensor(a):
     return _core.convert_to_tensor(np.ascontiguousarray(a))
 
 
+def _class_sample_weights(y, sample_weight, class_weight):
+    """Per-sample weights from ``class_weight`` (labels as integers or one-hot), times ``sample_weight``."""
+    if isinstance(y, (list, tuple, dict)) and len(nest.flatten(y)) > 1:
+        raise ValueError("`class_weight` is only supported for Models with a single output.")
+    labels = np.asarray(nest.flatten(y)[0])
+    cls = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else labels.reshape(len(labels))
+    cls = cls.astype("int64")
+    table = np.ones(max(int(cls.max()) + 1 if cls.size else 1, max(class_weight) + 1), dtype="float32")
+    for k, v in class_weight.items():
+        table[int(k)] = v
+    weights = table[cls]
+    if sample_weight is not None:
+        weights = weights * np.asarray(sample_weight, dtype="float32").reshape(len(weights))
+    return weights
+
+
 class ArrayData:
     """In-memory arrays split into batches.
 
@@ -62,10 +78,10 @@ class ArrayData:
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None, class_weight=None):
+        if class_weight is not None:
+            sample_weight = _class_sample_weights(y, sample_weight, class_weight)
         self.structure = pack_x_y_sample_weight(x, y, sample_weight)
-        leaves = nest.flatten(self.structure)
-        self._none = [v is None for v in leaves]
-        self.tensors = [None if v is None else _to_tensor(v) for v in leaves]
+        self.tensors = [None if v is None else _to_tensor(v) for v in nest.flatten(self.structure)]
         sizes = [t._shape[0] if t.ndim else None for t in self.tensors if t is not None]
         if any(s is None for s in sizes):
             raise ValueError("Arrays passed to fit/evaluate/predict need a batch dimension; got a scalar")
@@ -73,35 +89,19 @@ class ArrayData:
             raise ValueError("Data cardinality is ambiguous. Make sure all arrays contain the same number of samples. "
                              "Received sizes (x, then y, then sample weights): %s" % (sizes,))
         self.num_samples = sizes[0] if sizes else 0
-        if class_weight is not None:
-            self._apply_class_weight(y, sample_weight, class_weight)
-        if batch_size is None:
-            batch_size = 32
         if int(batch_size) <= 0:
             raise ValueError("batch_size must be a positive integer; received %r" % (batch_size,))
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
-        self.steps = int(math.ceil(self.num_samples / self.batch_size)) if self.num_samples else 0
-        if steps is not None:
-            self.steps = min(int(steps), self.steps) if self.steps else int(steps)
+        self.max_steps = None if steps is None else int(steps)
 
-    def _apply_class_weight(self, y, sample_weight, class_weight):
-        if isinstance(y, (list, tuple, dict)) and len(nest.flatten(y)) > 1:
-            raise ValueError("`class_weight` is only supported for Models with a single output.")
-        labels = np.asarray(nest.flatten(y)[0])
-        cls = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else labels.reshape(len(labels))
-        cls = cls.astype("int64")
-        table = np.ones(max(int(cls.max()) + 1 if cls.size else 1, max(class_weight) + 1), dtype="float32")
-        for k, v in class_weight.items():
-            table[int(k)] = v
-        weights = table[cls]
-        if sample_weight is not None:
-            weights = weights * np.asarray(sample_weight, dtype="float32").reshape(len(weights))
-        x, y_, _ = self.structure if len(self.structure) == 3 else self.structure + (None,)
-        self.structure = (x, y_, weights)
-        leaves = nest.flatten(self.structure)
-        self._none = [v is None for v in leaves]
-        self.tensors = [None if v is None else _to_tensor(v) for v in leaves]
+    @property
+    def steps(self):
+        """Batches per epoch: all samples, or ``max_steps`` if fewer (or if there are no samples)."""
+        steps = int(math.ceil(self.num_samples / self.batch_size))
+        if self.max_steps is None:
+            return steps
+        return min(self.max_steps, steps) if steps else self.max_steps
 
     def split(self, fraction):
         """Takes the last ``fraction`` of the samples (before any shuffling) as validation data."""
@@ -115,7 +115,6 @@ class ArrayData:
         val = [None if t is None else t[split_at:] for t in self.tensors]
         self.tensors = [None if t is None else t[:split_at] for t in self.tensors]
         self.num_samples = split_at
-        self.steps = int(math.ceil(split_at / self.batch_size))
         return nest.pack_sequence_as(self.structure, val)
 
     def __iter__(self):
@@ -144,7 +143,6 @@ class IterableData:
         self.steps = steps
         if steps is None and hasattr(source, "__len__"):
             self.steps = len(source)
-        self.num_samples = None
 
     def __iter__(self):
         if hasattr(self.source, "__getitem__") and hasattr(self.source, "__len__"):

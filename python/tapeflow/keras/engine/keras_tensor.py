@@ -47,56 +47,28 @@ class KerasTensor:
                         "You cannot convert it to a NumPy array. Build a model with keras.Model(inputs, outputs) "
                         "and call it on data instead.")
 
-    # Operators build auto-named op layers so that `x * 2` or `x[:, 0]` works in a functional model.
-    def __add__(self, other):
-        return op_call(_core.add, "add", self, other)
-
-    def __radd__(self, other):
-        return op_call(_core.add, "add", other, self)
-
-    def __sub__(self, other):
-        return op_call(_core.subtract, "subtract", self, other)
-
-    def __rsub__(self, other):
-        return op_call(_core.subtract, "subtract", other, self)
-
-    def __mul__(self, other):
-        return op_call(_core.multiply, "multiply", self, other)
-
-    def __rmul__(self, other):
-        return op_call(_core.multiply, "multiply", other, self)
-
-    def __truediv__(self, other):
-        return op_call(_core.truediv, "truediv", self, other)
-
-    def __rtruediv__(self, other):
-        return op_call(_core.truediv, "truediv", other, self)
-
-    def __pow__(self, other):
-        return op_call(_core.pow, "pow", self, other)
-
-    def __matmul__(self, other):
-        return op_call(_core.matmul, "matmul", self, other)
-
-    def __rmatmul__(self, other):
-        return op_call(_core.matmul, "matmul", other, self)
-
-    def __neg__(self):
-        return op_call(_core.negative, "negative", self)
-
-    def __abs__(self):
-        return op_call(_core.abs, "abs", self)
-
+    # Operators (set below) build auto-named op layers so that `x * 2` or `x[:, 0]` works in a functional model.
     def __getitem__(self, key):
         return op_call(_getitem, "getitem", self, key)
 
 
+def _binary_operators(fn, name):
+    return (lambda self, other: op_call(fn, name, self, other),
+            lambda self, other: op_call(fn, name, other, self))
+
+
+for _dunder, _fn, _name in (("add", _core.add, "add"), ("sub", _core.subtract, "subtract"),
+                            ("mul", _core.multiply, "multiply"), ("truediv", _core.truediv, "truediv"),
+                            ("pow", _core.pow, "pow"), ("matmul", _core.matmul, "matmul")):
+    _forward, _reflected = _binary_operators(_fn, _name)
+    setattr(KerasTensor, "__%s__" % _dunder, _forward)
+    setattr(KerasTensor, "__r%s__" % _dunder, _reflected)
+KerasTensor.__neg__ = lambda self: op_call(_core.negative, "negative", self)
+KerasTensor.__abs__ = lambda self: op_call(_core.abs, "abs", self)
+
+
 def _getitem(x, key):
     return x[key]
-
-
-def is_keras_tensor(x):
-    return isinstance(x, KerasTensor)
 
 
 def any_symbolic(structure):
@@ -125,15 +97,6 @@ class Node:
         layer._inbound_nodes.append(self)
         for i, t in enumerate(self.output_tensors):
             t._keras_history = (layer, index, i)
-
-    @property
-    def parent_nodes(self):
-        out = []
-        for t in self.input_tensors:
-            if t._keras_history is not None:
-                layer, ni, _ = t._keras_history
-                out.append(layer._inbound_nodes[ni])
-        return out
 
     @property
     def is_input(self):

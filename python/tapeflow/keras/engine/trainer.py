@@ -4,7 +4,6 @@ import numpy as np
 
 from tapeflow import _core, nest
 from tapeflow.autodiff import GradientTape
-from tapeflow.keras import backend
 from tapeflow.keras import metrics as metrics_mod
 from tapeflow.keras import optimizers as optimizers_mod
 from tapeflow.keras.callbacks import CallbackList
@@ -59,8 +58,7 @@ class Trainer:
         self._compile_loss = None
         self._compile_metrics = None
         self._loss_tracker = None
-        self._compile_config = None
-        self._fit_variables = None  # trainable_variables, fixed for the duration of fit
+        self._fit_state = None  # (trainable variables, all layers): fixed for a fit once its first step built the model
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
@@ -78,23 +76,18 @@ class Trainer:
         self.compiled = True
         self.compiled_loss = _LegacyCompiledLoss(self)
         self.compiled_metrics = _LegacyCompiledMetrics(self)
-        self._compile_config = {"optimizer": optimizer if isinstance(optimizer, str) else
-                                optimizers_mod.serialize(self.optimizer), "loss": loss, "loss_weights": loss_weights,
-                                "metrics": metrics, "weighted_metrics": weighted_metrics}
 
     @property
     def loss(self):
         return self._compile_loss._spec if self._compile_loss is not None else None
 
     def _output_names_for(self, y_pred):
+        if isinstance(y_pred, dict):
+            return sorted(y_pred)
         names = getattr(self, "output_names", None)
         flat = nest.flatten(y_pred)
         if names and len(names) == len(flat):
-            if isinstance(y_pred, dict):
-                return sorted(y_pred)
             return list(names)
-        if isinstance(y_pred, dict):
-            return sorted(y_pred)
         if len(flat) == 1:
             return ["output"]
         return ["output_%d" % (i + 1) for i in range(len(flat))]
@@ -119,6 +112,12 @@ class Trainer:
             raise ValueError("The model has %d outputs, but `%s` has %d entries." % (len(flat_pred), what, len(flat_y)))
         return flat_y
 
+    def _match_sample_weights(self, sample_weight, y_pred, names):
+        """Per-output sample weights: matched like y for a multi-output model given a list or dict, else shared."""
+        if isinstance(sample_weight, (dict, list, tuple)) and len(nest.flatten(y_pred)) > 1:
+            return self._match_targets(sample_weight, y_pred, names, "sample_weight")
+        return [sample_weight] * len(nest.flatten(y_pred))
+
     def _compiled_loss_value(self, y, y_pred, sample_weight):
         if self._compile_loss is None:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
@@ -126,10 +125,7 @@ class Trainer:
         if not self._compile_loss.built:
             self._compile_loss.build(names)
         ys = self._match_targets(y, y_pred, names)
-        sws = self._match_targets(sample_weight, y_pred, names, "sample_weight") \
-            if isinstance(sample_weight, (dict, list, tuple)) and len(nest.flatten(y_pred)) > 1 \
-            else [sample_weight] * len(ys)
-        total = self._compile_loss(ys, nest.flatten(y_pred), sws)
+        total = self._compile_loss(ys, nest.flatten(y_pred), self._match_sample_weights(sample_weight, y_pred, names))
         if total is None:
             total = _core.zeros([], "float32")
         return total
@@ -146,16 +142,16 @@ class Trainer:
                 self._compile_loss.build(names)
             losses = self._compile_loss.losses if self._compile_loss is not None else [None] * len(preds)
             self._compile_metrics.build(names, losses, ys, preds)
-        sws = self._match_targets(sample_weight, y_pred, names, "sample_weight") \
-            if isinstance(sample_weight, (dict, list, tuple)) and len(preds) > 1 else [sample_weight] * len(ys)
-        self._compile_metrics.update_state(ys, preds, sws)
+        self._compile_metrics.update_state(ys, preds, self._match_sample_weights(sample_weight, y_pred, names))
 
     # ----------------------------------------------------------------- steps
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss(es), weighted and summed, plus the layers' added losses; tracked as ``loss``."""
         total = self._compiled_loss_value(y, y_pred, sample_weight)
-        for extra in self.losses:
-            total = _core.add(total, extra)
+        layers = self._fit_state[1] if self._fit_state is not None else self._flatten_layers()
+        for layer in layers:
+            for extra in layer._own_losses():
+                total = _core.add(total, extra)
         if self._loss_tracker is not None:
             self._loss_tracker.update_state(total, sample_weight=float(nest.flatten(y_pred)[0]._shape[0]))
         return total
@@ -201,7 +197,7 @@ class Trainer:
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
-        variables = self._fit_variables if self._fit_variables is not None else self.trainable_variables
+        variables = self._fit_state[0] if self._fit_state is not None else self.trainable_variables
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
         return self.compute_metrics(x, y, y_pred, sample_weight)
@@ -245,7 +241,7 @@ class Trainer:
         try:
             return self._fit_epochs(data, val, cbs, epochs, initial_epoch, validation_freq)
         finally:
-            self._fit_variables = None
+            self._fit_state = None
 
     def _fit_epochs(self, data, val, cbs, epochs, initial_epoch, validation_freq):
         logs = {}
@@ -260,8 +256,8 @@ class Trainer:
                 if batch_begin_needed:
                     cbs.on_train_batch_begin(step)
                 step_logs = self.train_step(batch)
-                if self._fit_variables is None:  # the first step built the model: its variables are now fixed
-                    self._fit_variables = self.trainable_variables
+                if self._fit_state is None:  # the first step built the model: its variables and layers are now fixed
+                    self._fit_state = (self.trainable_variables, self._flatten_layers())
                 if batch_end_needed:
                     cbs.on_train_batch_end(step, {k: _as_float(v) for k, v in step_logs.items()})
                 if self.stop_training:
@@ -285,11 +281,10 @@ class Trainer:
         cbs.on_test_begin()
         logs = {}
         step_needed = cbs.batch_hook_needed("on_test_batch_end")
-        with backend.training_scope(False):
-            for step, batch in enumerate(data):
-                logs = self.test_step(batch)
-                if step_needed:
-                    cbs.on_test_batch_end(step, {k: _as_float(v) for k, v in logs.items()})
+        for step, batch in enumerate(data):
+            logs = self.test_step(batch)
+            if step_needed:
+                cbs.on_test_batch_end(step, {k: _as_float(v) for k, v in logs.items()})
         logs = {k: _as_float(v) for k, v in logs.items()}
         cbs.on_test_end(logs)
         return logs
@@ -316,47 +311,42 @@ class Trainer:
         cbs.on_predict_begin()
         outputs = []
         needed = cbs.batch_hook_needed("on_predict_batch_end")
-        with backend.training_scope(False):
-            for step, batch in enumerate(data):
-                out = self.predict_step(batch)
-                outputs.append(out)
-                if needed:
-                    cbs.on_predict_batch_end(step, {"outputs": out})
+        for step, batch in enumerate(data):
+            out = self.predict_step(batch)
+            outputs.append(out)
+            if needed:
+                cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
         if not outputs:
-            raise ValueError("Unexpected result of `predict_step` (Empty batch_outputs). Please use `Model.compile(..., "
-                             "run_eagerly=True)`, or `tf.config.run_functions_eagerly(True)` for more information of "
-                             "where went wrong, or file a issue/bug to `tf.keras`.")
+            raise ValueError("predict() received no batches: the input data has 0 samples.")
         flat = [nest.flatten(o) for o in outputs]
         merged = [np.concatenate([np.asarray(f[i]) for f in flat], axis=0) if len(flat) > 1 else np.array(flat[0][i])
                   for i in range(len(flat[0]))]
         return nest.pack_sequence_as(outputs[0], merged)
 
+    def _one_batch(self, x, y, sample_weight, class_weight=None):
+        data = data_adapter.make_data(x, y, sample_weight, None, False, None, class_weight)
+        data.batch_size = max(data.num_samples, 1)
+        return next(iter(data))
+
+    @staticmethod
+    def _batch_result(logs, return_dict):
+        logs = {k: _as_float(v) for k, v in logs.items()}
+        if return_dict:
+            return logs
+        return list(logs.values())[0] if len(logs) == 1 else list(logs.values())
+
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True, return_dict=False):
         self._assert_compiled()
         if reset_metrics:
             self.reset_metrics()
-        data = data_adapter.make_data(x, y, sample_weight, None, False, None, class_weight)
-        data.batch_size = max(data.num_samples, 1)
-        data.steps = 1
-        with backend.training_scope(True):
-            logs = self.train_step(next(iter(data)))
-        logs = {k: _as_float(v) for k, v in logs.items()}
-        return logs if return_dict else (list(logs.values())[0] if len(logs) == 1 else list(logs.values()))
+        return self._batch_result(self.train_step(self._one_batch(x, y, sample_weight, class_weight)), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
         self._assert_compiled()
         if reset_metrics:
             self.reset_metrics()
-        data = data_adapter.make_data(x, y, sample_weight, None, False, None)
-        data.batch_size = max(data.num_samples, 1)
-        data.steps = 1
-        with backend.training_scope(False):
-            logs = self.test_step(next(iter(data)))
-        logs = {k: _as_float(v) for k, v in logs.items()}
-        return logs if return_dict else (list(logs.values())[0] if len(logs) == 1 else list(logs.values()))
+        return self._batch_result(self.test_step(self._one_batch(x, y, sample_weight)), return_dict)
 
     def predict_on_batch(self, x):
-        with backend.training_scope(False):
-            out = self(x, training=False)
-        return nest.map_structure(lambda t: np.array(t), out)
+        return nest.map_structure(lambda t: np.array(t), self(x, training=False))

@@ -142,54 +142,56 @@ class Layer:
                 for x in v.values():
                     visit(x)
 
-        for key, v in self.__dict__.items():
-            if key != "_inbound_nodes":
-                visit(v)
+        for v in self.__dict__.values():
+            visit(v)
         return out
 
-    def _attribute_variables(self):
-        own = {id(w) for w in self._own_weights}
-        return [v for k, v in self.__dict__.items() if isinstance(v, Variable) and id(v) not in own]
-
-    def _collect(self, pick):
+    def _flatten_layers(self):
+        """This layer, then every layer under it (depth first, each once)."""
         out, seen = [], set()
-        for w in pick(self):
-            if id(w) not in seen:
-                seen.add(id(w))
-                out.append(w)
+
+        def walk(layer):
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                out.append(layer)
+                for sub in layer._sublayers():
+                    walk(sub)
+        walk(self)
+        return out
+
+    def _own_variables(self):
+        """Variables made by ``add_weight``, then variables assigned as attributes."""
+        own = {id(w) for w in self._own_weights}
+        return self._own_weights + [v for v in self.__dict__.values() if isinstance(v, Variable) and id(v) not in own]
+
+    def _gather_weights(self, trainable):
+        """Weights in ``weights`` order; ``trainable`` True/False keeps only those that train / do not
+        (a weight trains when it is trainable and no layer above it is frozen); None keeps all."""
+        out, seen = [], set()
+
+        def walk(layer, frozen):
+            frozen = frozen or not layer._trainable
+            for w in layer._own_variables():
+                if id(w) not in seen and (trainable is None or (w.trainable and not frozen) == trainable):
+                    seen.add(id(w))
+                    out.append(w)
+            for sub in layer._sublayers():
+                walk(sub, frozen)
+        walk(self, False)
         return out
 
     @property
     def weights(self):
         """All weights: this layer's own in creation order, then each sublayer's."""
-        def pick(layer):
-            yield from layer._own_weights
-            yield from layer._attribute_variables()
-            for sub in layer._sublayers():
-                yield from sub.weights
-        return self._collect(pick)
+        return self._gather_weights(None)
 
     @property
     def trainable_weights(self):
-        if not self._trainable:
-            return []
-
-        def pick(layer):
-            yield from (w for w in layer._own_weights + layer._attribute_variables() if w.trainable)
-            for sub in layer._sublayers():
-                yield from sub.trainable_weights
-        return self._collect(pick)
+        return self._gather_weights(True)
 
     @property
     def non_trainable_weights(self):
-        if not self._trainable:
-            return self.weights
-
-        def pick(layer):
-            yield from (w for w in layer._own_weights + layer._attribute_variables() if not w.trainable)
-            for sub in layer._sublayers():
-                yield from sub.non_trainable_weights
-        return self._collect(pick)
+        return self._gather_weights(False)
 
     variables = weights
     trainable_variables = trainable_weights
@@ -227,14 +229,16 @@ class Layer:
         """Adds a loss (a scalar tensor) computed in ``call``; training adds it to the total loss."""
         self._call_losses.append(loss)
 
-    @property
-    def losses(self):
+    def _own_losses(self):
+        """Losses added by this layer's last call, and its weights' regularization penalties."""
         out = list(self._call_losses)
         if self._trainable:
             out.extend(reg(v) for reg, v in self._regularized)
-        for sub in self._sublayers():
-            out.extend(sub.losses)
         return out
+
+    @property
+    def losses(self):
+        return [loss for layer in self._flatten_layers() for loss in layer._own_losses()]
 
     # ----------------------------------------------------------------- calling
     def build(self, input_shape):

@@ -53,15 +53,9 @@ class Functional(Model):
     """A model defined by its input and output KerasTensors (``keras.Model(inputs, outputs)``)."""
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
-        self._init_graph(inputs, outputs, name=name, trainable=trainable, **kwargs)
-
-    def _init_graph(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         Model.__init__(self, name=name or backend.unique_name("functional"), trainable=trainable,
                        **{k: v for k, v in kwargs.items() if k == "dtype"})
-        if isinstance(inputs, dict):
-            self._input_keys = list(inputs)
-        else:
-            self._input_keys = None
+        self._input_keys = list(inputs) if isinstance(inputs, dict) else None
         self._inputs_struct = inputs
         self._outputs_struct = outputs
         flat_in = list(inputs.values()) if isinstance(inputs, dict) else nest.flatten(inputs)
@@ -98,10 +92,6 @@ class Functional(Model):
             names.append(name if name not in names else "%s_%d" % (name, len(names)))
         return names
 
-    @property
-    def layers(self):
-        return list(self._layers)
-
     def _sublayers(self):
         return list(self._layers)
 
@@ -137,13 +127,13 @@ class Functional(Model):
                              % (self.name, len(self.inputs), len(flat)))
         return flat
 
-    def _run(self, inputs, apply):
-        values = {}
-        for kt, x in zip(self.inputs, self._flatten_inputs(inputs)):
-            values[id(kt)] = x
+    def _run(self, flat_inputs, apply):
+        """Runs the nodes in order on a list of inputs; ``apply(layer, args, kwargs)`` does one call."""
+        values = {id(kt): x for kt, x in zip(self.inputs, flat_inputs)}
+
+        def fetch(v):
+            return values[id(v)] if isinstance(v, KerasTensor) else v
         for node in self._nodes:
-            def fetch(v):
-                return values[id(v)] if isinstance(v, KerasTensor) else v
             args = [nest.map_structure(fetch, a) for a in node.call_args]
             kwargs = {k: nest.map_structure(fetch, v) for k, v in node.call_kwargs.items()}
             outs = apply(node.layer, args, kwargs)
@@ -152,30 +142,26 @@ class Functional(Model):
         return nest.pack_sequence_as(self._outputs_struct, [values[id(t)] for t in self.outputs])
 
     def call(self, inputs, training=None, mask=None):
-        def to_input(kt, x):
+        def to_input(i, kt, x):
             if not isinstance(x, _core.Tensor):
                 x = _core.convert_to_tensor(x)
-            if x.dtype != kt.dtype and (x.dtype.is_floating or kt.dtype.is_floating or kt.dtype.is_integer):
+            if x.dtype != kt.dtype:
                 x = _core.cast(x, kt.dtype.name)
             if x.ndim != kt.ndim:
-                raise ValueError('Input 0 of layer "%s" is incompatible with the layer: expected shape=%s, found '
-                                 'shape=%s' % (self.name, kt.shape, x.shape))
+                raise ValueError('Input %d of layer "%s" is incompatible with the layer: expected shape=%s, found '
+                                 'shape=%s' % (i, self.name, kt.shape, x.shape))
             return x
-        flat = [to_input(kt, x) for kt, x in zip(self.inputs, self._flatten_inputs(inputs))]
+        flat = [to_input(i, kt, x) for i, (kt, x) in enumerate(zip(self.inputs, self._flatten_inputs(inputs)))]
         return self._run(flat, lambda layer, args, kwargs: layer(*args, **kwargs))
 
     def compute_output_spec(self, inputs, *args, **kwargs):
-        return self._run(inputs, lambda layer, a, k: layer.compute_output_spec(*a, **k))
-
-    def _maybe_build(self, inputs):
-        self.built = True
+        return self._run(self._flatten_inputs(inputs), lambda layer, a, k: layer.compute_output_spec(*a, **k))
 
     def _is_sequential_like(self):
-        for node in self._nodes:
-            if len(node.input_tensors) > 1 or len(node.layer._inbound_nodes) > 1 and not isinstance(node.layer,
-                                                                                                     InputLayer):
-                return False
-        return len(self.inputs) == 1 and len(self.outputs) == 1
+        """One input, one output, and every layer called once on one tensor."""
+        if len(self.inputs) != 1 or len(self.outputs) != 1:
+            return False
+        return all(len(node.input_tensors) == 1 and len(node.layer._inbound_nodes) == 1 for node in self._nodes)
 
     def _summary_rows(self):
         connected = not self._is_sequential_like()

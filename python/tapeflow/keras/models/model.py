@@ -50,7 +50,7 @@ class Model(Trainer, Layer):
         if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(input_shape[0], (list, tuple)):
             x = [zeros(s) for s in input_shape]
         elif isinstance(input_shape, dict):
-            x = {k: zeros(s) for k, v in input_shape.items() for s in [v]}
+            x = {k: zeros(s) for k, s in input_shape.items()}
         else:
             x = zeros(input_shape)
         Layer.__call__(self, x)
@@ -105,11 +105,6 @@ class Model(Trainer, Layer):
                              "it manually via: `model.build(input_shape)`." % self.name)
         return int(sum(int(np.prod(w.shape)) for w in self.weights))
 
-    def __call__(self, *args, **kwargs):
-        out = Layer.__call__(self, *args, **kwargs)
-        self.built = True
-        return out
-
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
 
@@ -120,10 +115,6 @@ class Model(Trainer, Layer):
 
 
 def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, tuple):
-        return list(o)
-    return str(o)
+    return o.item() if isinstance(o, np.generic) else str(o)
 
 

@@ -62,10 +62,6 @@ class Sequential(Model):
             self._maybe_build_graph()
         return layer
 
-    @property
-    def layers(self):
-        return list(self._stack)
-
     def _sublayers(self):
         return list(self._stack)
 
@@ -108,19 +104,6 @@ class Sequential(Model):
             self._input_layer = InputLayer(batch_shape=tuple(input_shape))
         self._maybe_build_graph()
 
-    def _ensure_built_for(self, x):
-        if self._input_layer is None and isinstance(x, _core.Tensor):
-            self._input_layer = InputLayer(batch_shape=(None,) + tuple(x.shape)[1:], dtype=x.dtype.name)
-            self._maybe_build_graph()
-
-    def __call__(self, *args, **kwargs):
-        if not self.built and args and not isinstance(args[0], KerasTensor):
-            x = args[0]
-            if not isinstance(x, _core.Tensor):
-                x = self._stack[0]._autocast(x) if self._stack else _core.convert_to_tensor(x)
-            self._ensure_built_for(x)
-            args = (x,) + args[1:]
-        return Model.__call__(self, *args, **kwargs)
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
@@ -135,8 +118,10 @@ class Sequential(Model):
         return x
 
     def _maybe_build(self, inputs):
-        if not self.built:
-            self._ensure_built_for(inputs)
+        """The first call (on a tensor or a KerasTensor) fixes the input shape and builds the stack."""
+        if self._input_layer is None and isinstance(inputs, (_core.Tensor, KerasTensor)):
+            self._input_layer = InputLayer(batch_shape=(None,) + tuple(inputs.shape)[1:], dtype=inputs.dtype.name)
+            self._maybe_build_graph()
         self.built = True
 
     @property

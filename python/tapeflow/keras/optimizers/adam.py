@@ -18,9 +18,6 @@ class Adam(Optimizer):
         self.epsilon = epsilon
         self.amsgrad = amsgrad
 
-    def _step_begin(self):
-        self._t = int(self.iterations) + 1
-
     def _build_slots(self, variable):
         slots = [self.add_variable_from_reference(variable, "momentum"),
                  self.add_variable_from_reference(variable, "velocity")]
@@ -60,9 +57,6 @@ class Adamax(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
 
-    def _step_begin(self):
-        self._t = int(self.iterations) + 1
-
     def _build_slots(self, variable):
         return [self.add_variable_from_reference(variable, "m"), self.add_variable_from_reference(variable, "u")]
 
@@ -95,7 +89,7 @@ class Nadam(Optimizer):
                 self.add_variable_from_reference(variable, "velocity")]
 
     def _step_begin(self):
-        t = int(self.iterations) + 1
+        t = self._t
         self._u_t = self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
         self._u_t1 = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
         self._u_product *= self._u_t

@@ -63,6 +63,7 @@ class Optimizer:
         self._slots = {}  # id(variable) -> list of slot variables
         self._slot_order = []
         self._exclude_from_wd = set()
+        self._exclude_names = []
         self.built = False
 
     # ----------------------------------------------------------------- learning rate
@@ -139,10 +140,10 @@ class Optimizer:
         grads = self._clip(grads)
         lr = self._lr_value()
         if self.weight_decay:
-            names = getattr(self, "_exclude_names", ())
             for v in variables:
-                if id(v) not in self._exclude_from_wd and not any(n in v.name for n in names):
+                if id(v) not in self._exclude_from_wd and not any(n in v.name for n in self._exclude_names):
                     v.assign_sub(_core.multiply(v, self.weight_decay * lr))
+        self._t = int(self.iterations) + 1  # this step's 1-based count
         self._step_begin()
         for g, v in zip(grads, variables):
             if g.dtype != v.dtype:

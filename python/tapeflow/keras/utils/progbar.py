@@ -46,7 +46,6 @@ class Progbar:
         self._values_order = []
         self._start = time.time()
         self._last_update = 0.0
-        self._time_at_first_step = None
 
     @property
     def stream(self):
@@ -70,8 +69,6 @@ class Progbar:
                     self._values[k][1] += n
         self._seen_so_far = current
         now = time.time()
-        if self._time_at_first_step is None and current > 0:
-            self._time_at_first_step = now
         if self.verbose == 1:
             if not finalize and (now - self._last_update < self.interval or not self._dynamic):
                 return
