@@ -133,3 +133,30 @@ def test_activations_by_name_and_get():
         assert keras.activations.get(name)(tf.constant(x)).shape == (7,)
     with pytest.raises(ValueError, match="Could not interpret activation"):
         keras.activations.get("nope")
+
+
+def test_dropout_seed_gives_reproducible_masks():
+    x = np.ones((4, 50), "float32")
+    masks = []
+    for _ in range(2):
+        tf.random.set_seed(7)
+        d = layers.Dropout(0.5, seed=3)
+        masks.append([d(x, training=True).numpy() for _ in range(2)])
+    np.testing.assert_array_equal(masks[0][0], masks[1][0])
+    np.testing.assert_array_equal(masks[0][1], masks[1][1])
+    assert not np.array_equal(masks[0][0], masks[0][1])
+    tf.random.set_seed(7)
+    other = layers.Dropout(0.5, seed=4)(x, training=True).numpy()
+    assert not np.array_equal(other, masks[0][0])  # the layer's seed, not only the global one, picks the mask
+
+
+@pytest.mark.parametrize("make", [
+    lambda: keras.metrics.Precision(top_k=2),
+    lambda: keras.metrics.AUC(multi_label=True),
+    lambda: keras.optimizers.Adam(use_ema=True),
+    lambda: keras.optimizers.SGD(gradient_accumulation_steps=4),
+    lambda: layers.Dense(2, lora_rank=4),
+])
+def test_unsupported_options_raise_instead_of_being_ignored(make):
+    with pytest.raises(NotImplementedError, match="not supported"):
+        make()

@@ -280,6 +280,9 @@ class _ThresholdMetric(Metric):
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
+        if top_k is not None:
+            raise NotImplementedError("%s(top_k=...) is not supported in this version of tapeflow; use thresholds "
+                                      "(and class_id) instead." % type(self).__name__)
         self.init_thresholds = thresholds
         self.top_k = top_k
         self.class_id = class_id
@@ -324,6 +327,9 @@ class AUC(Metric):
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
                  thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):
         super().__init__(name=name or "auc", dtype=dtype)
+        if multi_label or label_weights is not None:
+            raise NotImplementedError("AUC(multi_label=True) and AUC(label_weights=...) are not supported in this "
+                                      "version of tapeflow; AUC pools all labels into one curve.")
         if curve.upper() not in ("ROC", "PR"):
             raise ValueError('Invalid AUC curve value: "%s". Expected values are ["ROC", "PR"]' % (curve,))
         if summation_method not in ("interpolation", "minoring", "majoring"):

@@ -23,6 +23,8 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if lora_rank is not None:
+            raise NotImplementedError("Dense(lora_rank=...) is not supported in this version of tapeflow.")
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             try:
                 ok = int(units) == units and int(units) > 0

@@ -31,7 +31,7 @@ class Dropout(Layer):
         shape = list(inputs._shape)
         if self.noise_shape is not None:
             shape = [s if n is None else n for s, n in zip(shape, self.noise_shape)]
-        keep = _core.greater_equal(_core.random_uniform(shape, 0.0, 1.0, inputs.dtype.name), self.rate)
+        keep = _core.greater_equal(_core.random_uniform(shape, 0.0, 1.0, inputs.dtype.name, self.seed), self.rate)
         scale = _core.multiply(_core.cast(keep, inputs.dtype.name), 1.0 / (1.0 - self.rate))
         return _core.multiply(inputs, scale)
 

@@ -40,6 +40,11 @@ class Optimizer:
                 raise ValueError("Argument `decay` is no longer supported; use a learning rate schedule instead "
                                  "(keras.optimizers.schedules).")
             raise TypeError("Optimizer.__init__() got an unexpected keyword argument %r" % (key,))
+        for arg, value in (("use_ema", use_ema or None), ("loss_scale_factor", loss_scale_factor),
+                           ("gradient_accumulation_steps", gradient_accumulation_steps)):
+            if value is not None:
+                raise NotImplementedError("Optimizer argument `%s` is not supported in this version of tapeflow "
+                                          "(received %s=%r)." % (arg, arg, value))
         if clipnorm is not None and global_clipnorm is not None:
             raise ValueError("Only one of `clipnorm` and `global_clipnorm` can be set. Received: clipnorm=%r, "
                              "global_clipnorm=%r" % (clipnorm, global_clipnorm))
