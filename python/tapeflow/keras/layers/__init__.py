@@ -19,14 +19,11 @@ _BY_NAME = {name: globals()[name] for name in __all__ if isinstance(globals()[na
 
 
 def serialize(layer):
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    from tapeflow.keras.saving.serialization import serialize_keras_object
+    return serialize_keras_object(layer)
 
 
 def deserialize(config, custom_objects=None):
     """A layer from ``{"class_name": ..., "config": ...}``; ``custom_objects`` maps names of user classes."""
-    name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _BY_NAME.get(name)
-    if cls is None:
-        raise ValueError("Unknown layer: %r. Please ensure you are using a `keras.utils.custom_object_scope` and that "
-                         "this object is included in the scope (or pass it in `custom_objects`)." % name)
-    return cls.from_config(config["config"])
+    from tapeflow.keras.saving.serialization import deserialize_keras_object
+    return deserialize_keras_object(config, custom_objects)

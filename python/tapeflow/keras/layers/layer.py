@@ -27,6 +27,15 @@ def _is_shape(s):
     return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer)) for d in s)
 
 
+def _plain_shape(shape):
+    """TensorShapes (possibly nested in lists or dicts) as plain lists, for configs."""
+    if isinstance(shape, TensorShape):
+        return shape.as_list()
+    if isinstance(shape, dict):
+        return {k: _plain_shape(v) for k, v in shape.items()}
+    return [_plain_shape(s) for s in shape]
+
+
 def _shape_of(structure):
     """TensorShape for one tensor, the same nesting of TensorShapes for several."""
     if isinstance(structure, (list, tuple, dict)):
@@ -66,6 +75,7 @@ class Layer:
         self._call_losses = []
         self._inbound_nodes = []
         self._initial_weights = kwargs.get("weights")
+        self._build_input_shape = None  # the shape build() ran with (saved as the build config)
         self._last_output_shape = None
         self.activity_regularizer = regularizers.get(kwargs.get("activity_regularizer"))
         batch_input_shape = kwargs.get("batch_input_shape")
@@ -250,7 +260,9 @@ class Layer:
     def _maybe_build(self, inputs):
         if self.built:
             return
-        self.build(_shape_of(inputs))
+        shape = _shape_of(inputs)
+        self._build_input_shape = _plain_shape(shape)
+        self.build(shape)
         self.built = True
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)

@@ -187,16 +187,116 @@ class Functional(Model):
         return rows, connected
 
     def get_config(self):
+        """The Keras 3 functional config: each layer with its inbound nodes, and the model's input and output
+        tensors as ``[layer_name, node_index, tensor_index]`` (node indices count this model's calls only)."""
+        from tapeflow.keras.saving.serialization import serialize_keras_object
+        mine = {id(n) for n in self._nodes}
+        index = {}
+        for layer in self._layers:
+            k = 0
+            for node in layer._inbound_nodes:
+                if id(node) in mine or (node.is_input and isinstance(layer, InputLayer)):
+                    index[id(node)] = k
+                    k += 1
+
+        def history(t):
+            layer, ni, ti = t._keras_history
+            return [layer.name, index[id(layer._inbound_nodes[ni])], ti]
+
+        def encode(v):
+            if isinstance(v, KerasTensor):
+                return {"class_name": "__keras_tensor__",
+                        "config": {"shape": list(v.shape), "dtype": v.dtype.name, "keras_history": history(v)}}
+            if isinstance(v, (list, tuple)):
+                return [encode(x) for x in v]
+            if isinstance(v, dict):
+                return {k: encode(x) for k, x in v.items()}
+            return v
         layers = []
         for layer in self._layers:
-            layer_nodes = []
-            for node in layer._inbound_nodes:
-                if node in self._nodes:
-                    layer_nodes.append([[t._keras_history[0].name, t._keras_history[1], t._keras_history[2]]
-                                        for t in node.input_tensors])
-            layers.append({"class_name": type(layer).__name__, "config": layer.get_config(), "name": layer.name,
-                           "inbound_nodes": layer_nodes})
+            spec = serialize_keras_object(layer)
+            spec["name"] = layer.name
+            spec["inbound_nodes"] = [{"args": encode(list(n.call_args)), "kwargs": encode(n.call_kwargs)}
+                                     for n in layer._inbound_nodes if id(n) in mine]
+            layers.append(spec)
+
+        def io(struct, flat):
+            if isinstance(struct, dict):
+                return {k: history(t) for k, t in struct.items()}
+            return history(flat[0]) if len(flat) == 1 and not isinstance(struct, (list, tuple)) else \
+                [history(t) for t in flat]
         return {"name": self.name, "trainable": self.trainable, "layers": layers,
-                "input_layers": [[t._keras_history[0].name, 0, 0] for t in self.inputs],
-                "output_layers": [[t._keras_history[0].name, t._keras_history[1], t._keras_history[2]]
-                                  for t in self.outputs]}
+                "input_layers": io(self._inputs_struct, self.inputs),
+                "output_layers": io(self._outputs_struct, self.outputs)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds the graph from a functional config (Keras 3, or tf.keras 2 with list-form inbound nodes)."""
+        from tapeflow.keras.saving.serialization import deserialize_keras_object
+        layers, pending, outputs, calls = {}, {}, {}, {}
+        for spec in config["layers"]:
+            name = spec.get("name") or spec["config"]["name"]
+            layer = deserialize_keras_object(spec, custom_objects)
+            layers[name] = layer
+            calls[name] = 0
+            if isinstance(layer, InputLayer):
+                outputs[(name, 0)] = [layer._output]
+                calls[name] = 1
+            pending[name] = list(spec.get("inbound_nodes") or [])
+
+        class _Missing(Exception):
+            pass
+
+        def tensor(hist):
+            key = (hist[0], hist[1])
+            if key not in outputs:
+                raise _Missing()
+            return outputs[key][hist[2]]
+
+        def revive(v):
+            if isinstance(v, dict):
+                if v.get("class_name") == "__keras_tensor__":
+                    return tensor(v["config"]["keras_history"])
+                return {k: revive(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [revive(x) for x in v]
+            return v
+
+        def node_call(node):
+            if isinstance(node, dict):  # Keras 3
+                return revive(node.get("args", [])), revive(node.get("kwargs", {}))
+            entries = [e for e in node]  # tf.keras 2: [[layer_name, node_index, tensor_index, kwargs], ...]
+            tensors = [tensor(e) for e in entries]
+            kwargs = entries[0][3] if len(entries[0]) > 3 else {}
+            return ([tensors[0]] if len(tensors) == 1 else [tensors]), dict(kwargs or {})
+
+        while any(pending.values()):
+            progress = False
+            for name, queue in pending.items():
+                while queue:
+                    try:
+                        args, kwargs = node_call(queue[0])
+                    except _Missing:
+                        break
+                    out = layers[name](*args, **kwargs)
+                    outputs[(name, calls[name])] = nest.flatten(out)
+                    calls[name] += 1
+                    queue.pop(0)
+                    progress = True
+            if not progress:
+                raise ValueError("Cannot rebuild the functional model %r from its config: the inbound nodes of %s "
+                                 "refer to tensors no layer produces." % (config.get("name"),
+                                                                          [n for n, q in pending.items() if q]))
+
+        def io(spec):
+            if isinstance(spec, dict):
+                return {k: tensor(v) for k, v in spec.items()}
+            if spec and isinstance(spec[0], str):
+                return tensor(spec)
+            return [tensor(h) for h in spec]
+        try:
+            inputs, outs = io(config["input_layers"]), io(config["output_layers"])
+        except _Missing:
+            raise ValueError("The config of model %r names inputs or outputs that are not in its layers."
+                             % config.get("name")) from None
+        return cls(inputs=inputs, outputs=outs, name=config.get("name"), trainable=config.get("trainable", True))

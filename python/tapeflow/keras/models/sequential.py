@@ -151,11 +151,9 @@ class Sequential(Model):
         return rows, False
 
     def get_config(self):
-        layers = []
-        if self._input_layer is not None:
-            layers.append({"class_name": "InputLayer", "config": self._input_layer.get_config()})
-        for layer in self._stack:
-            layers.append({"class_name": type(layer).__name__, "config": layer.get_config()})
+        from tapeflow.keras.saving.serialization import serialize_keras_object
+        head = [self._input_layer] if self._input_layer is not None else []
+        layers = [serialize_keras_object(layer) for layer in head + self._stack]
         return {"name": self.name, "trainable": self.trainable, "layers": layers}
 
     @classmethod

@@ -82,7 +82,7 @@ class Nadam(Optimizer):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
-        self._u_product = 1.0
+        self._u_product, self._u_steps = 1.0, 0  # prod of u_1..u_{_u_steps}
 
     def _build_slots(self, variable):
         return [self.add_variable_from_reference(variable, "momentum"),
@@ -92,7 +92,12 @@ class Nadam(Optimizer):
         t = self._t
         self._u_t = self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
         self._u_t1 = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        if self._u_steps != t - 1:  # the step counter was set (e.g. by loading a saved optimizer): recompute
+            self._u_product = 1.0
+            for i in range(1, t):
+                self._u_product *= self.beta_1 * (1.0 - 0.5 * 0.96 ** i)
         self._u_product *= self._u_t
+        self._u_steps = t
         self._beta_2_power = self.beta_2 ** t
 
     def update_step(self, gradient, variable, learning_rate):

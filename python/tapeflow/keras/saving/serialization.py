@@ -1,0 +1,91 @@
+"""Configs of layers and models as JSON-ready dicts, and objects back from them.
+
+The format is Keras 3's (``{"module", "class_name", "config", "registered_name",
+"build_config"}``); the older tf.keras 2 form (``{"class_name", "config"}``) is read
+too, so files written by either load here."""
+import inspect
+
+from tapeflow.framework import TensorShape
+
+from tapeflow.keras.saving.object_registration import get_registered_name, get_registered_object
+
+# Keras config keys tapeflow accepts and ignores when they hold their default values.
+_IGNORED_DEFAULTS = {"quantization_config": None, "ragged": False, "optional": False, "lora_rank": None,
+                     "lora_alpha": None, "sparse": False, "input_axes": None, "output_axes": None}
+
+
+def _builtin_classes():  # imported late: the layer modules import this one
+    from tapeflow.keras import layers, models
+    table = dict(layers._BY_NAME)
+    table.update({"Sequential": models.Sequential, "Functional": models.Functional, "Model": models.Functional})
+    return table
+
+
+def _module_of(obj):
+    from tapeflow.keras import layers, models
+    if isinstance(obj, models.Model) and type(obj).__name__ in ("Sequential", "Functional"):
+        return "keras"
+    if type(obj).__name__ in layers._BY_NAME and layers._BY_NAME[type(obj).__name__] is type(obj):
+        return "keras.layers"
+    return type(obj).__module__
+
+
+def serialize_keras_object(obj):
+    """A layer or model as ``{"module", "class_name", "config", "registered_name", "build_config"}``."""
+    cls = type(obj)
+    registered = get_registered_name(cls)
+    out = {"module": _module_of(obj), "class_name": cls.__name__, "config": obj.get_config(),
+           "registered_name": registered if registered != cls.__name__ else None}
+    shape = getattr(obj, "_build_input_shape", None)
+    if shape is not None:
+        out["build_config"] = {"input_shape": shape}
+    return out
+
+
+def _strip_ignored(config):
+    for key, default in _IGNORED_DEFAULTS.items():
+        if key in config and config[key] == default:
+            del config[key]
+    return config
+
+
+def resolve_class(spec, custom_objects=None):
+    """The class a serialized ``spec`` names; a ValueError naming it when it is unknown."""
+    name = spec.get("registered_name") or spec["class_name"]
+    cls = get_registered_object(name, custom_objects, _builtin_classes())
+    if cls is None and name != spec["class_name"]:
+        cls = get_registered_object(spec["class_name"], custom_objects, _builtin_classes())
+    if cls is None:
+        raise ValueError("Could not locate class %r. Make sure custom classes are decorated with "
+                         "`@keras.saving.register_keras_serializable()` or passed in `custom_objects`. Full object "
+                         "config: %r" % (spec["class_name"], spec))
+    return cls
+
+
+def deserialize_keras_object(spec, custom_objects=None):
+    """A layer or model from its serialized form (Keras 3 or tf.keras 2)."""
+    if not isinstance(spec, dict) or "class_name" not in spec:
+        raise ValueError("Expected a serialized Keras object (a dict with 'class_name' and 'config'); got %r" % (spec,))
+    from tapeflow.keras.models import Model
+    cls = resolve_class(spec, custom_objects)
+    config = _strip_ignored(dict(spec.get("config") or {}))
+    if "custom_objects" in inspect.signature(cls.from_config).parameters:
+        obj = cls.from_config(config, custom_objects=custom_objects)
+    else:
+        obj = cls.from_config(config)
+    build = spec.get("build_config")
+    if build and not obj.built and build.get("input_shape") is not None:
+        shape = _as_shape(build["input_shape"])
+        obj.build(TensorShape(shape) if isinstance(shape, tuple) and not isinstance(obj, Model) else shape)
+        obj.built = True
+        obj._build_input_shape = build["input_shape"]
+    return obj
+
+
+def _as_shape(shape):
+    """JSON lists back to shape tuples (nested lists of shapes stay lists)."""
+    if isinstance(shape, list) and shape and isinstance(shape[0], list):
+        return [_as_shape(s) for s in shape]
+    if isinstance(shape, dict):
+        return {k: _as_shape(v) for k, v in shape.items()}
+    return tuple(shape)
