@@ -1,6 +1,7 @@
 """keras.initializers: objects that make a weight's first value from its shape and dtype.
 Fans follow Keras: for a kernel of shape (..., in, out) the receptive field is the
 product of the leading dimensions."""
+import inspect
 import math
 
 import numpy as np
@@ -34,7 +35,9 @@ class Initializer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        # Newer Keras versions add options (e.g. input_axes) that tapeflow lacks: unset ones are dropped.
+        params = inspect.signature(cls.__init__).parameters
+        return cls(**{k: v for k, v in config.items() if k in params or v is not None})
 
 
 def _dtype(dtype):

@@ -68,6 +68,8 @@ class Trainer:
             if key not in ("sample_weight_mode", "target_tensors", "distribute"):
                 raise TypeError("Invalid keyword argument(s) in `compile()`: %r" % (key,))
         self.optimizer = optimizers_mod.get(optimizer)
+        self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+                              "weighted_metrics": weighted_metrics}
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
         self._loss_tracker = metrics_mod.Mean(name="loss")

@@ -2,12 +2,16 @@
 
 ``keras.Model(inputs, outputs)`` makes a functional model; subclasses define
 layers in ``__init__`` and the computation in ``call``."""
+import json
+
 import numpy as np
 
 from tapeflow import _core
 from tapeflow.keras.engine.trainer import Trainer
 from tapeflow.keras.layers.layer import Layer
 from tapeflow.keras.models import summary as summary_mod
+from tapeflow.keras.saving import saving_lib
+from tapeflow.keras.saving.serialization import serialize_keras_object
 
 
 class Model(Trainer, Layer):
@@ -108,13 +112,29 @@ class Model(Trainer, Layer):
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return cls(**config)
+
+    # ----------------------------------------------------------------- saving
+    def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
+        """Saves the architecture, weights and compile state: ``.keras`` (zip) or ``.h5`` (tf.keras's HDF5)."""
+        saving_lib.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, **kwargs):
+        """Saves the weights: ``.weights.h5`` (Keras 3 layout) or another ``.h5`` name (tf.keras layout)."""
+        saving_lib.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False, **kwargs):
+        """Loads weights saved by ``save_weights`` or ``save`` (also files written by tf.keras)."""
+        saving_lib.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+
     def to_json(self, **kwargs):
-        import json
-        return json.dumps({"class_name": type(self).__name__, "config": self.get_config()}, default=_json_default,
-                          **kwargs)
+        """The architecture as a JSON string (``keras.models.model_from_json`` reads it back)."""
+        return json.dumps(serialize_keras_object(self), default=saving_lib._json_default, **kwargs)
 
+    def get_compile_config(self):
+        return saving_lib.compile_config(self) if self.compiled else None
 
-def _json_default(o):
-    return o.item() if isinstance(o, np.generic) else str(o)
-
-
+    def compile_from_config(self, config):
+        saving_lib.compile_from_config(self, config)
