@@ -299,4 +299,7 @@ class Functional(Model):
         except _Missing:
             raise ValueError("The config of model %r names inputs or outputs that are not in its layers."
                              % config.get("name")) from None
+        # As Keras does: one input or output listed alone (tf.keras 2 always lists them) is used bare.
+        inputs = inputs[0] if isinstance(inputs, list) and len(inputs) == 1 else inputs
+        outs = outs[0] if isinstance(outs, list) and len(outs) == 1 else outs
         return cls(inputs=inputs, outputs=outs, name=config.get("name"), trainable=config.get("trainable", True))

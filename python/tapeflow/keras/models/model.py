@@ -8,7 +8,7 @@ import numpy as np
 
 from tapeflow import _core
 from tapeflow.keras.engine.trainer import Trainer
-from tapeflow.keras.layers.layer import Layer
+from tapeflow.keras.layers.layer import Layer, _plain_shape, _shape_of
 from tapeflow.keras.models import summary as summary_mod
 from tapeflow.keras.saving import saving_lib
 from tapeflow.keras.saving.serialization import serialize_keras_object
@@ -64,6 +64,8 @@ class Model(Trainer, Layer):
         # A subclassed model's weights are made by its first call; only a user-defined build runs here.
         if not self.built and type(self).build is not Model.build:
             Layer._maybe_build(self, inputs)
+        elif not self.built:
+            self._build_input_shape = _plain_shape(_shape_of(inputs))  # saved as the build config
         self.built = True
 
     @property

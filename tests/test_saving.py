@@ -1,0 +1,278 @@
+"""Saving and loading: .keras, .h5 and .weights.h5 files, configs, custom objects, atomic writes,
+bad files, and files written by tf.keras (tests/reference/make_saved_models.py made them)."""
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from tapeflow import keras
+from tapeflow.keras.saving import saving_lib
+
+REF = os.path.join(os.path.dirname(__file__), "reference", "saved_models")
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(24, 5)).astype("float32")
+Y = RNG.integers(0, 3, size=24)
+
+
+def sequential(compiled=True, optimizer="adam"):
+    m = keras.Sequential([keras.Input((5,)), keras.layers.Dense(7, activation="relu"),
+                          keras.layers.Dense(3, activation="softmax")])
+    if compiled:
+        m.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return m
+
+
+def functional():
+    a = keras.Input((5,), name="a")
+    b = keras.Input((2,), name="b")
+    shared = keras.layers.Dense(4, activation="tanh", name="shared")
+    inner = keras.Sequential([keras.layers.Dense(3, activation="relu")], name="inner")
+    h = keras.layers.Concatenate()([shared(a), inner(shared(a)), b])
+    return keras.Model({"a": a, "b": b}, {"out": keras.layers.Dense(2, name="out")(h),
+                                          "aux": keras.layers.Activation("sigmoid", name="aux")(h)})
+
+
+@keras.saving.register_keras_serializable(package="test_saving")
+class Scale(keras.layers.Layer):
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+
+    def call(self, x):
+        return x * self.w * self.factor
+
+    def get_config(self):
+        return dict(super().get_config(), factor=self.factor)
+
+
+class Unregistered(keras.layers.Layer):
+    def call(self, x):
+        return -x
+
+
+class Subclassed(keras.Model):
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = keras.layers.Dense(6, activation="relu")
+        self.blocks = [keras.layers.Dense(units), Scale(0.5)]
+
+    def call(self, x):
+        x = self.hidden(x)
+        for b in self.blocks:
+            x = b(x)
+        return x
+
+    def get_config(self):
+        return dict(super().get_config(), units=self.units)
+
+
+@pytest.mark.parametrize("ext", [".keras", ".h5"])
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop", "nadam", "adagrad"])
+def test_compiled_round_trip_resumes_training_exactly(tmp_path, ext, optimizer):
+    m = sequential(optimizer=optimizer)
+    m.fit(X, Y, epochs=2, batch_size=8, verbose=0)
+    path = str(tmp_path / ("m" + ext))
+    m.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.compiled and type(loaded.optimizer) is type(m.optimizer)
+    assert int(loaded.optimizer.iterations) == int(m.optimizer.iterations) == 6
+    np.testing.assert_array_equal(loaded.predict(X, verbose=0), m.predict(X, verbose=0))
+    h1 = m.fit(X, Y, epochs=2, batch_size=8, verbose=0, shuffle=False)
+    h2 = loaded.fit(X, Y, epochs=2, batch_size=8, verbose=0, shuffle=False)
+    assert h1.history == h2.history
+    for a, b in zip(m.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.evaluate(X, Y, verbose=0, return_dict=True) == m.evaluate(X, Y, verbose=0, return_dict=True)
+
+
+def test_keras_file_layout(tmp_path):
+    m = sequential()
+    m.fit(X, Y, epochs=1, verbose=0)
+    path = str(tmp_path / "m.keras")
+    m.save(path)
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
+        config = json.loads(zf.read("config.json"))
+        zf.extract("model.weights.h5", str(tmp_path))
+    assert config["class_name"] == "Sequential" and config["module"] == "keras"
+    assert [l["class_name"] for l in config["config"]["layers"]] == ["InputLayer", "Dense", "Dense"]
+    assert config["compile_config"]["optimizer"]["class_name"] == "Adam"
+    assert config["compile_config"]["loss"] == "sparse_categorical_crossentropy"
+    import h5py
+    with h5py.File(str(tmp_path / "model.weights.h5")) as f:
+        assert f["layers/dense/vars/0"].shape == (5, 7) and f["layers/dense_1/vars/1"].shape == (3,)
+        assert len(f["optimizer/vars"]) == 2 + 2 * 4  # iteration, learning rate, (m, v) per variable
+
+
+def test_h5_file_layout(tmp_path):
+    m = sequential()
+    m.fit(X, Y, epochs=1, verbose=0)
+    path = str(tmp_path / "m.h5")
+    m.save(path)
+    import h5py
+    with h5py.File(path) as f:
+        assert json.loads(f.attrs["model_config"])["class_name"] == "Sequential"
+        assert json.loads(f.attrs["training_config"])["optimizer_config"]["class_name"] == "Adam"
+        names = [n.decode() for n in f["model_weights"].attrs["layer_names"]]
+        assert names == [l.name for l in m.layers]
+        g = f["model_weights"][names[0]]
+        kernel = g[g.attrs["weight_names"][0].decode()][()]
+        np.testing.assert_array_equal(kernel, m.layers[0].kernel.numpy())
+
+
+@pytest.mark.parametrize("ext", [".keras", ".h5"])
+def test_functional_round_trip(tmp_path, ext):
+    m = functional()
+    x = {"a": X, "b": X[:, :2]}
+    path = str(tmp_path / ("f" + ext))
+    m.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.compiled is False
+    assert [l.name for l in loaded.layers] == [l.name for l in m.layers]
+    want, got = m.predict(x, verbose=0), loaded.predict(x, verbose=0)
+    assert sorted(got) == ["aux", "out"]
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k])
+
+
+def test_config_and_json_round_trip_keep_the_graph():
+    m = functional()
+    clone = keras.models.model_from_json(m.to_json())
+    assert clone.get_config() == m.get_config()
+    clone.set_weights(m.get_weights())
+    x = {"a": X, "b": X[:, :2]}
+    np.testing.assert_allclose(clone.predict(x, verbose=0)["out"], m.predict(x, verbose=0)["out"])
+    again = type(m).from_config(m.get_config())
+    assert len(again.weights) == len(m.weights)
+    shared = again.get_layer("shared")
+    assert len(shared._inbound_nodes) == 2  # the shared layer is called twice in the rebuilt graph too
+
+
+def test_registered_custom_layer_and_subclassed_model(tmp_path):
+    inp = keras.Input((5,))
+    m = keras.Model(inp, Scale(3.0, name="scale")(keras.layers.Dense(2)(inp)))
+    path = str(tmp_path / "c.keras")
+    m.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded.get_layer("scale"), Scale) and loaded.get_layer("scale").factor == 3.0
+    np.testing.assert_array_equal(loaded.predict(X, verbose=0), m.predict(X, verbose=0))
+    assert keras.saving.get_registered_name(Scale) == "test_saving>Scale"
+
+    sub = Subclassed(units=4)
+    sub.compile("sgd", "mse")
+    sub.fit(X, np.zeros((24, 4), "float32"), epochs=1, verbose=0)
+    path = str(tmp_path / "sub.keras")
+    sub.save(path)
+    with pytest.raises(ValueError, match="Subclassed"):
+        keras.models.load_model(path)
+    loaded = keras.models.load_model(path, custom_objects={"Subclassed": Subclassed})
+    assert loaded.units == 4
+    np.testing.assert_array_equal(loaded.predict(X, verbose=0), sub.predict(X, verbose=0))
+    with keras.saving.custom_object_scope({"Subclassed": Subclassed}):
+        assert keras.models.load_model(path).units == 4
+
+
+def test_unknown_class_error_names_it(tmp_path):
+    inp = keras.Input((5,))
+    m = keras.Model(inp, Unregistered(name="neg")(inp))
+    path = str(tmp_path / "u.keras")
+    m.save(path)
+    with pytest.raises(ValueError, match="Unregistered"):
+        keras.models.load_model(path)
+    loaded = keras.models.load_model(path, custom_objects={"Unregistered": Unregistered})
+    np.testing.assert_array_equal(loaded.predict(X, verbose=0), -X)
+
+
+@pytest.mark.parametrize("name", ["w.weights.h5", "w.h5"])
+def test_save_and_load_weights(tmp_path, name):
+    m, other = sequential(), sequential()
+    path = str(tmp_path / name)
+    m.save_weights(path)
+    other.load_weights(path)
+    for a, b in zip(m.get_weights(), other.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    wrong = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8), keras.layers.Dense(3)])
+    with pytest.raises(ValueError, match="shape|Shape"):
+        wrong.load_weights(path)
+    with pytest.raises(ValueError, match="weights.h5"):
+        m.save_weights(str(tmp_path / "w.txt"))
+
+
+def test_load_weights_from_a_whole_model_file(tmp_path):
+    m, other = sequential(), sequential()
+    for ext in (".keras", ".h5"):
+        m.save(str(tmp_path / ("m" + ext)))
+        other.load_weights(str(tmp_path / ("m" + ext)))
+        np.testing.assert_array_equal(other.predict(X, verbose=0), m.predict(X, verbose=0))
+
+
+@pytest.mark.parametrize("ext", [".keras", ".h5", ".weights.h5"])
+def test_interrupted_save_leaves_the_old_file(tmp_path, monkeypatch, ext):
+    m = sequential()
+    path = str(tmp_path / ("m" + ext))
+    (m.save_weights if ext == ".weights.h5" else m.save)(path)
+    before = open(path, "rb").read()
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt("interrupted mid-save")
+    monkeypatch.setattr(saving_lib, "_save_layer_tree", boom)
+    monkeypatch.setattr(saving_lib, "_save_legacy_weights", boom)
+    m.layers[0].kernel.assign(np.ones((5, 7), "float32"))
+    with pytest.raises(KeyboardInterrupt):
+        (m.save_weights if ext == ".weights.h5" else m.save)(path)
+    assert open(path, "rb").read() == before
+    assert os.listdir(str(tmp_path)) == [os.path.basename(path)]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("ext", [".keras", ".h5"])
+def test_truncated_and_foreign_files_raise_clear_errors(tmp_path, ext):
+    m = sequential()
+    path = str(tmp_path / ("m" + ext))
+    m.save(path)
+    data = open(path, "rb").read()
+    with open(path, "wb") as f:
+        f.write(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated|corrupt|not a valid"):
+        keras.models.load_model(path)
+    with open(path, "wb") as f:
+        f.write(b"this is not a model file" * 10)
+    with pytest.raises(ValueError, match="neither"):
+        keras.models.load_model(path)
+    with pytest.raises(ValueError, match="File not found"):
+        keras.models.load_model(str(tmp_path / "missing.keras"))
+    with pytest.raises(ValueError, match="extension"):
+        m.save(str(tmp_path / "m.pkl"))
+
+
+# ----------------------------------------------------------------- files written by tf.keras
+@pytest.mark.parametrize("prefix", ["k3", "tfk2"])
+@pytest.mark.parametrize("name", ["sequential.keras", "sequential.h5", "functional.keras", "functional.h5"])
+def test_loads_files_written_by_tf_keras(prefix, name):
+    expected = np.load(os.path.join(REF, "expected.npz"))
+    m = keras.models.load_model(os.path.join(REF, "%s_%s" % (prefix, name)))
+    if name.startswith("sequential"):
+        np.testing.assert_allclose(m.predict(expected["x"], verbose=0), expected[prefix + "_seq"], rtol=1e-5,
+                                   atol=1e-6)
+        # Compiled with Adam and trained 2 epochs there; one more epoch here lands where tf.keras did.
+        assert m.compiled and int(m.optimizer.iterations) == 4
+        m.fit(expected["x"], expected["y"], epochs=1, batch_size=5, verbose=0, shuffle=False)
+        np.testing.assert_allclose(m.predict(expected["x"], verbose=0), expected[prefix + "_seq_resumed"],
+                                   rtol=1e-5, atol=1e-6)
+    else:
+        x = [expected["x"], expected["xb"]]
+        np.testing.assert_allclose(m.predict(x, verbose=0), expected[prefix + "_fun"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("prefix", ["k3", "tfk2"])
+def test_loads_weights_files_written_by_tf_keras(prefix):
+    expected = np.load(os.path.join(REF, "expected.npz"))
+    m = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
+                          keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(3, activation="softmax")])
+    m.load_weights(os.path.join(REF, prefix + "_sequential.weights.h5"))
+    np.testing.assert_allclose(m.predict(expected["x"], verbose=0), expected[prefix + "_seq"], rtol=1e-5, atol=1e-6)
