@@ -87,6 +87,9 @@ def test_nan_and_inf_are_values_not_errors():
     np.testing.assert_array_equal(tf.cast(x, tf.int32).numpy()[[0, 3]], [0, 1])
     s = tf.nn.softmax(tf.constant([[-np.inf, 0.0]]))
     np.testing.assert_allclose(s.numpy(), [[0.0, 1.0]])
+    for dtype, n in (("float32", 3), ("float32", 100), ("float64", 3)):  # contiguous SIMD path and generic path
+        r = tf.nn.relu(tf.constant(np.resize([np.nan, -1.0, 2.0], n), dtype=dtype)).numpy()
+        np.testing.assert_array_equal(r[:3], [np.nan, 0.0, 2.0])  # NaN propagates through relu, as in TF
 
 
 def test_gpu_requests_fail_clearly_without_gpu():

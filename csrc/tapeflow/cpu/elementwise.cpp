@@ -59,7 +59,7 @@ TF_SIMD_CLONES void f32_add(const float* __restrict a, const float* __restrict b
 TF_SIMD_CLONES void f32_sub(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] - b[i]; }
 TF_SIMD_CLONES void f32_mul(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] * b[i]; }
 TF_SIMD_CLONES void f32_div(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] / b[i]; }
-TF_SIMD_CLONES void f32_relu(const float* __restrict a, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] > 0.f ? a[i] : 0.f; }
+TF_SIMD_CLONES void f32_relu(const float* __restrict a, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] < 0.f ? 0.f : a[i]; }  // NaN passes, as in TF
 
 bool f32_fast_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   if (out.dtype() != DType::Float32 || a.dtype() != DType::Float32 || !a.is_contiguous() || !b.is_contiguous() ||
@@ -105,7 +105,7 @@ template <class T> void unary_float(UnaryOp op, const Tensor& x, const Tensor& o
           break;
         }
       }
-      map1<T, T>(x, out, [](T v) { return v > 0 ? v : T(0); });
+      map1<T, T>(x, out, [](T v) { return v < 0 ? T(0) : v; });  // NaN passes, as in TF
       break;
     case UnaryOp::Erf: map1<T, T>(x, out, [](T v) { return std::erf(v); }); break;
     case UnaryOp::Softplus:
@@ -131,7 +131,7 @@ template <class T> void unary_int(UnaryOp op, const Tensor& x, const Tensor& out
     case UnaryOp::Abs: map1<T, T>(x, out, [](T v) { return v < 0 ? wrap_neg(v) : v; }); break;
     case UnaryOp::Sign: map1<T, T>(x, out, [](T v) { return static_cast<T>((v > 0) - (v < 0)); }); break;
     case UnaryOp::Square: map1<T, T>(x, out, [](T v) { return wrap_mul(v, v); }); break;
-    case UnaryOp::Relu: map1<T, T>(x, out, [](T v) { return v > 0 ? v : T(0); }); break;
+    case UnaryOp::Relu: map1<T, T>(x, out, [](T v) { return v < 0 ? T(0) : v; }); break;
     case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round: copy(x, out); break;
     case UnaryOp::IsNan: case UnaryOp::IsInf: map1<bool, T>(x, out, [](T) { return false; }); break;
     case UnaryOp::IsFinite: map1<bool, T>(x, out, [](T) { return true; }); break;

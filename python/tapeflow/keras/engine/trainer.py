@@ -239,7 +239,10 @@ class Trainer:
         cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=epochs, steps=data.steps)
         self.stop_training = False
+        self._initial_epoch = None  # a callback (BackupAndRestore) may set the epoch to start from
         cbs.on_train_begin()
+        if self._initial_epoch is not None:
+            initial_epoch = self._initial_epoch
         try:
             return self._fit_epochs(data, val, cbs, epochs, initial_epoch, validation_freq)
         finally:
@@ -283,7 +286,10 @@ class Trainer:
         cbs.on_test_begin()
         logs = {}
         step_needed = cbs.batch_hook_needed("on_test_batch_end")
+        begin_needed = cbs.batch_hook_needed("on_test_batch_begin")
         for step, batch in enumerate(data):
+            if begin_needed:
+                cbs.on_test_batch_begin(step)
             logs = self.test_step(batch)
             if step_needed:
                 cbs.on_test_batch_end(step, {k: _as_float(v) for k, v in logs.items()})
@@ -313,7 +319,10 @@ class Trainer:
         cbs.on_predict_begin()
         outputs = []
         needed = cbs.batch_hook_needed("on_predict_batch_end")
+        begin_needed = cbs.batch_hook_needed("on_predict_batch_begin")
         for step, batch in enumerate(data):
+            if begin_needed:
+                cbs.on_predict_batch_begin(step)
             out = self.predict_step(batch)
             outputs.append(out)
             if needed:

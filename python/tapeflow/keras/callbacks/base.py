@@ -1,5 +1,4 @@
-"""keras.callbacks: hooks into fit / evaluate / predict. This module has the base
-Callback, CallbackList, History and ProgbarLogger, which fit always installs."""
+"""The base Callback, CallbackList, and the History and ProgbarLogger callbacks that fit installs."""
 from tapeflow.keras.utils.progbar import Progbar
 
 
@@ -40,7 +39,7 @@ _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", 
 
 
 def _overrides(cb, hook):
-    return getattr(type(cb), hook, None) is not getattr(Callback, hook)
+    return getattr(type(cb), hook, None) is not getattr(Callback, hook) or hook in cb.__dict__
 
 
 class CallbackList:
