@@ -293,7 +293,7 @@ def test_datasets_read_idx_and_digits(tmp_path):
         keras.datasets.fashion_mnist.load_data(path=str(tmp_path))
     os.environ["KERAS_HOME"] = str(tmp_path / "empty")
     try:
-        with pytest.raises(FileNotFoundError, match="Put the published files"):
+        with pytest.raises(FileNotFoundError, match="No such data set file"):
             keras.datasets.mnist.load_data(path=str(tmp_path / "missing"))
     finally:
         del os.environ["KERAS_HOME"]

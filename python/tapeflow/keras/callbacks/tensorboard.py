@@ -25,14 +25,10 @@ def graph_def(model):
     from tensorboardX.proto.node_def_pb2 import NodeDef
     from tensorboardX.proto.versions_pb2 import VersionDef
     from tapeflow.keras.models import Functional, Sequential
-    if isinstance(model, Sequential) and model._input_layer is not None:
-        chain = [model._input_layer] + model._stack
-        edges = [(layer, [chain[i - 1]] if i else []) for i, layer in enumerate(chain)]
-    elif isinstance(model, Functional):
-        edges = [(t._keras_history[0], []) for t in model.inputs]
-        edges += [(n.layer, [t._keras_history[0] for t in n.input_tensors]) for n in model._nodes]
-    else:
+    from tapeflow.keras.utils.plot import layer_edges
+    if not isinstance(model, (Functional, Sequential)):
         return None
+    edges = layer_edges(model)
     nodes, seen = [], set()
     for layer, parents in edges:
         name = "%s/%s" % (model.name, layer.name)

@@ -1,4 +1,6 @@
 """keras.datasets: real data sets read from their published file formats."""
-from tapeflow.keras.datasets import digits, fashion_mnist, mnist
+from tapeflow.keras.datasets import (boston_housing, california_housing, cifar10, cifar100, digits, fashion_mnist,
+                                     imdb, mnist, reuters)
 
-__all__ = ["digits", "fashion_mnist", "mnist"]
+__all__ = ["boston_housing", "california_housing", "cifar10", "cifar100", "digits", "fashion_mnist", "imdb", "mnist",
+           "reuters"]

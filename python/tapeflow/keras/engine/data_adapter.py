@@ -136,23 +136,33 @@ class ArrayData:
 
 
 class IterableData:
-    """Batches from a generator, iterator or sequence that yields ``(x, y[, sample_weight])``."""
+    """Batches from a generator, an iterator, or a ``PyDataset`` / ``Sequence`` (indexed batches, in a shuffled
+    order when ``shuffle``; its ``on_epoch_end`` is called after each full pass) yielding
+    ``(x, y[, sample_weight])``."""
 
-    def __init__(self, source, steps=None):
+    def __init__(self, source, steps=None, shuffle=False):
         self.source = source
         self.steps = steps
+        self.shuffle = shuffle
+        self.indexed = hasattr(source, "__getitem__") and hasattr(source, "__len__")
         if steps is None and hasattr(source, "__len__"):
             self.steps = len(source)
 
     def __iter__(self):
-        if hasattr(self.source, "__getitem__") and hasattr(self.source, "__len__"):
-            it = (self.source[i] for i in range(len(self.source)))
+        if self.indexed:
+            from tapeflow.keras.utils.sequences import PyDataset
+            order = np.random.permutation(len(self.source)) if self.shuffle else range(len(self.source))
+            if self.steps is not None:
+                order = order[:self.steps]
+            it = self.source.batches(order) if isinstance(self.source, PyDataset) else (self.source[i] for i in order)
         else:
             it = iter(self.source) if not hasattr(self.source, "__next__") else self.source
         for step, batch in enumerate(it):
             if self.steps is not None and step >= self.steps:
                 return
             yield tuple(batch) if isinstance(batch, (list, tuple)) else (batch,)
+        if self.indexed and hasattr(self.source, "on_epoch_end"):
+            self.source.on_epoch_end()
 
 
 def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, class_weight=None):
@@ -163,5 +173,5 @@ def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, ste
         if y is not None:
             raise ValueError("`y` argument is not supported when using a generator or dataset as input; the batches "
                              "should hold (x, y) pairs.")
-        return IterableData(x, steps)
+        return IterableData(x, steps, shuffle)
     return ArrayData(x, y, sample_weight, batch_size or 32, shuffle, steps, class_weight)

@@ -1,7 +1,13 @@
 """keras.utils."""
 import numpy as np
 
+from tapeflow.keras.datasets._files import get_file
+from tapeflow.keras.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
+                                                       get_registered_name, get_registered_object,
+                                                       register_keras_serializable)
+from tapeflow.keras.utils.plot import model_to_dot, plot_model
 from tapeflow.keras.utils.progbar import Progbar
+from tapeflow.keras.utils.sequences import PyDataset, Sequence, pad_sequences
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):
@@ -22,6 +28,14 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     return out.reshape(shape + (num_classes,))
 
 
+def normalize(x, axis=-1, order=2):
+    """``x`` divided by its ``order``-norm along ``axis`` (slices with norm 0 are left as they are)."""
+    x = np.asarray(x)
+    norm = np.atleast_1d(np.linalg.norm(x, order, axis))
+    norm[norm == 0] = 1
+    return x / np.expand_dims(norm, axis)
+
+
 def set_random_seed(seed):
     """Seeds tapeflow's random ops, Python's ``random`` and NumPy's global generator."""
     import random
@@ -32,4 +46,6 @@ def set_random_seed(seed):
     tf_random.set_seed(seed)
 
 
-__all__ = ["Progbar", "to_categorical", "set_random_seed"]
+__all__ = ["Progbar", "to_categorical", "normalize", "set_random_seed", "get_file", "PyDataset", "Sequence",
+           "pad_sequences", "model_to_dot", "plot_model", "CustomObjectScope", "custom_object_scope",
+           "get_custom_objects", "get_registered_name", "get_registered_object", "register_keras_serializable"]
