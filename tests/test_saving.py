@@ -276,3 +276,20 @@ def test_loads_weights_files_written_by_tf_keras(prefix):
                           keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(3, activation="softmax")])
     m.load_weights(os.path.join(REF, prefix + "_sequential.weights.h5"))
     np.testing.assert_allclose(m.predict(expected["x"], verbose=0), expected[prefix + "_seq"], rtol=1e-5, atol=1e-6)
+
+
+def test_lambda_layers_round_trip_only_in_unsafe_mode(tmp_path):
+    def make(factor):
+        return lambda x: x * factor + 1.0  # a closure: the factor travels with the function
+
+    inp = keras.Input((5,))
+    out = keras.layers.Lambda(keras.activations.relu)(keras.layers.Lambda(make(3.0))(inp))
+    m = keras.Model(inp, out)
+    path = str(tmp_path / "lambda.keras")
+    m.save(path)
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        keras.models.load_model(path)
+    loaded = keras.models.load_model(path, safe_mode=False)
+    np.testing.assert_array_equal(loaded.predict(X, verbose=0), np.maximum(X * 3.0 + 1.0, 0))
+    config = json.loads(m.to_json())
+    assert config["config"]["layers"][2]["config"]["function"] == "relu"  # named functions go by name

@@ -39,7 +39,20 @@ class Lambda(Layer):
         return self._spec_by_running(args, kwargs)
 
     def get_config(self):
+        from tapeflow.keras.saving.serialization import serialize_function
         config = super().get_config()
-        config.update({"function": getattr(self.function, "__name__", "<lambda>"), "arguments": self.arguments,
+        config.update({"function": serialize_function(self.function), "arguments": self.arguments,
                        "output_shape": self._output_shape})
         return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A Python lambda in the config loads only with ``safe_mode=False`` (it is code from the file)."""
+        from tapeflow.keras.saving.serialization import deserialize_function
+        config = dict(config)
+        config["function"] = deserialize_function(config["function"], custom_objects)
+        for key in ("function_type", "module", "output_shape_type", "output_shape_module"):  # tf.keras 2 keys
+            config.pop(key, None)
+        if isinstance(config.get("output_shape"), list):
+            config["output_shape"] = tuple(config["output_shape"])
+        return cls(**config)

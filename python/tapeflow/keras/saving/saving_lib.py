@@ -419,13 +419,16 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """A model from a ``.keras`` or ``.h5`` file; compiled (with its optimizer state) when it was saved compiled."""
+    """A model from a ``.keras`` or ``.h5`` file; compiled (with its optimizer state) when it was saved compiled.
+    ``safe_mode=False`` allows Python lambdas stored in the file (Lambda layers) to be loaded: only for trusted
+    files, since that runs code from the file."""
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise ValueError("File not found: filepath=%s. Please ensure the file is an accessible `.keras` zip file "
                          "or `.h5` file." % filepath)
     from tapeflow.keras.saving.object_registration import CustomObjectScope
-    with CustomObjectScope(custom_objects or {}):
+    from tapeflow.keras.saving.serialization import safe_mode_scope
+    with CustomObjectScope(custom_objects or {}), safe_mode_scope(safe_mode):
         if _kind(filepath) == "keras":
             return load_keras(filepath, custom_objects, compile)
         return load_h5(filepath, custom_objects, compile)

@@ -3,7 +3,13 @@
 The format is Keras 3's (``{"module", "class_name", "config", "registered_name",
 "build_config"}``); the older tf.keras 2 form (``{"class_name", "config"}``) is read
 too, so files written by either load here."""
+import base64
+import builtins
+import contextlib
 import inspect
+import marshal
+import threading
+import types
 
 from tapeflow.framework import TensorShape
 
@@ -89,3 +95,65 @@ def _as_shape(shape):
     if isinstance(shape, dict):
         return {k: _as_shape(v) for k, v in shape.items()}
     return tuple(shape)
+
+
+# ----------------------------------------------------------------- Python functions (Lambda layers)
+_SAFE_MODE = threading.local()
+
+
+@contextlib.contextmanager
+def safe_mode_scope(safe_mode=True):
+    previous = getattr(_SAFE_MODE, "value", True)
+    _SAFE_MODE.value = safe_mode
+    try:
+        yield
+    finally:
+        _SAFE_MODE.value = previous
+
+
+def serialize_function(fn):
+    """A named module-level function by its (registered) name; a lambda or nested function as Keras 3's
+    ``__lambda__`` dict (its bytecode, defaults and closure), which loads only with ``safe_mode=False``."""
+    qualname = getattr(fn, "__qualname__", "")
+    if isinstance(fn, types.FunctionType) and (fn.__name__ == "<lambda>" or "<locals>" in qualname):
+        closure = tuple(c.cell_contents for c in fn.__closure__) if fn.__closure__ else None
+        return {"class_name": "__lambda__",
+                "config": {"code": base64.encodebytes(marshal.dumps(fn.__code__)).decode("ascii"),
+                           "defaults": fn.__defaults__, "closure": closure}}
+    return get_registered_name(fn)
+
+
+def deserialize_function(spec, custom_objects=None):
+    if isinstance(spec, str):
+        import tapeflow
+        fn = get_registered_object(spec, custom_objects, {"tf": tapeflow})
+        if fn is None:
+            from tapeflow.keras import activations
+            try:
+                fn = activations.get(spec)
+            except ValueError:
+                raise ValueError("Could not locate function %r. Make sure custom functions are decorated with "
+                                 "`@keras.saving.register_keras_serializable()` or passed in `custom_objects`."
+                                 % spec) from None
+        return fn
+    if not (isinstance(spec, dict) and spec.get("class_name") == "__lambda__"):
+        raise ValueError("Cannot deserialize the function %r" % (spec,))
+    if getattr(_SAFE_MODE, "value", True):
+        raise ValueError("Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda. "
+                         "This carries a potential risk of arbitrary code execution and thus it is disallowed by "
+                         "default. If you trust the source of the artifact, you can override this error by passing "
+                         "`safe_mode=False` to the loading function.")
+    config = spec["config"]
+    try:
+        code = marshal.loads(base64.decodebytes(config["code"].encode("ascii")))
+    except (ValueError, EOFError, TypeError) as e:
+        raise ValueError("The Lambda function's bytecode cannot be read (saved by another Python version?): %s"
+                         % e) from None
+    import numpy
+    import tapeflow
+    scope = {"tf": tapeflow, "keras": tapeflow.keras, "np": numpy, "__builtins__": builtins}
+    scope.update(custom_objects or {})
+    closure = config.get("closure")
+    cells = tuple(types.CellType(v) for v in closure) if closure else None
+    defaults = tuple(config["defaults"]) if config.get("defaults") else None
+    return types.FunctionType(code, scope, code.co_name, defaults, cells)
