@@ -128,3 +128,42 @@ def test_plot_model_draws_with_graphviz_or_says_it_is_missing(tmp_path, ext):
     keras.utils.plot_model(_functional(), to_file=target, show_shapes=True, rankdir="LR")
     data = open(target, "rb").read()
     assert data.startswith(b"\x89PNG") if ext == "png" else b"<svg" in data and b"cat (Concatenate)" in data
+
+
+def test_set_random_seed_makes_a_run_reproducible():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(64, 6)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+
+    def run():
+        keras.utils.set_random_seed(1234)
+        m = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dropout(0.5),
+                              keras.layers.Dense(2, activation="softmax")])
+        m.compile("adam", "sparse_categorical_crossentropy")
+        h = m.fit(x, y, batch_size=8, epochs=2, shuffle=True, verbose=0)
+        return h.history["loss"], m.get_weights()
+    (loss1, w1), (loss2, w2) = run(), run()
+    assert loss1 == loss2
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+    keras.utils.set_random_seed(99)
+    assert run()[0] == loss1  # run() seeds itself again
+    m = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3)])
+    keras.utils.set_random_seed(7)
+    w = m.layers[0].kernel_initializer((6, 3)).numpy()
+    keras.utils.set_random_seed(7)
+    np.testing.assert_array_equal(m.layers[0].kernel_initializer((6, 3)).numpy(), w)
+
+
+def test_generators_feed_evaluate_and_predict():
+    x = np.arange(24, dtype="float32").reshape(8, 3)
+    y = x[:, :1]
+    m = _model()
+
+    def gen(with_y=True):
+        while True:
+            for i in range(0, 8, 4):
+                yield (x[i:i + 4], y[i:i + 4]) if with_y else x[i:i + 4]
+    np.testing.assert_allclose(m.evaluate(gen(), steps=2, verbose=0), m.evaluate(x, y, batch_size=4, verbose=0),
+                               rtol=1e-6)
+    np.testing.assert_allclose(m.predict(gen(False), steps=2, verbose=0), m.predict(x, verbose=0), rtol=1e-6)
