@@ -28,8 +28,11 @@ def _builtin_classes():  # imported late: the layer modules import this one
 
 
 def _module_of(obj):
+    """The module Keras 3 writes for the class (so Keras 3 reads tapeflow's files too)."""
     from tapeflow.keras import layers, models
-    if isinstance(obj, models.Model) and type(obj).__name__ in ("Sequential", "Functional"):
+    if type(obj) is models.Functional:
+        return "keras.src.models.functional"
+    if type(obj) is models.Sequential:
         return "keras"
     if type(obj).__name__ in layers._BY_NAME and layers._BY_NAME[type(obj).__name__] is type(obj):
         return "keras.layers"
@@ -41,7 +44,7 @@ def serialize_keras_object(obj):
     cls = type(obj)
     registered = get_registered_name(cls)
     out = {"module": _module_of(obj), "class_name": cls.__name__, "config": obj.get_config(),
-           "registered_name": registered if registered != cls.__name__ else None}
+           "registered_name": registered if registered != cls.__name__ or cls.__name__ == "Functional" else None}
     shape = getattr(obj, "_build_input_shape", None)
     if shape is not None:
         out["build_config"] = {"input_shape": shape}
