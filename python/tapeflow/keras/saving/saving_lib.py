@@ -183,9 +183,11 @@ def _serialize_nested(obj):
     if isinstance(obj, dict):
         return {k: _serialize_nested(v) for k, v in obj.items()}
     if hasattr(obj, "get_config"):
-        module = type(obj).__module__.replace("tapeflow.", "")
-        return {"module": module.rsplit(".", 1)[0] if module.count(".") > 1 else module,
-                "class_name": type(obj).__name__, "config": obj.get_config(), "registered_name": None}
+        module = type(obj).__module__
+        if module.startswith("tapeflow.keras."):  # e.g. tapeflow.keras.losses -> keras.losses, as Keras writes
+            module = "keras." + module.split(".")[2]
+        return {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(),
+                "registered_name": None}
     name = getattr(obj, "__name__", None)
     if name is None:
         raise TypeError("Cannot serialize %r in the compile config" % (obj,))
