@@ -293,3 +293,24 @@ def test_lambda_layers_round_trip_only_in_unsafe_mode(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X, verbose=0), np.maximum(X * 3.0 + 1.0, 0))
     config = json.loads(m.to_json())
     assert config["config"]["layers"][2]["config"]["function"] == "relu"  # named functions go by name
+
+
+def test_load_weights_skip_mismatch_and_by_name(tmp_path):
+    m = sequential(compiled=False)
+    for name in ("w.weights.h5", "w.h5"):
+        path = str(tmp_path / name)
+        m.save_weights(path)
+        other = keras.Sequential([keras.Input((5,)), keras.layers.Dense(7), keras.layers.Dense(4)])
+        before = other.layers[1].kernel.numpy()
+        with pytest.warns(UserWarning, match="Skipping loading weights"):
+            other.load_weights(path, skip_mismatch=True)
+        np.testing.assert_array_equal(other.layers[0].kernel.numpy(), m.layers[0].kernel.numpy())
+        np.testing.assert_array_equal(other.layers[1].kernel.numpy(), before)  # the misfit layer is untouched
+    # by_name: layers are matched by name, whatever their order; others keep their weights.
+    first = m.layers[0]
+    inp = keras.Input((5,))
+    renamed = keras.Model(inp, keras.layers.Dense(7, name=first.name)(keras.layers.Dense(5, name="extra")(inp)))
+    renamed.load_weights(str(tmp_path / "w.h5"), by_name=True)
+    np.testing.assert_array_equal(renamed.get_layer(first.name).kernel.numpy(), first.kernel.numpy())
+    with pytest.raises(ValueError, match="by_name"):
+        renamed.load_weights(str(tmp_path / "w.weights.h5"), by_name=True)

@@ -111,26 +111,35 @@ def _save_layer_tree(layer, group, visited):
         _save_layer_tree(child, group.require_group(key), visited)
 
 
-def _load_layer_tree(layer, group, visited, path="/"):
+def _mismatch(message, skip_mismatch):
+    if not skip_mismatch:
+        raise ValueError(message)
+    warnings.warn("Skipping loading weights: " + message, stacklevel=4)
+
+
+def _load_layer_tree(layer, group, visited, path="/", skip_mismatch=False):
     if id(layer) in visited:
         return
     visited.add(id(layer))
     own = layer._own_variables()
     stored = group.get("vars")
     count = len(stored) if stored is not None else 0
+    values = [stored[str(i)][()] for i in range(count)]
     if count != len(own):
-        raise ValueError("Layer %r expected %d variables, but received %d variables during loading (at %s). "
-                         "Expected: %s" % (layer.name, len(own), count, path, [v.name for v in own]))
-    for i, v in enumerate(own):
-        value = stored[str(i)][()]
-        if tuple(value.shape) != tuple(v.shape):
-            raise ValueError("The shape of variable %d of layer %r is %s, but the file holds %s (at %s)"
-                             % (i, layer.name, tuple(v.shape), tuple(value.shape), path))
-        v.assign(value)
+        _mismatch("Layer %r expected %d variables, but received %d variables during loading (at %s). Expected: %s"
+                  % (layer.name, len(own), count, path, [v.name for v in own]), skip_mismatch)
+    elif any(tuple(np.shape(x)) != tuple(v.shape) for x, v in zip(values, own)):
+        _mismatch("The variables of layer %r have shapes %s, but the file holds %s (at %s)"
+                  % (layer.name, [tuple(v.shape) for v in own], [np.shape(x) for x in values], path), skip_mismatch)
+    else:
+        for v, value in zip(own, values):
+            v.assign(value)
     for key, child in _children(layer):
         if key not in group:
-            raise ValueError("The weights file has no entry %r for layer %r (at %s)" % (key, child.name, path))
-        _load_layer_tree(child, group[key], visited, path + key + "/")
+            _mismatch("The weights file has no entry %r for layer %r (at %s)" % (key, child.name, path),
+                      skip_mismatch)
+            continue
+        _load_layer_tree(child, group[key], visited, path + key + "/", skip_mismatch)
 
 
 def _save_optimizer(optimizer, group):
@@ -320,21 +329,30 @@ def _save_legacy_weights(model, group):
             g.create_dataset(name, data=w.numpy())
 
 
-def _load_legacy_weights(model, group):
+def _load_legacy_weights(model, group, skip_mismatch=False, by_name=False):
+    """tf.keras's layout: saved layers with weights matched to the model's layers with weights in order, or by
+    name with ``by_name`` (layers not in the file keep their weights)."""
     saved = []
     for name in _decode(group.attrs["layer_names"]):
         g = group[name]
         values = [np.asarray(g[w][()]) for w in _decode(g.attrs.get("weight_names", []))]
         if values:
             saved.append((name, values))
-    layers = [l for l in model.layers if l.weights]
-    if len(saved) != len(layers):
-        raise ValueError("Layer count mismatch when loading weights from file. Model expected %d layers with "
-                         "weights, found %d saved layers with weights." % (len(layers), len(saved)))
-    for layer, (name, values) in zip(layers, saved):
-        if len(values) != len(layer.weights):
-            raise ValueError("Weight count mismatch for layer %r (saved as %r): the layer has %d weights, the file %d."
-                             % (layer.name, name, len(layer.weights), len(values)))
+    if by_name:
+        layers = {l.name: l for l in model.layers}
+        pairs = [(layers[name], name, values) for name, values in saved if name in layers]
+    else:
+        layers = [l for l in model.layers if l.weights]
+        if len(saved) != len(layers):
+            raise ValueError("Layer count mismatch when loading weights from file. Model expected %d layers with "
+                             "weights, found %d saved layers with weights." % (len(layers), len(saved)))
+        pairs = [(layer, name, values) for layer, (name, values) in zip(layers, saved)]
+    for layer, name, values in pairs:
+        shapes = [tuple(w.shape) for w in layer.weights]
+        if [tuple(v.shape) for v in values] != shapes:
+            _mismatch("layer %r (saved as %r) has weights of shapes %s, the file %s."
+                      % (layer.name, name, shapes, [v.shape for v in values]), skip_mismatch)
+            continue
         layer.set_weights(values)
 
 
@@ -453,19 +471,26 @@ def save_weights(model, filepath, overwrite=True):
 
 
 def load_weights(model, filepath, skip_mismatch=False, by_name=False):
-    """Weights from a ``.weights.h5``, ``.h5`` (tf.keras layout, whole model or weights only) or ``.keras`` file."""
+    """Weights from a ``.weights.h5``, ``.h5`` (tf.keras layout, whole model or weights only) or ``.keras`` file.
+    ``skip_mismatch``: layers whose weights do not fit are skipped with a warning instead of an error.
+    ``by_name`` (tf.keras-layout files only): saved layers go to the model's layers of the same name."""
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError("Unable to open file: %s does not exist" % filepath)
     if _kind(filepath) == "keras":
+        if by_name:
+            raise ValueError("Invalid keyword arguments: by_name=True is only supported for tf.keras-layout .h5 "
+                             "weights files.")
         h5py = _h5py()
         with _open_keras_zip(filepath) as zf, zf.open(_WEIGHTS) as fh, h5py.File(fh, "r") as h5:
-            _load_layer_tree(model, h5, set())
+            _load_layer_tree(model, h5, set(), skip_mismatch=skip_mismatch)
         return
     with _open_h5(filepath) as f:
-        if "layer_names" in f.attrs:
-            _load_legacy_weights(model, f)
-        elif "model_weights" in f:
-            _load_legacy_weights(model, f["model_weights"])
+        legacy = f if "layer_names" in f.attrs else f["model_weights"] if "model_weights" in f else None
+        if legacy is not None:
+            _load_legacy_weights(model, legacy, skip_mismatch, by_name)
+        elif by_name:
+            raise ValueError("Invalid keyword arguments: by_name=True is only supported for tf.keras-layout .h5 "
+                             "weights files, not .weights.h5.")
         else:
-            _load_layer_tree(model, f, set())
+            _load_layer_tree(model, f, set(), skip_mismatch=skip_mismatch)
