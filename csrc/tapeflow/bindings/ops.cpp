@@ -232,6 +232,24 @@ void init_ops(py::module_& m) {
   }, "labels"_a, "logits"_a, "name"_a = none);
 
   // ---- linear algebra
+  // NHWC convolution and pooling with explicit paddings (top, bottom, left, right); tapeflow.nn computes
+  // TF's "SAME" / "VALID" paddings and handles data formats.
+  m.def("_conv2d", [](py::handle x, py::handle filters, std::vector<int64_t> strides, std::vector<int64_t> dilations,
+                      std::vector<int64_t> pads, int64_t groups) {
+    Tensor t = to_tensor(x);
+    Tensor f = to_tensor(filters, t.dtype());
+    return nogil_if(true, [&] { return ops::conv2d(t, f, strides, dilations, pads, groups); });
+  }, "input"_a, "filters"_a, "strides"_a, "dilations"_a, "pads"_a, "groups"_a = 1);
+  m.def("_max_pool2d", [](py::handle x, std::vector<int64_t> ksize, std::vector<int64_t> strides,
+                          std::vector<int64_t> pads) {
+    Tensor t = to_tensor(x);
+    return nogil_if(true, [&] { return ops::max_pool2d(t, ksize, strides, pads); });
+  }, "input"_a, "ksize"_a, "strides"_a, "pads"_a);
+  m.def("_avg_pool2d", [](py::handle x, std::vector<int64_t> ksize, std::vector<int64_t> strides,
+                          std::vector<int64_t> pads) {
+    Tensor t = to_tensor(x);
+    return nogil_if(true, [&] { return ops::avg_pool2d(t, ksize, strides, pads); });
+  }, "input"_a, "ksize"_a, "strides"_a, "pads"_a);
   m.def("matmul", [](py::handle a, py::handle b, bool ta, bool tb, bool adj_a, bool adj_b, py::handle, py::handle, py::handle, py::handle) {
     auto ab = binary_operands(a, b);
     return nogil_if(true, [&] { return ops::matmul(ab.first, ab.second, ta || adj_a, tb || adj_b); });

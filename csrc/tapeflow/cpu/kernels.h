@@ -46,6 +46,20 @@ int update_rule_slots(UpdateRule rule);
 void apply_update(UpdateRule rule, const Tensor& var, const Tensor& grad, const std::vector<Tensor>& slots,
                   const UpdateParams& p);
 
+// A 2-D sliding window over contiguous NHWC input (N, H, W, C): window KH x KW, strides, dilations, and the
+// top / left padding (bottom / right padding is implied by the output size OH x OW).
+struct Window2D { int64_t N, H, W, C, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl; };
+// cols (N*OH*OW, KH*KW*C): each output position's window, zeros where it reaches into padding.
+void im2col(const Tensor& x, const Window2D& w, const Tensor& cols);
+// dx (zeroed by the caller, NHWC) += the windows in cols added back at their positions.
+void col2im(const Tensor& cols, const Window2D& w, const Tensor& dx);
+// out (N, OH, OW, C) and argmax (int64 flat index into x, -1 for an all-padding window).
+void max_pool2d(const Tensor& x, const Window2D& w, const Tensor& out, const Tensor& argmax);
+void max_pool2d_grad(const Tensor& g, const Tensor& argmax, const Window2D& w, const Tensor& dx);  // dx zeroed
+// Averages over the window positions inside the input (padding not counted).
+void avg_pool2d(const Tensor& x, const Window2D& w, const Tensor& out);
+void avg_pool2d_grad(const Tensor& g, const Window2D& w, const Tensor& dx);  // dx zeroed
+
 // Batched C[b] = op(A[b]) @ op(B[b]) for rank-3 views (batch broadcast by stride 0).
 void matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, const Tensor& out);
 

@@ -113,6 +113,15 @@ Tensor strided_slice(const Tensor& x, const std::vector<SliceSpec>& specs);
 Tensor slice_view(const Tensor& x, const std::vector<SliceSpec>& specs);
 Tensor slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vector<int64_t>& size);
 Tensor concat(const std::vector<Tensor>& xs, int64_t axis);
+
+// NHWC convolution (filters: height, width, in_channels / groups, out_channels) and pooling. pads: top, bottom,
+// left, right. Gradients for input and filters (conv2d) and input (pooling).
+Tensor conv2d(const Tensor& x, const Tensor& filters, const std::vector<int64_t>& strides,
+              const std::vector<int64_t>& dilations, const std::vector<int64_t>& pads, int64_t groups);
+Tensor max_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std::vector<int64_t>& strides,
+                  const std::vector<int64_t>& pads);
+Tensor avg_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std::vector<int64_t>& strides,
+                  const std::vector<int64_t>& pads);
 Tensor stack(const std::vector<Tensor>& xs, int64_t axis);
 std::vector<Tensor> unstack(const Tensor& x, int64_t axis);
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t axis);

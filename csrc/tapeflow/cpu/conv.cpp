@@ -1,0 +1,220 @@
+// Sliding-window kernels on NHWC tensors: im2col / col2im (convolution lowers to
+// them plus GEMM) and 2-D max / average pooling with their gradients.
+#include <algorithm>
+#include <limits>
+
+#include "tapeflow/core/threadpool.h"
+#include "tapeflow/cpu/kernels.h"
+
+namespace tapeflow {
+namespace cpu {
+namespace {
+
+// Rows of the column matrix per parallel task: each row copies KH*KW runs of C values.
+int64_t row_grain(const Window2D& w) { return std::max<int64_t>(1, 4096 / std::max<int64_t>(1, w.KH * w.KW * w.C)); }
+
+template <class T>
+void im2col_t(const T* x, T* cols, const Window2D& w) {
+  const int64_t rows = w.N * w.OH * w.OW, K = w.KH * w.KW * w.C;
+  parallel_for(rows, row_grain(w), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      const int64_t n = r / (w.OH * w.OW), oh = r / w.OW % w.OH, ow = r % w.OW;
+      T* dst = cols + r * K;
+      for (int64_t kh = 0; kh < w.KH; ++kh) {
+        const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
+        for (int64_t kw = 0; kw < w.KW; ++kw, dst += w.C) {
+          const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
+          if (ih < 0 || ih >= w.H || iw < 0 || iw >= w.W) {
+            std::fill(dst, dst + w.C, T(0));
+          } else {
+            const T* src = x + ((n * w.H + ih) * w.W + iw) * w.C;
+            std::copy(src, src + w.C, dst);
+          }
+        }
+      }
+    }
+  });
+}
+
+// Each image's rows touch only that image: images are split across threads, so no two threads add to one value.
+template <class T>
+void col2im_t(const T* cols, T* dx, const Window2D& w) {
+  const int64_t K = w.KH * w.KW * w.C;
+  parallel_for(w.N, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t n = lo; n < hi; ++n) {
+      for (int64_t oh = 0; oh < w.OH; ++oh) {
+        for (int64_t ow = 0; ow < w.OW; ++ow) {
+          const T* src = cols + ((n * w.OH + oh) * w.OW + ow) * K;
+          for (int64_t kh = 0; kh < w.KH; ++kh) {
+            const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
+            for (int64_t kw = 0; kw < w.KW; ++kw, src += w.C) {
+              const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
+              if (ih < 0 || ih >= w.H || iw < 0 || iw >= w.W) continue;
+              T* dst = dx + ((n * w.H + ih) * w.W + iw) * w.C;
+              for (int64_t c = 0; c < w.C; ++c) dst[c] += src[c];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+// Calls fn(n, oh, ow, out_offset) for every output position, images split across threads.
+template <class F>
+void for_each_window(const Window2D& w, F fn) {
+  parallel_for(w.N * w.OH, std::max<int64_t>(1, 256 / std::max<int64_t>(1, w.OW)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r)
+      for (int64_t ow = 0; ow < w.OW; ++ow) fn(r / w.OH, r % w.OH, ow, (r * w.OW + ow) * w.C);
+  });
+}
+
+template <class T>
+void max_pool_t(const T* x, T* out, int64_t* arg, const Window2D& w) {
+  for_each_window(w, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
+    for (int64_t c = 0; c < w.C; ++c) {
+      out[o + c] = -std::numeric_limits<T>::infinity();
+      arg[o + c] = -1;
+    }
+    for (int64_t kh = 0; kh < w.KH; ++kh) {
+      const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
+      if (ih < 0 || ih >= w.H) continue;
+      for (int64_t kw = 0; kw < w.KW; ++kw) {
+        const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
+        if (iw < 0 || iw >= w.W) continue;
+        const int64_t base = ((n * w.H + ih) * w.W + iw) * w.C;
+        for (int64_t c = 0; c < w.C; ++c) {
+          const T v = x[base + c];
+          // NaN wins (and stays), as in TF; ties keep the first position.
+          if (arg[o + c] < 0 || v > out[o + c] || (v != v && out[o + c] == out[o + c])) {
+            out[o + c] = v;
+            arg[o + c] = base + c;
+          }
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void max_pool_grad_t(const T* g, const int64_t* arg, T* dx, const Window2D& w) {
+  // Windows of one image only write into that image: split by image.
+  const int64_t per_image = w.OH * w.OW * w.C;
+  parallel_for(w.N, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo * per_image; i < hi * per_image; ++i)
+      if (arg[i] >= 0) dx[arg[i]] += g[i];
+  });
+}
+
+// The number of window positions inside the input (padding is not counted, as in TF).
+inline int64_t valid_count(const Window2D& w, int64_t oh, int64_t ow) {
+  int64_t rows = 0, colsn = 0;
+  for (int64_t kh = 0; kh < w.KH; ++kh) {
+    const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
+    rows += ih >= 0 && ih < w.H;
+  }
+  for (int64_t kw = 0; kw < w.KW; ++kw) {
+    const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
+    colsn += iw >= 0 && iw < w.W;
+  }
+  return rows * colsn;
+}
+
+template <class T>
+void avg_pool_t(const T* x, T* out, const Window2D& w) {
+  for_each_window(w, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
+    T* dst = out + o;
+    std::fill(dst, dst + w.C, T(0));
+    for (int64_t kh = 0; kh < w.KH; ++kh) {
+      const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
+      if (ih < 0 || ih >= w.H) continue;
+      for (int64_t kw = 0; kw < w.KW; ++kw) {
+        const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
+        if (iw < 0 || iw >= w.W) continue;
+        const T* src = x + ((n * w.H + ih) * w.W + iw) * w.C;
+        for (int64_t c = 0; c < w.C; ++c) dst[c] += src[c];
+      }
+    }
+    const int64_t count = valid_count(w, oh, ow);
+    const T scale = count ? T(1) / T(count) : T(0);
+    for (int64_t c = 0; c < w.C; ++c) dst[c] *= scale;
+  });
+}
+
+template <class T>
+void avg_pool_grad_t(const T* g, T* dx, const Window2D& w) {
+  parallel_for(w.N, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t n = lo; n < hi; ++n)
+      for (int64_t oh = 0; oh < w.OH; ++oh)
+        for (int64_t ow = 0; ow < w.OW; ++ow) {
+          const int64_t count = valid_count(w, oh, ow);
+          if (!count) continue;
+          const T scale = T(1) / T(count);
+          const T* src = g + ((n * w.OH + oh) * w.OW + ow) * w.C;
+          for (int64_t kh = 0; kh < w.KH; ++kh) {
+            const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
+            if (ih < 0 || ih >= w.H) continue;
+            for (int64_t kw = 0; kw < w.KW; ++kw) {
+              const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
+              if (iw < 0 || iw >= w.W) continue;
+              T* dst = dx + ((n * w.H + ih) * w.W + iw) * w.C;
+              for (int64_t c = 0; c < w.C; ++c) dst[c] += src[c] * scale;
+            }
+          }
+        }
+  });
+}
+
+template <class F>
+void by_float_type(const Tensor& t, const char* op, F fn) {
+  if (t.dtype() == DType::Float32) fn(float());
+  else if (t.dtype() == DType::Float64) fn(double());
+  else throw TypeError(std::string("[") + op + "] expects float32 or float64 tensors, got " + dtype_name(t.dtype()));
+}
+
+}  // namespace
+
+void im2col(const Tensor& x, const Window2D& w, const Tensor& cols) {
+  by_float_type(x, "im2col", [&](auto t) {
+    using T = decltype(t);
+    im2col_t(x.data<T>(), cols.data<T>(), w);
+  });
+}
+
+void col2im(const Tensor& cols, const Window2D& w, const Tensor& dx) {
+  by_float_type(cols, "col2im", [&](auto t) {
+    using T = decltype(t);
+    col2im_t(cols.data<T>(), dx.data<T>(), w);
+  });
+}
+
+void max_pool2d(const Tensor& x, const Window2D& w, const Tensor& out, const Tensor& argmax) {
+  by_float_type(x, "max_pool2d", [&](auto t) {
+    using T = decltype(t);
+    max_pool_t(x.data<T>(), out.data<T>(), argmax.data<int64_t>(), w);
+  });
+}
+
+void max_pool2d_grad(const Tensor& g, const Tensor& argmax, const Window2D& w, const Tensor& dx) {
+  by_float_type(g, "max_pool2d_grad", [&](auto t) {
+    using T = decltype(t);
+    max_pool_grad_t(g.data<T>(), argmax.data<int64_t>(), dx.data<T>(), w);
+  });
+}
+
+void avg_pool2d(const Tensor& x, const Window2D& w, const Tensor& out) {
+  by_float_type(x, "avg_pool2d", [&](auto t) {
+    using T = decltype(t);
+    avg_pool_t(x.data<T>(), out.data<T>(), w);
+  });
+}
+
+void avg_pool2d_grad(const Tensor& g, const Window2D& w, const Tensor& dx) {
+  by_float_type(g, "avg_pool2d_grad", [&](auto t) {
+    using T = decltype(t);
+    avg_pool_grad_t(g.data<T>(), dx.data<T>(), w);
+  });
+}
+
+}  // namespace cpu
+}  // namespace tapeflow

@@ -1,0 +1,125 @@
+// Convolution and pooling over NHWC tensors. conv2d lowers to im2col + matmul, so its
+// gradients come from the tape (matmul's, then col2im as im2col's gradient).
+#include <string>
+
+#include "tapeflow/cpu/kernels.h"
+#include "tapeflow/ops/common.h"
+
+namespace tapeflow {
+namespace ops {
+namespace {
+
+cpu::Window2D window(const char* op, const Tensor& x, int64_t kh, int64_t kw, const std::vector<int64_t>& strides,
+                     const std::vector<int64_t>& dilations, const std::vector<int64_t>& pads) {
+  check_cpu(op, x);
+  if (x.ndim() != 4)
+    throw InvalidArgument(std::string("[") + op + "] expects a rank-4 NHWC input, got shape " + shape_str(x.shape()));
+  if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
+    throw InvalidArgument(std::string("[") + op + "] needs 2 strides, 2 dilations and 4 paddings");
+  for (int64_t v : {strides[0], strides[1], dilations[0], dilations[1], kh, kw})
+    if (v < 1)
+      throw InvalidArgument(std::string("[") + op + "] window sizes, strides and dilations must be >= 1");
+  for (int64_t p : pads)
+    if (p < 0) throw InvalidArgument(std::string("[") + op + "] paddings must be >= 0");
+  cpu::Window2D w{x.dim(0), x.dim(1), x.dim(2), x.dim(3), kh, kw, 0, 0,
+                  strides[0], strides[1], dilations[0], dilations[1], pads[0], pads[2]};
+  const int64_t span_h = (kh - 1) * w.dh + 1, span_w = (kw - 1) * w.dw + 1;
+  const int64_t ph = w.H + pads[0] + pads[1], pw = w.W + pads[2] + pads[3];
+  if (ph < span_h || pw < span_w)
+    throw InvalidArgument(std::string("[") + op + "] the window (" + std::to_string(span_h) + "x" +
+                          std::to_string(span_w) + " with dilation) is larger than the padded input (" +
+                          std::to_string(ph) + "x" + std::to_string(pw) + ")");
+  w.OH = (ph - span_h) / w.sh + 1;
+  w.OW = (pw - span_w) / w.sw + 1;
+  return w;
+}
+
+Tensor im2col(const Tensor& x, const cpu::Window2D& w);
+
+Tensor col2im(const Tensor& cols, const cpu::Window2D& w) {
+  Tensor dx = Tensor::zeros({w.N, w.H, w.W, w.C}, cols.dtype());
+  if (cols.numel() > 0) cpu::col2im(cols.contiguous(), w, dx);
+  TF_RECORD("col2im", {cols}, {dx}, [w](const Tensors&, const Tensors&, const Tensors& g) {
+    return Tensors{im2col(g[0], w)};
+  });
+  return dx;
+}
+
+Tensor im2col(const Tensor& x, const cpu::Window2D& w) {
+  Tensor cols = Tensor::empty({w.N * w.OH * w.OW, w.KH * w.KW * w.C}, x.dtype());
+  if (cols.numel() > 0) cpu::im2col(x.contiguous(), w, cols);
+  TF_RECORD("im2col", {x}, {cols}, [w](const Tensors&, const Tensors&, const Tensors& g) {
+    return Tensors{col2im(g[0], w)};
+  });
+  return cols;
+}
+
+bool is_pointwise(const cpu::Window2D& w) {
+  return w.KH == 1 && w.KW == 1 && w.sh == 1 && w.sw == 1 && w.pt == 0 && w.pl == 0 && w.OH == w.H && w.OW == w.W;
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& filters, const std::vector<int64_t>& strides,
+              const std::vector<int64_t>& dilations, const std::vector<int64_t>& pads, int64_t groups) {
+  check_floating("conv2d", x);
+  check_same_dtype("conv2d", x, filters);
+  if (filters.ndim() != 4)
+    throw InvalidArgument("[conv2d] filters must have rank 4 (height, width, in_channels / groups, out_channels), "
+                          "got shape " + shape_str(filters.shape()));
+  if (x.dtype() == DType::Float16) return f16(conv2d(f32(x), f32(filters), strides, dilations, pads, groups));
+  const cpu::Window2D probe = window("conv2d", x, filters.dim(0), filters.dim(1), strides, dilations, pads);
+  const int64_t C = x.dim(3), F = filters.dim(3);
+  if (groups < 1 || C % groups != 0 || F % groups != 0 || filters.dim(2) * groups != C)
+    throw InvalidArgument("[conv2d] input depth " + std::to_string(C) + " and filters " + shape_str(filters.shape()) +
+                          " do not match groups=" + std::to_string(groups) +
+                          " (need in_channels = filters.shape[2] * groups, both divisible by groups)");
+  const int64_t Cg = C / groups, Fg = F / groups;
+  std::vector<Tensor> outs;
+  for (int64_t g = 0; g < groups; ++g) {
+    Tensor xg = groups == 1 ? x : slice(x, {0, 0, 0, g * Cg}, {-1, -1, -1, Cg});
+    Tensor fg = groups == 1 ? filters : slice(filters, {0, 0, 0, g * Fg}, {-1, -1, -1, Fg});
+    cpu::Window2D w = probe;
+    w.C = Cg;
+    Tensor cols = is_pointwise(w) ? reshape(xg, {w.N * w.H * w.W, Cg}) : im2col(xg, w);
+    outs.push_back(reshape(matmul(cols, reshape(fg, {w.KH * w.KW * Cg, Fg}), false, false),
+                           {w.N, w.OH, w.OW, Fg}));
+  }
+  return groups == 1 ? outs[0] : concat(outs, 3);
+}
+
+Tensor max_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std::vector<int64_t>& strides,
+                  const std::vector<int64_t>& pads) {
+  check_floating("max_pool2d", x);
+  if (ksize.size() != 2) throw InvalidArgument("[max_pool2d] needs 2 window sizes");
+  if (x.dtype() == DType::Float16) return f16(max_pool2d(f32(x), ksize, strides, pads));
+  const cpu::Window2D w = window("max_pool2d", x, ksize[0], ksize[1], strides, {1, 1}, pads);
+  Tensor out = Tensor::empty({w.N, w.OH, w.OW, w.C}, x.dtype());
+  Tensor arg = Tensor::empty({w.N, w.OH, w.OW, w.C}, DType::Int64);
+  if (out.numel() > 0) cpu::max_pool2d(x.contiguous(), w, out, arg);
+  TF_RECORD("max_pool2d", {x}, {out}, [w, arg](const Tensors& in, const Tensors&, const Tensors& g) {
+    Tensor dx = Tensor::zeros(in[0].shape(), g[0].dtype());
+    if (g[0].numel() > 0) cpu::max_pool2d_grad(g[0].contiguous(), arg, w, dx);
+    return Tensors{dx};
+  });
+  return out;
+}
+
+Tensor avg_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std::vector<int64_t>& strides,
+                  const std::vector<int64_t>& pads) {
+  check_floating("avg_pool2d", x);
+  if (ksize.size() != 2) throw InvalidArgument("[avg_pool2d] needs 2 window sizes");
+  if (x.dtype() == DType::Float16) return f16(avg_pool2d(f32(x), ksize, strides, pads));
+  const cpu::Window2D w = window("avg_pool2d", x, ksize[0], ksize[1], strides, {1, 1}, pads);
+  Tensor out = Tensor::empty({w.N, w.OH, w.OW, w.C}, x.dtype());
+  if (out.numel() > 0) cpu::avg_pool2d(x.contiguous(), w, out);
+  TF_RECORD("avg_pool2d", {x}, {out}, [w](const Tensors& in, const Tensors&, const Tensors& g) {
+    Tensor dx = Tensor::zeros(in[0].shape(), g[0].dtype());
+    if (g[0].numel() > 0) cpu::avg_pool2d_grad(g[0].contiguous(), w, dx);
+    return Tensors{dx};
+  });
+  return out;
+}
+
+}  // namespace ops
+}  // namespace tapeflow

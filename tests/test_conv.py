@@ -1,0 +1,126 @@
+"""tf.nn.conv2d / conv1d / max_pool / avg_pool: forward against NumPy float64 loops and gradients against
+finite differences, through the shared op checker; strides, dilations, "SAME" with odd sizes, groups, batch 1."""
+import numpy as np
+import pytest
+
+import tapeflow as tf
+from opcheck import check_op, rand
+
+
+def same_pads(size, k, s, d):
+    """TF's "SAME" rule: output ceil(size / stride), the extra padding split with the larger half after."""
+    span = (k - 1) * d + 1
+    total = max((-(-size // s) - 1) * s + span - size, 0)
+    return total // 2, total - total // 2
+
+
+def np_conv2d(x, f, strides, pads, dil, groups=1):
+    xp = np.pad(x, [(0, 0), tuple(pads[:2]), tuple(pads[2:]), (0, 0)])
+    n, h, w, c = xp.shape
+    kh, kw, cg, fo = f.shape
+    oh = (h - (kh - 1) * dil[0] - 1) // strides[0] + 1
+    ow = (w - (kw - 1) * dil[1] - 1) // strides[1] + 1
+    out = np.zeros((n, oh, ow, fo))
+    fg = fo // groups
+    for g in range(groups):
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[:, i * dil[0]: i * dil[0] + (oh - 1) * strides[0] + 1: strides[0],
+                           j * dil[1]: j * dil[1] + (ow - 1) * strides[1] + 1: strides[1], g * cg:(g + 1) * cg]
+                out[..., g * fg:(g + 1) * fg] += patch @ f[i, j, :, g * fg:(g + 1) * fg]
+    return out
+
+
+def np_pool(x, k, strides, pads, mode):
+    fill = -np.inf if mode == "max" else np.nan
+    xp = np.pad(x, [(0, 0), tuple(pads[:2]), tuple(pads[2:]), (0, 0)], constant_values=fill)
+    n, h, w, c = xp.shape
+    oh, ow = (h - k[0]) // strides[0] + 1, (w - k[1]) // strides[1] + 1
+    out = np.zeros((n, oh, ow, c))
+    for a in range(oh):
+        for b in range(ow):
+            win = xp[:, a * strides[0]: a * strides[0] + k[0], b * strides[1]: b * strides[1] + k[1]]
+            out[:, a, b] = win.max(axis=(1, 2)) if mode == "max" else np.nanmean(win, axis=(1, 2))
+    return out
+
+
+CONV_CASES = [  # input shape, filter shape, strides, dilations, padding, groups
+    ((2, 5, 6, 3), (3, 3, 3, 4), (1, 1), (1, 1), "VALID", 1),
+    ((2, 5, 6, 3), (3, 3, 3, 4), (1, 1), (1, 1), "SAME", 1),
+    ((1, 7, 6, 2), (3, 2, 2, 3), (2, 3), (1, 1), "SAME", 1),  # batch 1, odd size, uneven strides
+    ((2, 7, 7, 2), (3, 3, 2, 2), (1, 1), (2, 2), "SAME", 1),  # dilation
+    ((2, 4, 5, 4), (2, 2, 2, 6), (1, 2), (1, 1), "VALID", 2),  # groups
+    ((2, 4, 4, 3), (1, 1, 3, 5), (1, 1), (1, 1), "VALID", 1),  # pointwise: no im2col
+]
+
+
+@pytest.mark.parametrize("xs,fs,strides,dil,padding,groups", CONV_CASES)
+def test_conv2d(xs, fs, strides, dil, padding, groups):
+    if padding == "SAME":
+        pads = same_pads(xs[1], fs[0], strides[0], dil[0]) + same_pads(xs[2], fs[1], strides[1], dil[1])
+    else:
+        pads = (0, 0, 0, 0)
+    check_op(lambda x, f: tf.nn.conv2d(x, f, strides, padding, dilations=dil),
+             lambda x, f: np_conv2d(x, f, strides, pads, dil, groups), rand(*xs), rand(*fs), zero_size=True,
+             rtol32=1e-4, atol32=1e-4)
+
+
+def test_conv2d_explicit_padding_and_nchw():
+    x, f = rand(2, 4, 5, 3), rand(3, 2, 3, 2)
+    pads = [[0, 0], [1, 2], [0, 1], [0, 0]]
+    check_op(lambda x, f: tf.nn.conv2d(x, f, 1, pads), lambda x, f: np_conv2d(x, f, (1, 1), (1, 2, 0, 1), (1, 1)),
+             x, f)
+    got = tf.nn.conv2d(np.transpose(x, (0, 3, 1, 2)), f, 1, "VALID", data_format="NCHW").numpy()
+    np.testing.assert_allclose(got, np.transpose(np_conv2d(x, f, (1, 1), (0,) * 4, (1, 1)), (0, 3, 1, 2)))
+
+
+def test_conv1d():
+    x, f = rand(2, 9, 3), rand(3, 3, 4)
+    pads = same_pads(9, 3, 2, 1)
+
+    def ref(x, f):
+        return np_conv2d(x[:, None], f[None], (1, 2), (0, 0) + pads, (1, 1))[:, 0]
+    check_op(lambda x, f: tf.nn.conv1d(x, f, 2, "SAME"), ref, x, f)
+
+
+POOL_CASES = [((2, 5, 6, 3), (2, 2), (2, 2), "VALID"), ((1, 5, 7, 2), (3, 3), (2, 2), "SAME"),
+              ((2, 4, 4, 1), (3, 2), (1, 1), "SAME")]
+
+
+@pytest.mark.parametrize("xs,k,strides,padding", POOL_CASES)
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_pooling(xs, k, strides, padding, mode):
+    pads = (same_pads(xs[1], k[0], strides[0], 1) + same_pads(xs[2], k[1], strides[1], 1)) if padding == "SAME" \
+        else (0, 0, 0, 0)
+    # Distinct values so max pooling has no ties (its gradient is not differentiable there).
+    x = (np.random.default_rng(3).permutation(int(np.prod(xs))).reshape(xs) / 7.0)
+    fn = tf.nn.max_pool2d if mode == "max" else tf.nn.avg_pool2d
+    check_op(lambda x: fn(x, k, strides, padding), lambda x: np_pool(x, k, strides, pads, mode), x,
+             zero_size=True, eps=1e-4)
+
+
+def test_pool1d_and_generic_names():
+    x = rand(2, 7, 3)
+    np.testing.assert_allclose(tf.nn.max_pool1d(x, 2, 2, "VALID").numpy(),
+                               np_pool(x[:, None], (1, 2), (1, 2), (0,) * 4, "max")[:, 0])
+    np.testing.assert_allclose(tf.nn.avg_pool(x, 3, 1, "SAME").numpy(),
+                               np_pool(x[:, None], (1, 3), (1, 1), (0, 0, 1, 1), "avg")[:, 0])
+    np.testing.assert_allclose(tf.nn.max_pool(rand(1, 4, 4, 2) * 0 + 1, 2, 2, "VALID").numpy(), np.ones((1, 2, 2, 2)))
+
+
+def test_nan_wins_max_pool_and_bad_arguments_raise():
+    x = np.ones((1, 2, 2, 1))
+    x[0, 1, 0, 0] = np.nan
+    assert np.isnan(tf.nn.max_pool2d(x, 2, 2, "VALID").numpy()).all()
+    with pytest.raises(ValueError, match="rank-4"):
+        tf.nn.conv2d(rand(3, 3, 3), rand(1, 1, 3, 1), 1, "VALID")
+    with pytest.raises(ValueError, match="multiple"):
+        tf.nn.conv2d(rand(1, 3, 3, 3), rand(1, 1, 2, 1), 1, "VALID")
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        tf.nn.conv2d(rand(1, 2, 2, 1), rand(3, 3, 1, 1), 1, "VALID")
+    with pytest.raises(ValueError, match=">= 1"):
+        tf.nn.max_pool2d(rand(1, 4, 4, 1), 2, 0, "VALID")
+    with pytest.raises(ValueError, match="padding"):
+        tf.nn.avg_pool2d(rand(1, 4, 4, 1), 2, 1, "FULL")
+    with pytest.raises(TypeError):
+        tf.nn.conv2d(np.ones((1, 3, 3, 1), "int32"), np.ones((1, 1, 1, 1), "int32"), 1, "VALID")
