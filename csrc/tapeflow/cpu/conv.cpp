@@ -2,6 +2,7 @@
 // them plus GEMM) and 2-D max / average pooling with their gradients.
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "tapeflow/core/threadpool.h"
 #include "tapeflow/cpu/kernels.h"
@@ -69,40 +70,62 @@ void for_each_window(const Window2D& w, F fn) {
   });
 }
 
+// Vectorizes: a compare and a select per element (a branch per element mispredicts half the time on random data).
 template <class T>
-void max_pool_t(const T* x, T* out, int64_t* arg, const Window2D& w) {
-  for_each_window(w, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
-    for (int64_t c = 0; c < w.C; ++c) {
-      out[o + c] = -std::numeric_limits<T>::infinity();
-      arg[o + c] = -1;
+inline void update_max(const T* __restrict src, T* __restrict best, int64_t C) {
+  for (int64_t c = 0; c < C; ++c) {
+    const T v = src[c], cur = best[c];
+    best[c] = (v > cur) | (v != v) ? v : cur;  // NaN wins and stays, as in TF
+  }
+}
+
+// Calls fn(input offset) for each window position of output (n, oh, ow) that lies inside the input.
+template <class F>
+inline void for_each_tap(const Window2D& w, int64_t n, int64_t oh, int64_t ow, F fn) {
+  for (int64_t kh = 0; kh < w.KH; ++kh) {
+    const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
+    if (ih < 0 || ih >= w.H) continue;
+    for (int64_t kw = 0; kw < w.KW; ++kw) {
+      const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
+      if (iw >= 0 && iw < w.W) fn(((n * w.H + ih) * w.W + iw) * w.C);
     }
-    for (int64_t kh = 0; kh < w.KH; ++kh) {
-      const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
-      if (ih < 0 || ih >= w.H) continue;
-      for (int64_t kw = 0; kw < w.KW; ++kw) {
-        const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
-        if (iw < 0 || iw >= w.W) continue;
-        const int64_t base = ((n * w.H + ih) * w.W + iw) * w.C;
-        for (int64_t c = 0; c < w.C; ++c) {
-          const T v = x[base + c];
-          // NaN wins (and stays), as in TF; ties keep the first position.
-          if (arg[o + c] < 0 || v > out[o + c] || (v != v && out[o + c] == out[o + c])) {
-            out[o + c] = v;
-            arg[o + c] = base + c;
-          }
-        }
-      }
-    }
-  });
+  }
 }
 
 template <class T>
-void max_pool_grad_t(const T* g, const int64_t* arg, T* dx, const Window2D& w) {
-  // Windows of one image only write into that image: split by image.
-  const int64_t per_image = w.OH * w.OW * w.C;
-  parallel_for(w.N, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo * per_image; i < hi * per_image; ++i)
-      if (arg[i] >= 0) dx[arg[i]] += g[i];
+void max_pool_t(const T* x, T* out, const Window2D& w) {
+  for_each_window(w, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
+    T* best = out + o;
+    std::fill(best, best + w.C, -std::numeric_limits<T>::infinity());  // stays for a window all in padding
+    for_each_tap(w, n, oh, ow, [&](int64_t base) { update_max(x + base, best, w.C); });
+  });
+}
+
+// Branch-free like update_max: adds g where this tap is the window's first maximum, 0 elsewhere.
+template <class T>
+inline void route_max_grad(const T* __restrict x, const T* __restrict m, const T* __restrict g, T* __restrict dx,
+                           unsigned char* __restrict done, int64_t C) {
+  for (int64_t c = 0; c < C; ++c) {
+    const bool hit = (done[c] == 0) & ((x[c] == m[c]) | ((x[c] != x[c]) & (m[c] != m[c])));
+    dx[c] += hit ? g[c] : T(0);
+    done[c] |= hit;
+  }
+}
+
+// The gradient goes to the first position in each window holding the maximum (recomputed from x and the
+// output, as TF does, so the forward pass stores no indices).
+template <class T>
+void max_pool_grad_t(const T* x, const T* out, const T* g, T* dx, const Window2D& w) {
+  parallel_for(w.N, 1, [&](int64_t lo, int64_t hi) {  // windows of one image only write into that image
+    std::vector<unsigned char> done(static_cast<size_t>(w.C));
+    for (int64_t n = lo; n < hi; ++n)
+      for (int64_t oh = 0; oh < w.OH; ++oh)
+        for (int64_t ow = 0; ow < w.OW; ++ow) {
+          const int64_t o = ((n * w.OH + oh) * w.OW + ow) * w.C;
+          std::fill(done.begin(), done.end(), 0);
+          for_each_tap(w, n, oh, ow, [&](int64_t base) { route_max_grad(x + base, out + o, g + o, dx + base,
+                                                                        done.data(), w.C); });
+        }
   });
 }
 
@@ -188,17 +211,17 @@ void col2im(const Tensor& cols, const Window2D& w, const Tensor& dx) {
   });
 }
 
-void max_pool2d(const Tensor& x, const Window2D& w, const Tensor& out, const Tensor& argmax) {
+void max_pool2d(const Tensor& x, const Window2D& w, const Tensor& out) {
   by_float_type(x, "max_pool2d", [&](auto t) {
     using T = decltype(t);
-    max_pool_t(x.data<T>(), out.data<T>(), argmax.data<int64_t>(), w);
+    max_pool_t(x.data<T>(), out.data<T>(), w);
   });
 }
 
-void max_pool2d_grad(const Tensor& g, const Tensor& argmax, const Window2D& w, const Tensor& dx) {
+void max_pool2d_grad(const Tensor& x, const Tensor& out, const Tensor& g, const Window2D& w, const Tensor& dx) {
   by_float_type(g, "max_pool2d_grad", [&](auto t) {
     using T = decltype(t);
-    max_pool_grad_t(g.data<T>(), argmax.data<int64_t>(), dx.data<T>(), w);
+    max_pool_grad_t(x.data<T>(), out.data<T>(), g.data<T>(), dx.data<T>(), w);
   });
 }
 

@@ -8,12 +8,20 @@ from tapeflow.keras.layers.flatten import Flatten
 from tapeflow.keras.layers.reshape import Reshape
 from tapeflow.keras.layers.dropout import Dropout
 from tapeflow.keras.layers.lambda_layer import Lambda
+from tapeflow.keras.layers.convolutional import Conv1D, Conv2D, Convolution1D, Convolution2D
+from tapeflow.keras.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
+                                           GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
+                                           GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
+                                           GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from tapeflow.keras.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add,
                                            average, concatenate, maximum, minimum, multiply, subtract)
 
 __all__ = ["Layer", "InputSpec", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Reshape", "Dropout",
            "Lambda", "Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply", "Subtract", "add", "average",
-           "concatenate", "maximum", "minimum", "multiply", "subtract"]
+           "concatenate", "maximum", "minimum", "multiply", "subtract", "Conv1D", "Conv2D", "Convolution1D",
+           "Convolution2D", "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "GlobalAveragePooling1D",
+           "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+           "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D"]
 
 _BY_NAME = {name: globals()[name] for name in __all__ if isinstance(globals()[name], type)}
 
