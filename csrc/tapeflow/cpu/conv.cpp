@@ -21,8 +21,16 @@ void im2col_t(const T* x, T* cols, const Window2D& w) {
     for (int64_t r = lo; r < hi; ++r) {
       const int64_t n = r / (w.OH * w.OW), oh = r / w.OW % w.OH, ow = r % w.OW;
       T* dst = cols + r * K;
+      const int64_t iw0 = ow * w.sw - w.pl;
+      const bool row_inside = w.dw == 1 && iw0 >= 0 && iw0 + w.KW <= w.W;
       for (int64_t kh = 0; kh < w.KH; ++kh) {
         const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
+        if (row_inside && ih >= 0 && ih < w.H) {  // the KW taps of this row are one contiguous run of KW*C values
+          const T* src = x + ((n * w.H + ih) * w.W + iw0) * w.C;
+          std::copy(src, src + w.KW * w.C, dst);
+          dst += w.KW * w.C;
+          continue;
+        }
         for (int64_t kw = 0; kw < w.KW; ++kw, dst += w.C) {
           const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
           if (ih < 0 || ih >= w.H || iw < 0 || iw >= w.W) {
