@@ -5,7 +5,9 @@ Run in a virtual environment with TensorFlow 2.21 / Keras 3.15 (never a tapeflow
     python tests/reference/make_layer_reference.py
 
 For each case it builds the layer from its config, sets its weights to seeded random values, runs it on a
-seeded random input, and stores the config, input, weights and output in layer_reference.json."""
+seeded random input (with the case's call arguments, e.g. training=True), and stores the config, input,
+weights, output and the weights after the call (BatchNormalization's moving statistics) in
+layer_reference.json."""
 import json
 import os
 
@@ -28,6 +30,16 @@ CASES = [
     ("GlobalMaxPooling2D", {"keepdims": True}, (2, 5, 4, 3)),
     ("GlobalAveragePooling1D", {}, (2, 6, 3)),
     ("GlobalMaxPooling1D", {}, (2, 6, 3)),
+    ("BatchNormalization", {}, (4, 3, 5)),
+    ("BatchNormalization", {"axis": 1, "momentum": 0.9, "epsilon": 0.01}, (4, 3, 5), {"training": True}),
+    ("BatchNormalization", {"center": False}, (6, 4), {"training": True}),
+    ("LayerNormalization", {}, (2, 3, 5)),
+    ("LayerNormalization", {"axis": [1, 2], "epsilon": 0.1, "scale": False}, (2, 3, 4)),
+    ("UpSampling2D", {"size": [2, 3]}, (2, 3, 2, 2)),
+    ("UpSampling1D", {"size": 3}, (2, 3, 2)),
+    ("ZeroPadding2D", {"padding": [[1, 2], [0, 1]]}, (2, 3, 3, 2)),
+    ("Cropping2D", {"cropping": [[1, 0], [1, 2]]}, (2, 4, 5, 2)),
+    ("Cropping1D", {"cropping": [1, 2]}, (2, 6, 3)),
 ]
 
 
@@ -35,15 +47,18 @@ def main():
     import keras
     rng = np.random.default_rng(0)
     out = []
-    for name, config, shape in CASES:
+    for name, config, shape, *call in CASES:
+        call = call[0] if call else {}
         layer = getattr(keras.layers, name)(**config)
         x = rng.normal(size=shape).astype("float32")
         layer.build(shape)
         weights = [rng.normal(size=w.shape).astype("float32") * 0.5 for w in layer.get_weights()]
         layer.set_weights(weights)
-        y = np.asarray(layer(x))
-        out.append({"layer": name, "config": config, "input": x.tolist(), "weights": [w.tolist() for w in weights],
-                    "output": y.tolist(), "weight_shapes": [list(w.shape) for w in weights]})
+        y = np.asarray(layer(x, **call))
+        out.append({"layer": name, "config": config, "call": call, "input": x.tolist(),
+                    "weights": [w.tolist() for w in weights], "output": y.tolist(),
+                    "weight_shapes": [list(w.shape) for w in weights],
+                    "weights_after": [np.asarray(w).tolist() for w in layer.get_weights()]})
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "layer_reference.json")
     with open(path, "w") as f:
         json.dump({"keras_version": keras.__version__, "cases": out}, f)

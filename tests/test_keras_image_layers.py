@@ -1,4 +1,4 @@
-"""Convolution and pooling layers: the generic layer checks, and outputs equal to tf.keras's on the same
+"""Convolution, pooling, normalization and reshaping layers: the generic layer checks, and outputs equal to tf.keras's on the same
 weights and inputs (tests/reference/make_layer_reference.py recorded them from Keras 3.15)."""
 import json
 import os
@@ -19,7 +19,9 @@ def test_layer_matches_keras(case):
     layer.build(x.shape)
     assert [list(w.shape) for w in layer.get_weights()] == case["weight_shapes"]
     layer.set_weights([np.asarray(w, "float32") for w in case["weights"]])
-    np.testing.assert_allclose(layer(x).numpy(), np.asarray(case["output"]), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(layer(x, **case["call"]).numpy(), np.asarray(case["output"]), rtol=1e-5, atol=1e-5)
+    for got, want in zip(layer.get_weights(), case["weights_after"]):
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("cls,kwargs,in_shape,out_shape,n_weights", [
@@ -35,6 +37,11 @@ def test_layer_matches_keras(case):
     (keras.layers.MaxPooling1D, {"pool_size": 2, "strides": 1}, (2, 5, 3), (2, 4, 3), 0),
     (keras.layers.GlobalAveragePooling2D, {"keepdims": True}, (2, 5, 4, 3), (2, 1, 1, 3), 0),
     (keras.layers.GlobalMaxPooling1D, {"data_format": "channels_first"}, (2, 5, 4), (2, 5), 0),
+    (keras.layers.BatchNormalization, {}, (4, 3, 5), (4, 3, 5), 4),
+    (keras.layers.LayerNormalization, {"axis": [1, 2]}, (2, 3, 4), (2, 3, 4), 2),
+    (keras.layers.UpSampling2D, {"size": 2, "data_format": "channels_first"}, (2, 2, 3, 3), (2, 2, 6, 6), 0),
+    (keras.layers.ZeroPadding2D, {"padding": (1, 2)}, (2, 3, 3, 2), (2, 5, 7, 2), 0),
+    (keras.layers.Cropping2D, {"cropping": 1}, (2, 4, 5, 2), (2, 2, 3, 2), 0),
 ])
 def test_layer_helper(cls, kwargs, in_shape, out_shape, n_weights):
     check_layer(cls, kwargs, in_shape, out_shape, expected_weights=n_weights)
@@ -91,3 +98,34 @@ def test_small_cnn_learns_and_saves(tmp_path):
     path = str(tmp_path / "cnn.keras")
     m.save(path)
     np.testing.assert_array_equal(keras.models.load_model(path).predict(x, verbose=0), m.predict(x, verbose=0))
+
+
+def test_batch_normalization_training_inference_and_frozen():
+    rng = np.random.default_rng(2)
+    x = rng.normal(loc=3.0, scale=2.0, size=(64, 4)).astype("float32")
+    bn = keras.layers.BatchNormalization(momentum=0.5)
+    y = bn(x, training=True).numpy()
+    np.testing.assert_allclose(y.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(y.std(axis=0), 1, rtol=1e-3)
+    np.testing.assert_allclose(bn.moving_mean.numpy(), 0.5 * x.mean(axis=0), rtol=1e-5)
+    assert len(bn.trainable_weights) == 2 and len(bn.non_trainable_weights) == 2
+    before = bn.moving_mean.numpy()
+    inference = bn(x).numpy()  # training=None: the moving statistics, which do not change
+    np.testing.assert_array_equal(bn.moving_mean.numpy(), before)
+    var = bn.moving_variance.numpy()
+    np.testing.assert_allclose(inference, (x - before) / np.sqrt(var + 1e-3), rtol=1e-5, atol=1e-5)
+    bn.trainable = False  # frozen: inference behaviour even when training
+    np.testing.assert_allclose(bn(x, training=True).numpy(), inference, rtol=1e-6)
+    np.testing.assert_array_equal(bn.moving_mean.numpy(), before)
+
+
+def test_fit_updates_moving_statistics_and_predict_uses_them():
+    rng = np.random.default_rng(3)
+    x = rng.normal(loc=5.0, size=(128, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    m = keras.Sequential([keras.Input((3,)), keras.layers.BatchNormalization(momentum=0.0), keras.layers.Dense(1)])
+    m.compile("sgd", "mse")
+    m.fit(x, y, batch_size=128, epochs=1, verbose=0)
+    bn = m.layers[0]
+    np.testing.assert_allclose(bn.moving_mean.numpy(), x.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), x.var(axis=0), rtol=1e-4)
