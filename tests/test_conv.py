@@ -124,3 +124,39 @@ def test_nan_wins_max_pool_and_bad_arguments_raise():
         tf.nn.avg_pool2d(rand(1, 4, 4, 1), 2, 1, "FULL")
     with pytest.raises(TypeError):
         tf.nn.conv2d(np.ones((1, 3, 3, 1), "int32"), np.ones((1, 1, 1, 1), "int32"), 1, "VALID")
+
+
+def np_conv2d_transpose(x, f, out_hw, strides, pads):
+    """The adjoint of np_conv2d: each input pixel scatters its filter-weighted window into the output."""
+    n, h, w, cin = x.shape
+    kh, kw, cout, _ = f.shape
+    full = np.zeros((n, out_hw[0] + pads[0] + pads[1], out_hw[1] + pads[2] + pads[3], cout))
+    for i in range(h):
+        for j in range(w):
+            contrib = np.einsum("nc,abdc->nabd", x[:, i, j], f)
+            full[:, i * strides[0]: i * strides[0] + kh, j * strides[1]: j * strides[1] + kw] += contrib
+    return full[:, pads[0]: pads[0] + out_hw[0], pads[2]: pads[2] + out_hw[1]]
+
+
+@pytest.mark.parametrize("xs,fs,out_hw,strides,padding", [
+    ((2, 3, 4, 3), (3, 3, 2, 3), (7, 9), (2, 2), "VALID"),
+    ((1, 3, 3, 2), (3, 3, 4, 2), (6, 6), (2, 2), "SAME"),
+    ((2, 4, 3, 2), (2, 3, 3, 2), (5, 5), (1, 1), "VALID"),
+])
+def test_conv2d_transpose(xs, fs, out_hw, strides, padding):
+    pads = (same_pads(out_hw[0], fs[0], strides[0], 1) + same_pads(out_hw[1], fs[1], strides[1], 1)) \
+        if padding == "SAME" else (0, 0, 0, 0)
+    check_op(lambda x, f: tf.nn.conv2d_transpose(x, f, (x.shape[0],) + out_hw + (fs[2],), strides, padding),
+             lambda x, f: np_conv2d_transpose(x, f, out_hw, strides, pads), rand(*xs), rand(*fs))
+    # It is the input gradient of conv2d.
+    y = rand(xs[0], *out_hw, fs[2])
+    f = tf.constant(rand(*fs))
+    yt = tf.constant(y)
+    with tf.GradientTape() as tape:
+        tape.watch(yt)
+        out = tf.nn.conv2d(yt, f, strides, padding)
+    g = rand(*out.shape)
+    np.testing.assert_allclose(tape.gradient(out, yt, output_gradients=tf.constant(g)).numpy(),
+                               tf.nn.conv2d_transpose(g, f, y.shape, strides, padding).numpy(), rtol=1e-10)
+    with pytest.raises(ValueError, match="does not map back"):
+        tf.nn.conv2d_transpose(rand(*xs), rand(*fs), (xs[0], 40, 40, fs[2]), strides, padding)

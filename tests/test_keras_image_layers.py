@@ -42,6 +42,10 @@ def test_layer_matches_keras(case):
     (keras.layers.UpSampling2D, {"size": 2, "data_format": "channels_first"}, (2, 2, 3, 3), (2, 2, 6, 6), 0),
     (keras.layers.ZeroPadding2D, {"padding": (1, 2)}, (2, 3, 3, 2), (2, 5, 7, 2), 0),
     (keras.layers.Cropping2D, {"cropping": 1}, (2, 4, 5, 2), (2, 2, 3, 2), 0),
+    (keras.layers.Conv2DTranspose, {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"},
+     (2, 3, 4, 2), (2, 6, 8, 3), 2),
+    (keras.layers.DepthwiseConv2D, {"kernel_size": 3, "depth_multiplier": 2}, (2, 5, 5, 3), (2, 3, 3, 6), 2),
+    (keras.layers.SeparableConv2D, {"filters": 4, "kernel_size": 3}, (2, 5, 5, 3), (2, 3, 3, 4), 3),
 ])
 def test_layer_helper(cls, kwargs, in_shape, out_shape, n_weights):
     check_layer(cls, kwargs, in_shape, out_shape, expected_weights=n_weights)

@@ -71,6 +71,24 @@ def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None,
     return back(_core._conv2d(x, f, strides, dilations, pads, x.shape[3] // f.shape[2]))
 
 
+def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None,
+                     name=None):
+    """The transpose of conv2d (its gradient with respect to the input): ``filters`` (height, width,
+    out_channels, in_channels), ``output_shape`` (batch, height, width, out_channels) in NHWC order."""
+    x = _core.convert_to_tensor(input)
+    f = _core.convert_to_tensor(filters)
+    x, back = _to_nhwc(x, data_format)
+    output_shape = [int(d) for d in (output_shape.numpy() if hasattr(output_shape, "numpy") else output_shape)]
+    if data_format == "NCHW":
+        output_shape = [output_shape[0], output_shape[2], output_shape[3], output_shape[1]]
+    strides, dilations = _pair(strides, "strides"), _pair(1 if dilations is None else dilations, "dilations")
+    if f.ndim != 4 or len(output_shape) != 4 or output_shape[3] != f.shape[2]:
+        raise ValueError("output_shape %s must be rank 4 with depth equal to the filters' out_channels (filters shape "
+                         "%s)" % (output_shape, tuple(f.shape)))
+    pads = _spatial_pads(padding, output_shape[1:3], f.shape[:2], strides, dilations, "NHWC")
+    return back(_core._conv2d_transpose(x, f, output_shape[1:3], strides, dilations, pads))
+
+
 def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None):
     """1-D convolution: ``input`` (batch, width, in_channels), ``filters`` (width, in_channels, out_channels)."""
     x = _core.convert_to_tensor(input)

@@ -40,6 +40,11 @@ CASES = [
     ("ZeroPadding2D", {"padding": [[1, 2], [0, 1]]}, (2, 3, 3, 2)),
     ("Cropping2D", {"cropping": [[1, 0], [1, 2]]}, (2, 4, 5, 2)),
     ("Cropping1D", {"cropping": [1, 2]}, (2, 6, 3)),
+    ("Conv2DTranspose", {"filters": 3, "kernel_size": 3, "strides": 2}, (2, 3, 4, 2)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": [3, 2], "strides": 2, "padding": "same"}, (1, 3, 3, 4)),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "output_padding": 1}, (1, 3, 3, 2)),
+    ("DepthwiseConv2D", {"kernel_size": 3, "depth_multiplier": 2, "padding": "same"}, (2, 5, 5, 3)),
+    ("SeparableConv2D", {"filters": 4, "kernel_size": 3, "depth_multiplier": 2, "strides": 2}, (2, 7, 7, 3)),
 ]
 
 

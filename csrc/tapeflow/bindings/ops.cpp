@@ -240,6 +240,12 @@ void init_ops(py::module_& m) {
     Tensor f = to_tensor(filters, t.dtype());
     return nogil_if(true, [&] { return ops::conv2d(t, f, strides, dilations, pads, groups); });
   }, "input"_a, "filters"_a, "strides"_a, "dilations"_a, "pads"_a, "groups"_a = 1);
+  m.def("_conv2d_transpose", [](py::handle x, py::handle filters, std::vector<int64_t> output_hw,
+                                std::vector<int64_t> strides, std::vector<int64_t> dilations, std::vector<int64_t> pads) {
+    Tensor t = to_tensor(x);
+    Tensor f = to_tensor(filters, t.dtype());
+    return nogil_if(true, [&] { return ops::conv2d_transpose(t, f, output_hw, strides, dilations, pads); });
+  }, "input"_a, "filters"_a, "output_hw"_a, "strides"_a, "dilations"_a, "pads"_a);
   m.def("_max_pool2d", [](py::handle x, std::vector<int64_t> ksize, std::vector<int64_t> strides,
                           std::vector<int64_t> pads) {
     Tensor t = to_tensor(x);

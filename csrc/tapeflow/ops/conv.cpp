@@ -88,6 +88,33 @@ Tensor conv2d(const Tensor& x, const Tensor& filters, const std::vector<int64_t>
   return groups == 1 ? outs[0] : concat(outs, 3);
 }
 
+Tensor conv2d_transpose(const Tensor& x, const Tensor& filters, const std::vector<int64_t>& output_hw,
+                        const std::vector<int64_t>& strides, const std::vector<int64_t>& dilations,
+                        const std::vector<int64_t>& pads) {
+  check_floating("conv2d_transpose", x);
+  check_same_dtype("conv2d_transpose", x, filters);
+  if (filters.ndim() != 4 || x.ndim() != 4 || filters.dim(3) != x.dim(3))
+    throw InvalidArgument("[conv2d_transpose] needs an NHWC input and filters (height, width, out_channels, "
+                          "in_channels) whose last axis matches the input depth; got input " + shape_str(x.shape()) +
+                          " and filters " + shape_str(filters.shape()));
+  if (output_hw.size() != 2 || output_hw[0] < 0 || output_hw[1] < 0)
+    throw InvalidArgument("[conv2d_transpose] needs a non-negative output height and width");
+  if (x.dtype() == DType::Float16)
+    return f16(conv2d_transpose(f32(x), f32(filters), output_hw, strides, dilations, pads));
+  // The gradient of conv2d with respect to its input: the convolution that maps the output (N, OH, OW, Cout)
+  // back to x's spatial size must be this window.
+  const int64_t cout = filters.dim(2), cin = filters.dim(3);
+  Tensor probe = Tensor::empty({x.dim(0), output_hw[0], output_hw[1], cout}, x.dtype());
+  cpu::Window2D w = window("conv2d_transpose", probe, filters.dim(0), filters.dim(1), strides, dilations, pads);
+  if (w.OH != x.dim(1) || w.OW != x.dim(2))
+    throw InvalidArgument("[conv2d_transpose] an output of " + std::to_string(output_hw[0]) + "x" +
+                          std::to_string(output_hw[1]) + " does not map back to the input's " +
+                          std::to_string(x.dim(1)) + "x" + std::to_string(x.dim(2)) + " with these strides and pads");
+  Tensor cols = matmul(reshape(x, {w.N * w.OH * w.OW, cin}), reshape(filters, {w.KH * w.KW * cout, cin}), false,
+                       true);
+  return col2im(cols, w);
+}
+
 Tensor max_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std::vector<int64_t>& strides,
                   const std::vector<int64_t>& pads) {
   check_floating("max_pool2d", x);

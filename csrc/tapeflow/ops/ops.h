@@ -118,6 +118,10 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis);
 // left, right. Gradients for input and filters (conv2d) and input (pooling).
 Tensor conv2d(const Tensor& x, const Tensor& filters, const std::vector<int64_t>& strides,
               const std::vector<int64_t>& dilations, const std::vector<int64_t>& pads, int64_t groups);
+// The transpose (input gradient) of conv2d: filters (height, width, out_channels, in_channels), output size given.
+Tensor conv2d_transpose(const Tensor& x, const Tensor& filters, const std::vector<int64_t>& output_hw,
+                        const std::vector<int64_t>& strides, const std::vector<int64_t>& dilations,
+                        const std::vector<int64_t>& pads);
 Tensor max_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std::vector<int64_t>& strides,
                   const std::vector<int64_t>& pads);
 Tensor avg_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std::vector<int64_t>& strides,

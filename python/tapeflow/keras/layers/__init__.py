@@ -8,7 +8,9 @@ from tapeflow.keras.layers.flatten import Flatten
 from tapeflow.keras.layers.reshape import Reshape
 from tapeflow.keras.layers.dropout import Dropout
 from tapeflow.keras.layers.lambda_layer import Lambda
-from tapeflow.keras.layers.convolutional import Conv1D, Conv2D, Convolution1D, Convolution2D
+from tapeflow.keras.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D,
+                                                 Convolution2DTranspose, DepthwiseConv2D, SeparableConv2D,
+                                                 SeparableConvolution2D)
 from tapeflow.keras.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                            GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                                            GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
@@ -26,7 +28,8 @@ __all__ = ["Layer", "InputSpec", "Input", "InputLayer", "Dense", "Activation", "
            "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D",
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D",
            "BatchNormalization", "LayerNormalization", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
-           "ZeroPadding1D", "ZeroPadding2D"]
+           "ZeroPadding1D", "ZeroPadding2D", "Conv2DTranspose", "Convolution2DTranspose", "DepthwiseConv2D",
+           "SeparableConv2D", "SeparableConvolution2D"]
 
 _BY_NAME = {name: globals()[name] for name in __all__ if isinstance(globals()[name], type)}
 

@@ -170,3 +170,198 @@ class Conv1D(_Conv):
 
 Convolution1D = Conv1D
 Convolution2D = Conv2D
+
+
+def deconv_output_length(size, kernel, padding, output_padding, stride, dilation=1):
+    """Keras's output size of a transposed convolution along one axis (None stays None)."""
+    if size is None:
+        return None
+    span = (kernel - 1) * dilation + 1
+    if output_padding is None:
+        return size * stride + max(span - stride, 0) if padding == "valid" else size * stride
+    pad = span // 2 if padding == "same" else 0
+    return (size - 1) * stride + span - 2 * pad + output_padding
+
+
+class Conv2DTranspose(_Conv):
+    """The transpose of Conv2D (upsampling by ``strides``). Kernel shape: ``kernel_size + (filters,
+    in_channels)``; ``output_padding`` adds rows / columns at the end of the output, as in tf.keras."""
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
+                 dilation_rate=1, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, **kwargs)
+        self.output_padding = normalize_tuple(output_padding, 2, "output_padding") if output_padding is not None \
+            else None
+        if self.output_padding is not None and any(p >= s for p, s in zip(self.output_padding, self.strides)):
+            raise ValueError("Strides %s must be greater than output padding %s." % (self.strides,
+                                                                                     self.output_padding))
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        channels = input_shape[self._channel_axis()]
+        # The kernel maps filters -> input channels: (kh, kw, filters, in_channels).
+        self._own_weights.remove(self.kernel)
+        self.kernel = self.add_weight(name="kernel", shape=self.kernel_size + (self.filters, channels),
+                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        if self.bias is not None:  # keep Keras's weight order: kernel, bias
+            self._own_weights.remove(self.bias)
+            self._own_weights.append(self.bias)
+
+    def _out_hw(self, spatial):
+        pads = self.output_padding or (None, None)
+        return [deconv_output_length(s, k, self.padding, p, st, d)
+                for s, k, p, st, d in zip(spatial, self.kernel_size, pads, self.strides, self.dilation_rate)]
+
+    def _convolve(self, x):
+        last = self.data_format == "channels_last"
+        shape = list(x.shape)
+        hw = self._out_hw(shape[1:3] if last else shape[2:4])
+        out_shape = [shape[0]] + hw + [self.filters] if last else [shape[0], self.filters] + hw
+        return nn.conv2d_transpose(x, self.kernel, out_shape, list(self.strides), self.padding.upper(),
+                                   data_format="NHWC" if last else "NCHW", dilations=list(self.dilation_rate))
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        last = self.data_format == "channels_last"
+        hw = tuple(self._out_hw(input_shape[1:3] if last else input_shape[2:4]))
+        return (input_shape[0],) + hw + (self.filters,) if last else (input_shape[0], self.filters) + hw
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("groups")
+        config["output_padding"] = self.output_padding
+        return config
+
+
+class DepthwiseConv2D(_Conv):
+    """Convolves each input channel with its own ``depth_multiplier`` filters (output channels
+    ``in_channels * depth_multiplier``). Kernel shape: ``kernel_size + (in_channels, depth_multiplier)``."""
+
+    rank = 2
+
+    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
+                 dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(1, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
+                         kernel_initializer=depthwise_initializer, bias_initializer=bias_initializer,
+                         kernel_regularizer=depthwise_regularizer, bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer, kernel_constraint=depthwise_constraint,
+                         bias_constraint=bias_constraint, **kwargs)
+        self.depth_multiplier = int(depth_multiplier)
+
+    def build(self, input_shape):
+        channels = input_shape[self._channel_axis()]
+        if channels is None:
+            raise ValueError("The channel dimension of the inputs to DepthwiseConv2D should be defined; got %s"
+                             % (input_shape,))
+        self.filters = channels * self.depth_multiplier
+        self.depthwise_kernel = self.add_weight(name="kernel", shape=self.kernel_size + (channels,
+                                                                                        self.depth_multiplier),
+                                                initializer=self.kernel_initializer,
+                                                regularizer=self.kernel_regularizer,
+                                                constraint=self.kernel_constraint)
+        self.kernel = self.depthwise_kernel
+        self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint) \
+            if self.use_bias else None
+        self.input_spec = InputSpec(min_ndim=4, axes={self._channel_axis(): channels})
+        self.built = True
+
+    def _convolve(self, x):
+        k = self.depthwise_kernel
+        shape = list(k.shape)
+        flat = _core.reshape(k, shape[:2] + [1, shape[2] * shape[3]])  # channel c uses filters c*m .. c*m + m - 1
+        fmt = "NHWC" if self.data_format == "channels_last" else "NCHW"
+        return nn.conv2d(x, flat, list(self.strides), self.padding.upper(), data_format=fmt,
+                         dilations=list(self.dilation_rate))
+
+    def compute_output_shape(self, input_shape):
+        self.filters = input_shape[self._channel_axis()] * self.depth_multiplier
+        return super().compute_output_shape(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("filters", "groups"):
+            config.pop(key)
+        config["depth_multiplier"] = self.depth_multiplier
+        for old, new in (("kernel_initializer", "depthwise_initializer"),
+                         ("kernel_regularizer", "depthwise_regularizer"),
+                         ("kernel_constraint", "depthwise_constraint")):
+            config[new] = config.pop(old)
+        return config
+
+
+class SeparableConv2D(_Conv):
+    """A depthwise convolution followed by a 1x1 convolution to ``filters`` channels. Weights:
+    depthwise_kernel ``kernel_size + (in_channels, depth_multiplier)``, pointwise_kernel
+    ``(1, 1, in_channels * depth_multiplier, filters)``, bias."""
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
+                 depth_multiplier=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+                 pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
+                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
+                         kernel_initializer=depthwise_initializer, bias_initializer=bias_initializer,
+                         kernel_regularizer=depthwise_regularizer, bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer, kernel_constraint=depthwise_constraint,
+                         bias_constraint=bias_constraint, **kwargs)
+        self.depth_multiplier = int(depth_multiplier)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = pointwise_constraint
+
+    def build(self, input_shape):
+        channels = input_shape[self._channel_axis()]
+        if channels is None:
+            raise ValueError("The channel dimension of the inputs to SeparableConv2D should be defined; got %s"
+                             % (input_shape,))
+        self.depthwise_kernel = self.add_weight(name="depthwise_kernel",
+                                                shape=self.kernel_size + (channels, self.depth_multiplier),
+                                                initializer=self.kernel_initializer,
+                                                regularizer=self.kernel_regularizer,
+                                                constraint=self.kernel_constraint)
+        self.pointwise_kernel = self.add_weight(name="pointwise_kernel",
+                                                shape=(1, 1, channels * self.depth_multiplier, self.filters),
+                                                initializer=self.pointwise_initializer,
+                                                regularizer=self.pointwise_regularizer,
+                                                constraint=self.pointwise_constraint)
+        self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint) \
+            if self.use_bias else None
+        self.input_spec = InputSpec(min_ndim=4, axes={self._channel_axis(): channels})
+        self.built = True
+
+    def _convolve(self, x):
+        k = self.depthwise_kernel
+        shape = list(k.shape)
+        fmt = "NHWC" if self.data_format == "channels_last" else "NCHW"
+        x = nn.conv2d(x, _core.reshape(k, shape[:2] + [1, shape[2] * shape[3]]), list(self.strides),
+                      self.padding.upper(), data_format=fmt, dilations=list(self.dilation_rate))
+        return nn.conv2d(x, self.pointwise_kernel, 1, "VALID", data_format=fmt)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("groups")
+        config["depth_multiplier"] = self.depth_multiplier
+        for old, new in (("kernel_initializer", "depthwise_initializer"),
+                         ("kernel_regularizer", "depthwise_regularizer"),
+                         ("kernel_constraint", "depthwise_constraint")):
+            config[new] = config.pop(old)
+        config.update({"pointwise_initializer": initializers.serialize(self.pointwise_initializer),
+                       "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
+                       "pointwise_constraint": None})
+        return config
+
+
+Convolution2DTranspose = Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
