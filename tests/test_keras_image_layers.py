@@ -46,6 +46,7 @@ def test_layer_matches_keras(case):
      (2, 3, 4, 2), (2, 6, 8, 3), 2),
     (keras.layers.DepthwiseConv2D, {"kernel_size": 3, "depth_multiplier": 2}, (2, 5, 5, 3), (2, 3, 3, 6), 2),
     (keras.layers.SeparableConv2D, {"filters": 4, "kernel_size": 3}, (2, 5, 5, 3), (2, 3, 3, 4), 3),
+    (keras.layers.GroupNormalization, {"groups": 2}, (2, 3, 3, 4), (2, 3, 3, 4), 2),
 ])
 def test_layer_helper(cls, kwargs, in_shape, out_shape, n_weights):
     check_layer(cls, kwargs, in_shape, out_shape, expected_weights=n_weights)

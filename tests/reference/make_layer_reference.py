@@ -45,6 +45,8 @@ CASES = [
     ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "output_padding": 1}, (1, 3, 3, 2)),
     ("DepthwiseConv2D", {"kernel_size": 3, "depth_multiplier": 2, "padding": "same"}, (2, 5, 5, 3)),
     ("SeparableConv2D", {"filters": 4, "kernel_size": 3, "depth_multiplier": 2, "strides": 2}, (2, 7, 7, 3)),
+    ("GroupNormalization", {"groups": 2}, (2, 3, 3, 4)),
+    ("GroupNormalization", {"groups": 3, "axis": 1, "epsilon": 0.01}, (2, 6, 5)),
 ]
 
 

@@ -15,7 +15,7 @@ from tapeflow.keras.layers.pooling import (AveragePooling1D, AveragePooling2D, A
                                            GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                                            GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                                            GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
-from tapeflow.keras.layers.normalization import BatchNormalization, LayerNormalization
+from tapeflow.keras.layers.normalization import BatchNormalization, GroupNormalization, LayerNormalization
 from tapeflow.keras.layers.reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D,
                                              ZeroPadding2D)
 from tapeflow.keras.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add,
@@ -29,7 +29,7 @@ __all__ = ["Layer", "InputSpec", "Input", "InputLayer", "Dense", "Activation", "
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D",
            "BatchNormalization", "LayerNormalization", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
            "ZeroPadding1D", "ZeroPadding2D", "Conv2DTranspose", "Convolution2DTranspose", "DepthwiseConv2D",
-           "SeparableConv2D", "SeparableConvolution2D"]
+           "SeparableConv2D", "SeparableConvolution2D", "GroupNormalization"]
 
 _BY_NAME = {name: globals()[name] for name in __all__ if isinstance(globals()[name], type)}
 

@@ -1,4 +1,4 @@
-"""keras.layers.BatchNormalization and LayerNormalization (composed from tapeflow ops)."""
+"""keras.layers.BatchNormalization, LayerNormalization and GroupNormalization (composed from tapeflow ops)."""
 from tapeflow import _core
 from tapeflow.keras import initializers, regularizers
 from tapeflow.keras.layers.input_spec import InputSpec
@@ -177,6 +177,81 @@ class LayerNormalization(Layer):
         config.update({
             "axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
             "rms_scaling": False, "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": None, "gamma_constraint": None,
+        })
+        return config
+
+
+class GroupNormalization(Layer):
+    """Splits the channels (``axis``) into ``groups`` groups and normalizes each sample over each group's
+    channels and all other non-batch axes; gamma and beta are per channel."""
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.groups = int(groups)
+        self.axis = axis
+        self.epsilon = float(epsilon)
+        self.center, self.scale = center, scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        self._axis = self.axis % ndim
+        channels = input_shape[self._axis]
+        if channels is None:
+            raise ValueError("Axis %s of input tensor should have a defined dimension but the layer received an "
+                             "input with shape %s." % (self.axis, input_shape))
+        if channels < self.groups:
+            raise ValueError("Number of groups (%d) cannot be more than the number of channels (%d)."
+                             % (self.groups, channels))
+        if channels % self.groups:
+            raise ValueError("Number of groups (%d) must be a multiple of the number of channels (%d)."
+                             % (self.groups, channels))
+        self.gamma = self.add_weight(name="gamma", shape=(channels,), initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer, constraint=self.gamma_constraint) \
+            if self.scale else None
+        self.beta = self.add_weight(name="beta", shape=(channels,), initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer, constraint=self.beta_constraint) \
+            if self.center else None
+        self.input_spec = InputSpec(ndim=ndim, axes={self._axis: channels})
+        self.built = True
+
+    def call(self, inputs):
+        x = inputs
+        shape = list(x.shape)
+        ndim, axis = len(shape), self._axis
+        channels = shape[axis]
+        grouped = shape[:axis] + [self.groups, channels // self.groups] + shape[axis + 1:]
+        g = _core.reshape(x, grouped)
+        reduce = [i for i in range(1, ndim + 1) if i != axis]  # all but the batch and the group axis
+        mean = _core.reduce_mean(g, reduce, True)
+        centered = _core.subtract(g, mean)
+        variance = _core.reduce_mean(_core.square(centered), reduce, True)
+        y = _core.reshape(_core.multiply(centered, _core.rsqrt(_core.add(variance, self.epsilon))), shape)
+        param_shape = [channels if i == axis else 1 for i in range(ndim)]
+        if self.gamma is not None:
+            y = _core.multiply(y, _core.reshape(self.gamma, param_shape))
+        if self.beta is not None:
+            y = _core.add(y, _core.reshape(self.beta, param_shape))
+        return y
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+            "scale": self.scale, "beta_initializer": initializers.serialize(self.beta_initializer),
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
