@@ -157,6 +157,7 @@ template <class T> void binary_arith(BinaryOp op, const Tensor& a, const Tensor&
     case BinaryOp::Mul: map2<T, T>(a, b, out, [](T x, T y) { return wrap_mul(x, y); }); break;
     case BinaryOp::Max: map2<T, T>(a, b, out, [](T x, T y) { return (x > y || x != x) ? x : y; }); break;
     case BinaryOp::Min: map2<T, T>(a, b, out, [](T x, T y) { return (x < y || x != x) ? x : y; }); break;
+    case BinaryOp::ReluGrad: map2<T, T>(a, b, out, [](T x, T g) { return x > T(0) ? g : T(0); }); break;
     case BinaryOp::Div:
     case BinaryOp::FloorDiv:
     case BinaryOp::Mod: {

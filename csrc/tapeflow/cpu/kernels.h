@@ -15,7 +15,8 @@ enum class UnaryOp {
   Square, Sin, Cos, Reciprocal, Floor, Ceil, Round, LogicalNot, IsNan, IsInf, IsFinite
 };
 enum class BinaryOp {
-  Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Max, Min, Eq, Ne, Lt, Le, Gt, Ge, And, Or, Xor
+  Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Max, Min, Eq, Ne, Lt, Le, Gt, Ge, And, Or, Xor,
+  ReluGrad  // internal: a = relu's input, b = the incoming gradient; b where a > 0, else 0
 };
 enum class ReduceOp { Sum, Prod, Max, Min, Any, All };
 

@@ -61,6 +61,16 @@ UnaryInfo unary_info(UnaryOp op) {
   return {"unary", false};
 }
 
+// relu's gradient in one pass: g where x > 0, else 0 (its own gradient with respect to g is the same map).
+Tensor relu_grad(const Tensor& x, const Tensor& g) {
+  Tensor out = Tensor::empty(g.shape(), g.dtype());
+  if (out.numel() > 0) cpu::binary(BinaryOp::ReluGrad, broadcast_view(x, g.shape()), g, out);
+  TF_RECORD("relu_grad", {g}, {out}, [x](const Tensors&, const Tensors&, const Tensors& gg) {
+    return Tensors{relu_grad(x, gg[0])};
+  });
+  return out;
+}
+
 // The gradient of each differentiable unary op, from x, y = f(x) and g = dL/dy.
 Tensor unary_grad(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& g) {
   switch (op) {
@@ -75,7 +85,7 @@ Tensor unary_grad(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& g)
     case UnaryOp::Expm1: return multiply(g, add(y, scalar_like(1.0, y)));
     case UnaryOp::Tanh: return multiply(g, subtract(scalar_like(1.0, y), square(y)));
     case UnaryOp::Sigmoid: return multiply(g, multiply(y, subtract(scalar_like(1.0, y), y)));
-    case UnaryOp::Relu: return where(compare(BinaryOp::Gt, x, scalar_like(0.0, x)), g, zeros_like(g));
+    case UnaryOp::Relu: return relu_grad(x, g);
     case UnaryOp::Erf: return multiply(g, multiply(scalar_like(1.1283791670955126, x), exp(negative(square(x)))));
     case UnaryOp::Softplus: return multiply(g, sigmoid(x));
     case UnaryOp::Square: return multiply(g, multiply(scalar_like(2.0, x), x));
