@@ -2,7 +2,6 @@
 // them plus GEMM) and 2-D max / average pooling with their gradients.
 #include <algorithm>
 #include <limits>
-#include <vector>
 
 #include "tapeflow/core/threadpool.h"
 #include "tapeflow/cpu/kernels.h"
@@ -78,61 +77,51 @@ void for_each_window(const Window2D& w, F fn) {
   });
 }
 
-// Vectorizes: a compare and a select per element (a branch per element mispredicts half the time on random data).
+// Vectorizes (float and int32 lanes have one width): a compare and two selects per element. A branch per
+// element mispredicts half the time on random data.
 template <class T>
-inline void update_max(const T* __restrict src, T* __restrict best, int64_t C) {
+inline void update_max(const T* __restrict src, T* __restrict best, int32_t* __restrict arg, int32_t tap, int64_t C) {
   for (int64_t c = 0; c < C; ++c) {
     const T v = src[c], cur = best[c];
-    best[c] = (v > cur) | (v != v) ? v : cur;  // NaN wins and stays, as in TF
-  }
-}
-
-// Calls fn(input offset) for each window position of output (n, oh, ow) that lies inside the input.
-template <class F>
-inline void for_each_tap(const Window2D& w, int64_t n, int64_t oh, int64_t ow, F fn) {
-  for (int64_t kh = 0; kh < w.KH; ++kh) {
-    const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
-    if (ih < 0 || ih >= w.H) continue;
-    for (int64_t kw = 0; kw < w.KW; ++kw) {
-      const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
-      if (iw >= 0 && iw < w.W) fn(((n * w.H + ih) * w.W + iw) * w.C);
-    }
+    const bool take = (v > cur) | ((v != v) & (cur == cur));  // NaN wins and stays, as in TF; ties keep the first
+    best[c] = take ? v : cur;
+    arg[c] = take ? tap : arg[c];
   }
 }
 
 template <class T>
-void max_pool_t(const T* x, T* out, const Window2D& w) {
+void max_pool_t(const T* x, T* out, int32_t* arg, const Window2D& w) {
   for_each_window(w, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
     T* best = out + o;
+    int32_t* at = arg + o;
     std::fill(best, best + w.C, -std::numeric_limits<T>::infinity());  // stays for a window all in padding
-    for_each_tap(w, n, oh, ow, [&](int64_t base) { update_max(x + base, best, w.C); });
+    std::fill(at, at + w.C, -1);
+    for (int64_t kh = 0; kh < w.KH; ++kh) {
+      const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
+      if (ih < 0 || ih >= w.H) continue;
+      for (int64_t kw = 0; kw < w.KW; ++kw) {
+        const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
+        if (iw < 0 || iw >= w.W) continue;
+        update_max(x + ((n * w.H + ih) * w.W + iw) * w.C, best, at, static_cast<int32_t>(kh * w.KW + kw), w.C);
+      }
+    }
   });
 }
 
-// Branch-free like update_max: adds g where this tap is the window's first maximum, 0 elsewhere.
+// Each window's gradient goes to the tap the forward pass chose (ties: the first; -inf windows too).
 template <class T>
-inline void route_max_grad(const T* __restrict x, const T* __restrict m, const T* __restrict g, T* __restrict dx,
-                           unsigned char* __restrict done, int64_t C) {
-  for (int64_t c = 0; c < C; ++c) {
-    const bool hit = (done[c] == 0) & ((x[c] == m[c]) | ((x[c] != x[c]) & (m[c] != m[c])));
-    dx[c] += hit ? g[c] : T(0);
-    done[c] |= hit;
-  }
-}
-
-// The gradient goes to the first position in each window holding the maximum (recomputed from x and the
-// output, as TF does, so the forward pass stores no indices).
-template <class T>
-void max_pool_grad_t(const T* x, const T* out, const T* g, T* dx, const Window2D& w) {
+void max_pool_grad_t(const int32_t* arg, const T* g, T* dx, const Window2D& w) {
   parallel_for(w.N, 1, [&](int64_t lo, int64_t hi) {  // windows of one image only write into that image
-    std::vector<unsigned char> done(static_cast<size_t>(w.C));
     for (int64_t n = lo; n < hi; ++n)
       for (int64_t oh = 0; oh < w.OH; ++oh)
         for (int64_t ow = 0; ow < w.OW; ++ow) {
           const int64_t o = ((n * w.OH + oh) * w.OW + ow) * w.C;
-          std::fill(done.begin(), done.end(), 0);
-          for_each_tap(w, n, oh, ow, [&](int64_t base) { route_max_grad(x + base, out + o, g + o, dx + base,
-                                                                        done.data(), w.C); });
+          for (int64_t c = 0; c < w.C; ++c) {
+            const int32_t tap = arg[o + c];
+            if (tap < 0) continue;
+            const int64_t ih = oh * w.sh - w.pt + tap / w.KW * w.dh, iw = ow * w.sw - w.pl + tap % w.KW * w.dw;
+            dx[((n * w.H + ih) * w.W + iw) * w.C + c] += g[o + c];
+          }
         }
   });
 }
@@ -219,17 +208,17 @@ void col2im(const Tensor& cols, const Window2D& w, const Tensor& dx) {
   });
 }
 
-void max_pool2d(const Tensor& x, const Window2D& w, const Tensor& out) {
+void max_pool2d(const Tensor& x, const Window2D& w, const Tensor& out, const Tensor& argmax) {
   by_float_type(x, "max_pool2d", [&](auto t) {
     using T = decltype(t);
-    max_pool_t(x.data<T>(), out.data<T>(), w);
+    max_pool_t(x.data<T>(), out.data<T>(), argmax.data<int32_t>(), w);
   });
 }
 
-void max_pool2d_grad(const Tensor& x, const Tensor& out, const Tensor& g, const Window2D& w, const Tensor& dx) {
+void max_pool2d_grad(const Tensor& argmax, const Tensor& g, const Window2D& w, const Tensor& dx) {
   by_float_type(g, "max_pool2d_grad", [&](auto t) {
     using T = decltype(t);
-    max_pool_grad_t(x.data<T>(), out.data<T>(), g.data<T>(), dx.data<T>(), w);
+    max_pool_grad_t(argmax.data<int32_t>(), g.data<T>(), dx.data<T>(), w);
   });
 }
 

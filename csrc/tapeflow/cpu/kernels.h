@@ -54,10 +54,11 @@ struct Window2D { int64_t N, H, W, C, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl; };
 void im2col(const Tensor& x, const Window2D& w, const Tensor& cols);
 // dx (zeroed by the caller, NHWC) += the windows in cols added back at their positions.
 void col2im(const Tensor& cols, const Window2D& w, const Tensor& dx);
-// out (N, OH, OW, C): the window maxima (NaN wins; -inf for a window entirely in padding).
-void max_pool2d(const Tensor& x, const Window2D& w, const Tensor& out);
-// dx (zeroed) += g at the first position of each window that holds its maximum.
-void max_pool2d_grad(const Tensor& x, const Tensor& out, const Tensor& g, const Window2D& w, const Tensor& dx);
+// out (N, OH, OW, C): the window maxima (NaN wins; -inf for a window entirely in padding); argmax (int32, same
+// shape): the window tap (kh * KW + kw) of the first maximum, -1 for an all-padding window.
+void max_pool2d(const Tensor& x, const Window2D& w, const Tensor& out, const Tensor& argmax);
+// dx (zeroed) += g at each window's argmax tap.
+void max_pool2d_grad(const Tensor& argmax, const Tensor& g, const Window2D& w, const Tensor& dx);
 // Averages over the window positions inside the input (padding not counted).
 void avg_pool2d(const Tensor& x, const Window2D& w, const Tensor& out);
 void avg_pool2d_grad(const Tensor& g, const Window2D& w, const Tensor& dx);  // dx zeroed

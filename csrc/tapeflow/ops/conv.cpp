@@ -122,10 +122,11 @@ Tensor max_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std:
   if (x.dtype() == DType::Float16) return f16(max_pool2d(f32(x), ksize, strides, pads));
   const cpu::Window2D w = window("max_pool2d", x, ksize[0], ksize[1], strides, {1, 1}, pads);
   Tensor out = Tensor::empty({w.N, w.OH, w.OW, w.C}, x.dtype());
-  if (out.numel() > 0) cpu::max_pool2d(x.contiguous(), w, out);
-  TF_RECORD("max_pool2d", {x}, {out}, [w](const Tensors& in, const Tensors& o, const Tensors& g) {
+  Tensor arg = Tensor::empty({w.N, w.OH, w.OW, w.C}, DType::Int32);
+  if (out.numel() > 0) cpu::max_pool2d(x.contiguous(), w, out, arg);
+  TF_RECORD("max_pool2d", {x}, {out}, [w, arg](const Tensors& in, const Tensors&, const Tensors& g) {
     Tensor dx = Tensor::zeros(in[0].shape(), g[0].dtype());
-    if (g[0].numel() > 0) cpu::max_pool2d_grad(in[0].contiguous(), o[0], g[0].contiguous(), w, dx);
+    if (g[0].numel() > 0) cpu::max_pool2d_grad(arg, g[0].contiguous(), w, dx);
     return Tensors{dx};
   });
   return out;
