@@ -237,6 +237,12 @@ class Conv2DTranspose(_Conv):
         return config
 
 
+def _depthwise_names(config):
+    """The depthwise layers' Keras names for the kernel arguments (kernel_* -> depthwise_*)."""
+    for arg in ("initializer", "regularizer", "constraint"):
+        config["depthwise_" + arg] = config.pop("kernel_" + arg)
+
+
 class DepthwiseConv2D(_Conv):
     """Convolves each input channel with its own ``depth_multiplier`` filters (output channels
     ``in_channels * depth_multiplier``). Kernel shape: ``kernel_size + (in_channels, depth_multiplier)``."""
@@ -290,10 +296,7 @@ class DepthwiseConv2D(_Conv):
         for key in ("filters", "groups"):
             config.pop(key)
         config["depth_multiplier"] = self.depth_multiplier
-        for old, new in (("kernel_initializer", "depthwise_initializer"),
-                         ("kernel_regularizer", "depthwise_regularizer"),
-                         ("kernel_constraint", "depthwise_constraint")):
-            config[new] = config.pop(old)
+        _depthwise_names(config)
         return config
 
 
@@ -353,10 +356,7 @@ class SeparableConv2D(_Conv):
         config = super().get_config()
         config.pop("groups")
         config["depth_multiplier"] = self.depth_multiplier
-        for old, new in (("kernel_initializer", "depthwise_initializer"),
-                         ("kernel_regularizer", "depthwise_regularizer"),
-                         ("kernel_constraint", "depthwise_constraint")):
-            config[new] = config.pop(old)
+        _depthwise_names(config)
         config.update({"pointwise_initializer": initializers.serialize(self.pointwise_initializer),
                        "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
                        "pointwise_constraint": None})
