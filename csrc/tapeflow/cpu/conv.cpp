@@ -44,27 +44,40 @@ void im2col_t(const T* x, T* cols, const Window2D& w) {
   });
 }
 
-// Each image's rows touch only that image: images are split across threads, so no two threads add to one value.
+// Calls fn(tap, input_offset) for each window tap (kh * KW + kw) of output (n, oh, ow) inside the input.
+template <class F>
+inline void for_each_tap(const Window2D& w, int64_t n, int64_t oh, int64_t ow, F fn) {
+  for (int64_t kh = 0; kh < w.KH; ++kh) {
+    const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
+    if (ih < 0 || ih >= w.H) continue;
+    for (int64_t kw = 0; kw < w.KW; ++kw) {
+      const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
+      if (iw >= 0 && iw < w.W) fn(kh * w.KW + kw, ((n * w.H + ih) * w.W + iw) * w.C);
+    }
+  }
+}
+
+// Calls fn(n, oh, ow, out_offset) for every output position; images are split across threads, so kernels that
+// add into an image's input positions never race.
+template <class F>
+void for_each_image_window(const Window2D& w, F fn) {
+  parallel_for(w.N, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t n = lo; n < hi; ++n)
+      for (int64_t oh = 0; oh < w.OH; ++oh)
+        for (int64_t ow = 0; ow < w.OW; ++ow) fn(n, oh, ow, ((n * w.OH + oh) * w.OW + ow) * w.C);
+  });
+}
+
 template <class T>
 void col2im_t(const T* cols, T* dx, const Window2D& w) {
   const int64_t K = w.KH * w.KW * w.C;
-  parallel_for(w.N, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t n = lo; n < hi; ++n) {
-      for (int64_t oh = 0; oh < w.OH; ++oh) {
-        for (int64_t ow = 0; ow < w.OW; ++ow) {
-          const T* src = cols + ((n * w.OH + oh) * w.OW + ow) * K;
-          for (int64_t kh = 0; kh < w.KH; ++kh) {
-            const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
-            for (int64_t kw = 0; kw < w.KW; ++kw, src += w.C) {
-              const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
-              if (ih < 0 || ih >= w.H || iw < 0 || iw >= w.W) continue;
-              T* dst = dx + ((n * w.H + ih) * w.W + iw) * w.C;
-              for (int64_t c = 0; c < w.C; ++c) dst[c] += src[c];
-            }
-          }
-        }
-      }
-    }
+  for_each_image_window(w, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
+    const T* row = cols + o / w.C * K;
+    for_each_tap(w, n, oh, ow, [&](int64_t tap, int64_t at) {
+      const T* src = row + tap * w.C;
+      T* dst = dx + at;
+      for (int64_t c = 0; c < w.C; ++c) dst[c] += src[c];
+    });
   });
 }
 
@@ -96,66 +109,36 @@ void max_pool_t(const T* x, T* out, int32_t* arg, const Window2D& w) {
     int32_t* at = arg + o;
     std::fill(best, best + w.C, -std::numeric_limits<T>::infinity());  // stays for a window all in padding
     std::fill(at, at + w.C, -1);
-    for (int64_t kh = 0; kh < w.KH; ++kh) {
-      const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
-      if (ih < 0 || ih >= w.H) continue;
-      for (int64_t kw = 0; kw < w.KW; ++kw) {
-        const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
-        if (iw < 0 || iw >= w.W) continue;
-        update_max(x + ((n * w.H + ih) * w.W + iw) * w.C, best, at, static_cast<int32_t>(kh * w.KW + kw), w.C);
-      }
-    }
+    for_each_tap(w, n, oh, ow, [&](int64_t tap, int64_t i) {
+      update_max(x + i, best, at, static_cast<int32_t>(tap), w.C);
+    });
   });
 }
 
 // Each window's gradient goes to the tap the forward pass chose (ties: the first; -inf windows too).
 template <class T>
 void max_pool_grad_t(const int32_t* arg, const T* g, T* dx, const Window2D& w) {
-  parallel_for(w.N, 1, [&](int64_t lo, int64_t hi) {  // windows of one image only write into that image
-    for (int64_t n = lo; n < hi; ++n)
-      for (int64_t oh = 0; oh < w.OH; ++oh)
-        for (int64_t ow = 0; ow < w.OW; ++ow) {
-          const int64_t o = ((n * w.OH + oh) * w.OW + ow) * w.C;
-          for (int64_t c = 0; c < w.C; ++c) {
-            const int32_t tap = arg[o + c];
-            if (tap < 0) continue;
-            const int64_t ih = oh * w.sh - w.pt + tap / w.KW * w.dh, iw = ow * w.sw - w.pl + tap % w.KW * w.dw;
-            dx[((n * w.H + ih) * w.W + iw) * w.C + c] += g[o + c];
-          }
-        }
+  for_each_image_window(w, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
+    for (int64_t c = 0; c < w.C; ++c) {
+      const int32_t tap = arg[o + c];
+      if (tap < 0) continue;
+      const int64_t ih = oh * w.sh - w.pt + tap / w.KW * w.dh, iw = ow * w.sw - w.pl + tap % w.KW * w.dw;
+      dx[((n * w.H + ih) * w.W + iw) * w.C + c] += g[o + c];
+    }
   });
 }
 
-// The number of window positions inside the input (padding is not counted, as in TF).
-inline int64_t valid_count(const Window2D& w, int64_t oh, int64_t ow) {
-  int64_t rows = 0, colsn = 0;
-  for (int64_t kh = 0; kh < w.KH; ++kh) {
-    const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
-    rows += ih >= 0 && ih < w.H;
-  }
-  for (int64_t kw = 0; kw < w.KW; ++kw) {
-    const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
-    colsn += iw >= 0 && iw < w.W;
-  }
-  return rows * colsn;
-}
-
+// Average pooling counts only the taps inside the input (padding is not counted, as in TF).
 template <class T>
 void avg_pool_t(const T* x, T* out, const Window2D& w) {
   for_each_window(w, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
     T* dst = out + o;
     std::fill(dst, dst + w.C, T(0));
-    for (int64_t kh = 0; kh < w.KH; ++kh) {
-      const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
-      if (ih < 0 || ih >= w.H) continue;
-      for (int64_t kw = 0; kw < w.KW; ++kw) {
-        const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
-        if (iw < 0 || iw >= w.W) continue;
-        const T* src = x + ((n * w.H + ih) * w.W + iw) * w.C;
-        for (int64_t c = 0; c < w.C; ++c) dst[c] += src[c];
-      }
-    }
-    const int64_t count = valid_count(w, oh, ow);
+    int64_t count = 0;
+    for_each_tap(w, n, oh, ow, [&](int64_t, int64_t i) {
+      for (int64_t c = 0; c < w.C; ++c) dst[c] += x[i + c];
+      ++count;
+    });
     const T scale = count ? T(1) / T(count) : T(0);
     for (int64_t c = 0; c < w.C; ++c) dst[c] *= scale;
   });
@@ -163,77 +146,41 @@ void avg_pool_t(const T* x, T* out, const Window2D& w) {
 
 template <class T>
 void avg_pool_grad_t(const T* g, T* dx, const Window2D& w) {
-  parallel_for(w.N, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t n = lo; n < hi; ++n)
-      for (int64_t oh = 0; oh < w.OH; ++oh)
-        for (int64_t ow = 0; ow < w.OW; ++ow) {
-          const int64_t count = valid_count(w, oh, ow);
-          if (!count) continue;
-          const T scale = T(1) / T(count);
-          const T* src = g + ((n * w.OH + oh) * w.OW + ow) * w.C;
-          for (int64_t kh = 0; kh < w.KH; ++kh) {
-            const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
-            if (ih < 0 || ih >= w.H) continue;
-            for (int64_t kw = 0; kw < w.KW; ++kw) {
-              const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
-              if (iw < 0 || iw >= w.W) continue;
-              T* dst = dx + ((n * w.H + ih) * w.W + iw) * w.C;
-              for (int64_t c = 0; c < w.C; ++c) dst[c] += src[c] * scale;
-            }
-          }
-        }
+  for_each_image_window(w, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
+    int64_t count = 0;
+    for_each_tap(w, n, oh, ow, [&](int64_t, int64_t) { ++count; });
+    if (!count) return;
+    const T scale = T(1) / T(count);
+    for_each_tap(w, n, oh, ow, [&](int64_t, int64_t i) {
+      for (int64_t c = 0; c < w.C; ++c) dx[i + c] += g[o + c] * scale;
+    });
   });
-}
-
-template <class F>
-void by_float_type(const Tensor& t, const char* op, F fn) {
-  if (t.dtype() == DType::Float32) fn(float());
-  else if (t.dtype() == DType::Float64) fn(double());
-  else throw TypeError(std::string("[") + op + "] expects float32 or float64 tensors, got " + dtype_name(t.dtype()));
 }
 
 }  // namespace
 
 void im2col(const Tensor& x, const Window2D& w, const Tensor& cols) {
-  by_float_type(x, "im2col", [&](auto t) {
-    using T = decltype(t);
-    im2col_t(x.data<T>(), cols.data<T>(), w);
-  });
+  TF_DISPATCH_FLOAT(x.dtype(), "im2col", im2col_t(x.data<T>(), cols.data<T>(), w));
 }
 
 void col2im(const Tensor& cols, const Window2D& w, const Tensor& dx) {
-  by_float_type(cols, "col2im", [&](auto t) {
-    using T = decltype(t);
-    col2im_t(cols.data<T>(), dx.data<T>(), w);
-  });
+  TF_DISPATCH_FLOAT(cols.dtype(), "col2im", col2im_t(cols.data<T>(), dx.data<T>(), w));
 }
 
 void max_pool2d(const Tensor& x, const Window2D& w, const Tensor& out, const Tensor& argmax) {
-  by_float_type(x, "max_pool2d", [&](auto t) {
-    using T = decltype(t);
-    max_pool_t(x.data<T>(), out.data<T>(), argmax.data<int32_t>(), w);
-  });
+  TF_DISPATCH_FLOAT(x.dtype(), "max_pool2d", max_pool_t(x.data<T>(), out.data<T>(), argmax.data<int32_t>(), w));
 }
 
 void max_pool2d_grad(const Tensor& argmax, const Tensor& g, const Window2D& w, const Tensor& dx) {
-  by_float_type(g, "max_pool2d_grad", [&](auto t) {
-    using T = decltype(t);
-    max_pool_grad_t(argmax.data<int32_t>(), g.data<T>(), dx.data<T>(), w);
-  });
+  TF_DISPATCH_FLOAT(g.dtype(), "max_pool2d_grad", max_pool_grad_t(argmax.data<int32_t>(), g.data<T>(), dx.data<T>(), w));
 }
 
 void avg_pool2d(const Tensor& x, const Window2D& w, const Tensor& out) {
-  by_float_type(x, "avg_pool2d", [&](auto t) {
-    using T = decltype(t);
-    avg_pool_t(x.data<T>(), out.data<T>(), w);
-  });
+  TF_DISPATCH_FLOAT(x.dtype(), "avg_pool2d", avg_pool_t(x.data<T>(), out.data<T>(), w));
 }
 
 void avg_pool2d_grad(const Tensor& g, const Window2D& w, const Tensor& dx) {
-  by_float_type(g, "avg_pool2d_grad", [&](auto t) {
-    using T = decltype(t);
-    avg_pool_grad_t(g.data<T>(), dx.data<T>(), w);
-  });
+  TF_DISPATCH_FLOAT(g.dtype(), "avg_pool2d_grad", avg_pool_grad_t(g.data<T>(), dx.data<T>(), w));
 }
 
 }  // namespace cpu
