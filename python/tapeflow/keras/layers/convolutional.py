@@ -30,6 +30,12 @@ def normalize_data_format(data_format):
     return data_format
 
 
+def nn_data_format(data_format, rank):
+    """tf.nn's name for a Keras data_format: NWC / NCW (1-D), NHWC / NCHW (2-D)."""
+    last = data_format == "channels_last"
+    return ("NWC" if last else "NCW") if rank == 1 else ("NHWC" if last else "NCHW")
+
+
 def output_length(size, window, padding, stride, dilation=1):
     """Keras's conv_output_length: the output size along one axis (None stays None)."""
     if size is None:
@@ -77,23 +83,38 @@ class _Conv(Layer):
     def _channel_axis(self):
         return -1 if self.data_format == "channels_last" else 1
 
+    def _nn_format(self):
+        return nn_data_format(self.data_format, self.rank)
+
     def build(self, input_shape):
         channels = input_shape[self._channel_axis()]
         if channels is None:
-            raise ValueError("The channel dimension of the inputs should be defined. Found None; full input shape "
-                             "received: %s" % (input_shape,))
-        if channels % self.groups:
-            raise ValueError("The number of input channels must be evenly divisible by the number of groups. "
-                             "Received groups=%s, but the input has %s channels (full input shape is %s)."
-                             % (self.groups, channels, input_shape))
-        self.kernel = self.add_weight(name="kernel", shape=self.kernel_size + (channels // self.groups, self.filters),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+            raise ValueError("The channel dimension of the inputs to %s should be defined. Found None; full input "
+                             "shape received: %s" % (type(self).__name__, input_shape))
+        self._add_kernels(channels)
         self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
                                     regularizer=self.bias_regularizer, constraint=self.bias_constraint) \
             if self.use_bias else None
         self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={self._channel_axis(): channels})
         self.built = True
+
+    def _add_kernel(self, shape, name="kernel"):
+        return self.add_weight(name=name, shape=shape, initializer=self.kernel_initializer,
+                               regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+
+    def _add_kernels(self, channels):
+        """The weights before the bias (a convolution: kernel_size + (in_channels // groups, filters))."""
+        if channels % self.groups:
+            raise ValueError("The number of input channels must be evenly divisible by the number of groups. "
+                             "Received groups=%s, but the input has %s channels." % (self.groups, channels))
+        self.kernel = self._add_kernel(self.kernel_size + (channels // self.groups, self.filters))
+
+    def _depthwise(self, x, kernel):
+        """Each input channel convolved with its own depth_multiplier filters (kernel kh, kw, C, multiplier):
+        a grouped convolution whose output channel c * m + j is channel c's filter j."""
+        shape = list(kernel.shape)
+        return nn.conv2d(x, _core.reshape(kernel, shape[:2] + [1, shape[2] * shape[3]]), list(self.strides),
+                         self.padding.upper(), data_format=self._nn_format(), dilations=list(self.dilation_rate))
 
     def _convolve(self, x):
         raise NotImplementedError
@@ -148,8 +169,7 @@ class Conv2D(_Conv):
     rank = 2
 
     def _convolve(self, x):
-        fmt = "NHWC" if self.data_format == "channels_last" else "NCHW"
-        return nn.conv2d(x, self.kernel, list(self.strides), self.padding.upper(), data_format=fmt,
+        return nn.conv2d(x, self.kernel, list(self.strides), self.padding.upper(), data_format=self._nn_format(),
                          dilations=list(self.dilation_rate))
 
 
@@ -160,12 +180,12 @@ class Conv1D(_Conv):
     rank = 1
 
     def _convolve(self, x):
-        fmt = "NWC" if self.data_format == "channels_last" else "NCW"
         padding = self.padding.upper()
         if self.padding == "causal":
             left = (self.kernel_size[0] - 1) * self.dilation_rate[0]
             padding = [[0, 0], [left, 0], [0, 0]]
-        return nn.conv1d(x, self.kernel, self.strides[0], padding, data_format=fmt, dilations=self.dilation_rate[0])
+        return nn.conv1d(x, self.kernel, self.strides[0], padding, data_format=self._nn_format(),
+                         dilations=self.dilation_rate[0])
 
 
 Convolution1D = Conv1D
@@ -199,17 +219,8 @@ class Conv2DTranspose(_Conv):
             raise ValueError("Strides %s must be greater than output padding %s." % (self.strides,
                                                                                      self.output_padding))
 
-    def build(self, input_shape):
-        super().build(input_shape)
-        channels = input_shape[self._channel_axis()]
-        # The kernel maps filters -> input channels: (kh, kw, filters, in_channels).
-        self._own_weights.remove(self.kernel)
-        self.kernel = self.add_weight(name="kernel", shape=self.kernel_size + (self.filters, channels),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        if self.bias is not None:  # keep Keras's weight order: kernel, bias
-            self._own_weights.remove(self.bias)
-            self._own_weights.append(self.bias)
+    def _add_kernels(self, channels):
+        self.kernel = self._add_kernel(self.kernel_size + (self.filters, channels))  # maps filters -> inputs
 
     def _out_hw(self, spatial):
         pads = self.output_padding or (None, None)
@@ -222,7 +233,7 @@ class Conv2DTranspose(_Conv):
         hw = self._out_hw(shape[1:3] if last else shape[2:4])
         out_shape = [shape[0]] + hw + [self.filters] if last else [shape[0], self.filters] + hw
         return nn.conv2d_transpose(x, self.kernel, out_shape, list(self.strides), self.padding.upper(),
-                                   data_format="NHWC" if last else "NCHW", dilations=list(self.dilation_rate))
+                                   data_format=self._nn_format(), dilations=list(self.dilation_rate))
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
@@ -261,31 +272,12 @@ class DepthwiseConv2D(_Conv):
                          bias_constraint=bias_constraint, **kwargs)
         self.depth_multiplier = int(depth_multiplier)
 
-    def build(self, input_shape):
-        channels = input_shape[self._channel_axis()]
-        if channels is None:
-            raise ValueError("The channel dimension of the inputs to DepthwiseConv2D should be defined; got %s"
-                             % (input_shape,))
+    def _add_kernels(self, channels):
         self.filters = channels * self.depth_multiplier
-        self.depthwise_kernel = self.add_weight(name="kernel", shape=self.kernel_size + (channels,
-                                                                                        self.depth_multiplier),
-                                                initializer=self.kernel_initializer,
-                                                regularizer=self.kernel_regularizer,
-                                                constraint=self.kernel_constraint)
-        self.kernel = self.depthwise_kernel
-        self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint) \
-            if self.use_bias else None
-        self.input_spec = InputSpec(min_ndim=4, axes={self._channel_axis(): channels})
-        self.built = True
+        self.kernel = self.depthwise_kernel = self._add_kernel(self.kernel_size + (channels, self.depth_multiplier))
 
     def _convolve(self, x):
-        k = self.depthwise_kernel
-        shape = list(k.shape)
-        flat = _core.reshape(k, shape[:2] + [1, shape[2] * shape[3]])  # channel c uses filters c*m .. c*m + m - 1
-        fmt = "NHWC" if self.data_format == "channels_last" else "NCHW"
-        return nn.conv2d(x, flat, list(self.strides), self.padding.upper(), data_format=fmt,
-                         dilations=list(self.dilation_rate))
+        return self._depthwise(x, self.depthwise_kernel)
 
     def compute_output_shape(self, input_shape):
         self.filters = input_shape[self._channel_axis()] * self.depth_multiplier
@@ -323,34 +315,18 @@ class SeparableConv2D(_Conv):
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
         self.pointwise_constraint = pointwise_constraint
 
-    def build(self, input_shape):
-        channels = input_shape[self._channel_axis()]
-        if channels is None:
-            raise ValueError("The channel dimension of the inputs to SeparableConv2D should be defined; got %s"
-                             % (input_shape,))
-        self.depthwise_kernel = self.add_weight(name="depthwise_kernel",
-                                                shape=self.kernel_size + (channels, self.depth_multiplier),
-                                                initializer=self.kernel_initializer,
-                                                regularizer=self.kernel_regularizer,
-                                                constraint=self.kernel_constraint)
+    def _add_kernels(self, channels):
+        self.depthwise_kernel = self._add_kernel(self.kernel_size + (channels, self.depth_multiplier),
+                                                 "depthwise_kernel")
         self.pointwise_kernel = self.add_weight(name="pointwise_kernel",
                                                 shape=(1, 1, channels * self.depth_multiplier, self.filters),
                                                 initializer=self.pointwise_initializer,
                                                 regularizer=self.pointwise_regularizer,
                                                 constraint=self.pointwise_constraint)
-        self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint) \
-            if self.use_bias else None
-        self.input_spec = InputSpec(min_ndim=4, axes={self._channel_axis(): channels})
-        self.built = True
 
     def _convolve(self, x):
-        k = self.depthwise_kernel
-        shape = list(k.shape)
-        fmt = "NHWC" if self.data_format == "channels_last" else "NCHW"
-        x = nn.conv2d(x, _core.reshape(k, shape[:2] + [1, shape[2] * shape[3]]), list(self.strides),
-                      self.padding.upper(), data_format=fmt, dilations=list(self.dilation_rate))
-        return nn.conv2d(x, self.pointwise_kernel, 1, "VALID", data_format=fmt)
+        return nn.conv2d(self._depthwise(x, self.depthwise_kernel), self.pointwise_kernel, 1, "VALID",
+                         data_format=self._nn_format())
 
     def get_config(self):
         config = super().get_config()

@@ -1,8 +1,8 @@
 """keras.layers pooling: MaxPooling1D/2D, AveragePooling1D/2D (C++ kernels through tapeflow.nn) and the
 global poolings."""
 from tapeflow import _core, nn
-from tapeflow.keras.layers.convolutional import normalize_data_format, normalize_padding, normalize_tuple, \
-    output_length
+from tapeflow.keras.layers.convolutional import (nn_data_format, normalize_data_format, normalize_padding,
+                                                 normalize_tuple, output_length)
 from tapeflow.keras.layers.input_spec import InputSpec
 from tapeflow.keras.layers.layer import Layer
 
@@ -22,9 +22,8 @@ class _Pooling(Layer):
     def call(self, inputs):
         fn = {("max", 1): nn.max_pool1d, ("avg", 1): nn.avg_pool1d, ("max", 2): nn.max_pool2d,
               ("avg", 2): nn.avg_pool2d}[(self.mode, self.rank)]
-        last = self.data_format == "channels_last"
-        fmt = ("NWC" if last else "NCW") if self.rank == 1 else ("NHWC" if last else "NCHW")
-        return fn(inputs, list(self.pool_size), list(self.strides), self.padding.upper(), data_format=fmt)
+        return fn(inputs, list(self.pool_size), list(self.strides), self.padding.upper(),
+                  data_format=nn_data_format(self.data_format, self.rank))
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
