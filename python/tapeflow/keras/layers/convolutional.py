@@ -36,6 +36,11 @@ def nn_data_format(data_format, rank):
     return ("NWC" if last else "NCW") if rank == 1 else ("NHWC" if last else "NCHW")
 
 
+def spatial_axes(rank, data_format):
+    """The indices of the spatial axes of a (rank + 2)-D input in ``data_format``."""
+    return list(range(1, rank + 1)) if data_format == "channels_last" else list(range(2, rank + 2))
+
+
 def output_length(size, window, padding, stride, dilation=1):
     """Keras's conv_output_length: the output size along one axis (None stays None)."""
     if size is None:

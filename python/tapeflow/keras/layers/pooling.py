@@ -2,7 +2,7 @@
 global poolings."""
 from tapeflow import _core, nn
 from tapeflow.keras.layers.convolutional import (nn_data_format, normalize_data_format, normalize_padding,
-                                                 normalize_tuple, output_length)
+                                                 normalize_tuple, output_length, spatial_axes)
 from tapeflow.keras.layers.input_spec import InputSpec
 from tapeflow.keras.layers.layer import Layer
 
@@ -67,17 +67,13 @@ class _GlobalPooling(Layer):
         self.keepdims = keepdims
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
-    def _axes(self):
-        return list(range(1, self.rank + 1)) if self.data_format == "channels_last" else \
-            list(range(2, self.rank + 2))
-
     def call(self, inputs):
         reduce = _core.reduce_max if self.mode == "max" else _core.reduce_mean
-        return reduce(inputs, self._axes(), self.keepdims)
+        return reduce(inputs, spatial_axes(self.rank, self.data_format), self.keepdims)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
-        axes = self._axes()
+        axes = spatial_axes(self.rank, self.data_format)
         if self.keepdims:
             return tuple(1 if i in axes else d for i, d in enumerate(input_shape))
         return tuple(d for i, d in enumerate(input_shape) if i not in axes)

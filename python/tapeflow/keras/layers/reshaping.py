@@ -1,6 +1,6 @@
 """keras.layers UpSampling1D/2D, ZeroPadding1D/2D and Cropping1D/2D."""
 from tapeflow import _core
-from tapeflow.keras.layers.convolutional import normalize_data_format, normalize_tuple
+from tapeflow.keras.layers.convolutional import normalize_data_format, normalize_tuple, spatial_axes
 from tapeflow.keras.layers.input_spec import InputSpec
 from tapeflow.keras.layers.layer import Layer
 
@@ -16,10 +16,6 @@ def _pairs(value, rank, name):
     if len(value) != rank:
         raise ValueError("`%s` should have %d elements. Received: %s." % (name, rank, value))
     return [(v, v) if isinstance(v, int) else tuple(normalize_tuple(v, 2, name)) for v in value]
-
-
-def _spatial_axes(rank, data_format):
-    return list(range(1, rank + 1)) if data_format == "channels_last" else list(range(2, rank + 2))
 
 
 class _UpSampling(Layer):
@@ -38,7 +34,7 @@ class _UpSampling(Layer):
     def call(self, inputs):
         # Repeat every element along each spatial axis: insert a size-s axis after it, broadcast, merge.
         x = inputs
-        for axis, s in zip(_spatial_axes(self.rank, self.data_format), self.size):
+        for axis, s in zip(spatial_axes(self.rank, self.data_format), self.size):
             if s == 1:
                 continue
             shape = list(x.shape)
@@ -50,7 +46,7 @@ class _UpSampling(Layer):
 
     def compute_output_shape(self, input_shape):
         out = list(input_shape)
-        for axis, s in zip(_spatial_axes(self.rank, self.data_format), self.size):
+        for axis, s in zip(spatial_axes(self.rank, self.data_format), self.size):
             out[axis] = None if out[axis] is None else out[axis] * s
         return tuple(out)
 
@@ -75,32 +71,48 @@ class UpSampling2D(_UpSampling):
     rank = 2
 
 
-class _ZeroPadding(Layer):
-    rank = None
+class _EdgeLayer(Layer):
+    """Adds (ZeroPadding) or removes (Cropping) (before, after) rows along each spatial axis."""
 
-    def __init__(self, padding=1, data_format=None, **kwargs):
+    rank = None
+    arg = None  # the constructor argument holding the (before, after) pairs
+    sign = None  # +1: the pairs add to the size; -1: they remove from it
+
+    def __init__(self, edges, data_format, **kwargs):
         super().__init__(**kwargs)
-        self.padding = _pairs(padding, self.rank, "padding")
+        self._edges = _pairs(edges, self.rank, self.arg)
         self.data_format = normalize_data_format(data_format)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
-    def call(self, inputs):
-        pads = [[0, 0] for _ in range(self.rank + 2)]
-        for axis, p in zip(_spatial_axes(self.rank, self.data_format), self.padding):
-            pads[axis] = list(p)
-        return _core.pad(inputs, pads)
+    def _spatial_edges(self):
+        return zip(spatial_axes(self.rank, self.data_format), self._edges)
 
     def compute_output_shape(self, input_shape):
         out = list(input_shape)
-        for axis, (a, b) in zip(_spatial_axes(self.rank, self.data_format), self.padding):
-            out[axis] = None if out[axis] is None else out[axis] + a + b
+        for axis, (a, b) in self._spatial_edges():
+            out[axis] = None if out[axis] is None else out[axis] + self.sign * (a + b)
         return tuple(out)
 
     def get_config(self):
         config = super().get_config()
-        config.update({"padding": tuple(self.padding) if self.rank > 1 else self.padding[0],
+        config.update({self.arg: tuple(self._edges) if self.rank > 1 else self._edges[0],
                        "data_format": self.data_format})
         return config
+
+
+class _ZeroPadding(_EdgeLayer):
+    arg, sign = "padding", 1
+
+    def __init__(self, padding=1, data_format=None, **kwargs):
+        super().__init__(padding, data_format, **kwargs)
+
+    padding = property(lambda self: self._edges)
+
+    def call(self, inputs):
+        pads = [[0, 0] for _ in range(self.rank + 2)]
+        for axis, p in self._spatial_edges():
+            pads[axis] = list(p)
+        return _core.pad(inputs, pads)
 
 
 class ZeroPadding1D(_ZeroPadding):
@@ -112,35 +124,22 @@ class ZeroPadding2D(_ZeroPadding):
     rank = 2
 
 
-class _Cropping(Layer):
-    rank = None
+class _Cropping(_EdgeLayer):
+    arg, sign = "cropping", -1
 
     def __init__(self, cropping=1, data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.cropping = _pairs(cropping, self.rank, "cropping")
-        self.data_format = normalize_data_format(data_format)
-        self.input_spec = InputSpec(ndim=self.rank + 2)
+        super().__init__(cropping, data_format, **kwargs)
+
+    cropping = property(lambda self: self._edges)
 
     def call(self, inputs):
         begin = [0] * (self.rank + 2)
         size = list(inputs.shape)
-        for axis, (a, b) in zip(_spatial_axes(self.rank, self.data_format), self.cropping):
+        for axis, (a, b) in self._spatial_edges():
             if a + b >= size[axis]:
                 raise ValueError("Cropping %s removes all of axis %d of size %d" % ((a, b), axis, size[axis]))
             begin[axis], size[axis] = a, size[axis] - a - b
         return _core.slice(inputs, begin, size)
-
-    def compute_output_shape(self, input_shape):
-        out = list(input_shape)
-        for axis, (a, b) in zip(_spatial_axes(self.rank, self.data_format), self.cropping):
-            out[axis] = None if out[axis] is None else out[axis] - a - b
-        return tuple(out)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"cropping": tuple(self.cropping) if self.rank > 1 else self.cropping[0],
-                       "data_format": self.data_format})
-        return config
 
 
 class Cropping1D(_Cropping):
