@@ -115,37 +115,43 @@ Tensor conv2d_transpose(const Tensor& x, const Tensor& filters, const std::vecto
   return col2im(cols, w);
 }
 
-Tensor max_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std::vector<int64_t>& strides,
-                  const std::vector<int64_t>& pads) {
-  check_floating("max_pool2d", x);
-  if (ksize.size() != 2) throw InvalidArgument("[max_pool2d] needs 2 window sizes");
-  if (x.dtype() == DType::Float16) return f16(max_pool2d(f32(x), ksize, strides, pads));
-  const cpu::Window2D w = window("max_pool2d", x, ksize[0], ksize[1], strides, {1, 1}, pads);
+namespace {
+
+Tensor pool2d(bool is_max, const Tensor& x, const std::vector<int64_t>& ksize, const std::vector<int64_t>& strides,
+              const std::vector<int64_t>& pads) {
+  const char* name = is_max ? "max_pool2d" : "avg_pool2d";
+  check_floating(name, x);
+  if (ksize.size() != 2) throw InvalidArgument(std::string("[") + name + "] needs 2 window sizes");
+  if (x.dtype() == DType::Float16) return f16(pool2d(is_max, f32(x), ksize, strides, pads));
+  const cpu::Window2D w = window(name, x, ksize[0], ksize[1], strides, {1, 1}, pads);
   Tensor out = Tensor::empty({w.N, w.OH, w.OW, w.C}, x.dtype());
-  Tensor arg = Tensor::empty({w.N, w.OH, w.OW, w.C}, DType::Int32);
-  if (out.numel() > 0) cpu::max_pool2d(x.contiguous(), w, out, arg);
-  TF_RECORD("max_pool2d", {x}, {out}, [w, arg](const Tensors& in, const Tensors&, const Tensors& g) {
+  // Max pooling keeps the window tap of each maximum for its gradient.
+  Tensor arg = is_max ? Tensor::empty(out.shape(), DType::Int32) : Tensor();
+  if (out.numel() > 0) {
+    if (is_max) cpu::max_pool2d(x.contiguous(), w, out, arg);
+    else cpu::avg_pool2d(x.contiguous(), w, out);
+  }
+  TF_RECORD(name, {x}, {out}, [is_max, w, arg](const Tensors& in, const Tensors&, const Tensors& g) {
     Tensor dx = Tensor::zeros(in[0].shape(), g[0].dtype());
-    if (g[0].numel() > 0) cpu::max_pool2d_grad(arg, g[0].contiguous(), w, dx);
+    if (g[0].numel() > 0) {
+      if (is_max) cpu::max_pool2d_grad(arg, g[0].contiguous(), w, dx);
+      else cpu::avg_pool2d_grad(g[0].contiguous(), w, dx);
+    }
     return Tensors{dx};
   });
   return out;
 }
 
+}  // namespace
+
+Tensor max_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std::vector<int64_t>& strides,
+                  const std::vector<int64_t>& pads) {
+  return pool2d(true, x, ksize, strides, pads);
+}
+
 Tensor avg_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std::vector<int64_t>& strides,
                   const std::vector<int64_t>& pads) {
-  check_floating("avg_pool2d", x);
-  if (ksize.size() != 2) throw InvalidArgument("[avg_pool2d] needs 2 window sizes");
-  if (x.dtype() == DType::Float16) return f16(avg_pool2d(f32(x), ksize, strides, pads));
-  const cpu::Window2D w = window("avg_pool2d", x, ksize[0], ksize[1], strides, {1, 1}, pads);
-  Tensor out = Tensor::empty({w.N, w.OH, w.OW, w.C}, x.dtype());
-  if (out.numel() > 0) cpu::avg_pool2d(x.contiguous(), w, out);
-  TF_RECORD("avg_pool2d", {x}, {out}, [w](const Tensors& in, const Tensors&, const Tensors& g) {
-    Tensor dx = Tensor::zeros(in[0].shape(), g[0].dtype());
-    if (g[0].numel() > 0) cpu::avg_pool2d_grad(g[0].contiguous(), w, dx);
-    return Tensors{dx};
-  });
-  return out;
+  return pool2d(false, x, ksize, strides, pads);
 }
 
 }  // namespace ops
