@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tapeflow import keras
-from tapeflow.keras.datasets import _files
+from tapeflow.keras.utils import file_utils
 
 
 @pytest.fixture(autouse=True)
@@ -166,7 +166,7 @@ def test_get_file_downloads_checks_and_caches(tmp_path, cache):
         keras.utils.get_file("other.npz", origin=(tmp_path / "nowhere.npz").as_uri())
     # A data set with a download origin: offline, the error names the cache location.
     with pytest.raises(FileNotFoundError, match=str(cache / "boston_housing.npz").replace("\\", "\\\\")):
-        _files.get_file("boston_housing.npz", origin=(tmp_path / "nowhere.npz").as_uri())
+        file_utils.get_file("boston_housing.npz", origin=(tmp_path / "nowhere.npz").as_uri())
 
 
 def test_get_file_extracts_archives(tmp_path):

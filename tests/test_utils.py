@@ -2,6 +2,7 @@
 Reference values were printed by tf.keras (Keras 3.15 and tf_keras 2.21) for the same inputs."""
 import shutil
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -52,6 +53,7 @@ class Batches(keras.utils.PyDataset):
         return int(np.ceil(len(self.x) / self.batch_size))
 
     def __getitem__(self, i):
+        time.sleep(0.002)  # slow enough that several batches are in flight with workers > 1
         self.seen.append(i)
         self.threads.add(threading.get_ident())
         s = slice(i * self.batch_size, (i + 1) * self.batch_size)

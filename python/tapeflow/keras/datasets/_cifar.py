@@ -5,7 +5,7 @@ import tarfile
 
 import numpy as np
 
-from tapeflow.keras.datasets._files import fetch, keras_cache_dir, safe_unpickle
+from tapeflow.keras.utils.file_utils import fetch, keras_cache_dir, safe_unpickle
 
 
 def read_batches(name, archive_name, folder, origin, sha256, members, label_key, path=None):

@@ -1,7 +1,7 @@
 """The shuffled train/test split of the housing regression data sets."""
 import numpy as np
 
-from tapeflow.keras.datasets._files import GCS, fetch, load_npz
+from tapeflow.keras.utils.file_utils import GCS, fetch, load_npz
 
 
 def load(fname, sha256, path, test_split, seed, limit=None):

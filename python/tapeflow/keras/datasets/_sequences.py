@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from tapeflow.keras.datasets._files import GCS, fetch
+from tapeflow.keras.utils.file_utils import GCS, fetch
 
 
 def shuffled(rng, *arrays):

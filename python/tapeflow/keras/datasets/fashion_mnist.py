@@ -1,7 +1,7 @@
 """keras.datasets.fashion_mnist: 70 000 28×28 grayscale images of 10 kinds of clothing."""
 import os
 
-from tapeflow.keras.datasets._files import GCS, fetch, keras_cache_dir
+from tapeflow.keras.utils.file_utils import GCS, fetch, keras_cache_dir
 from tapeflow.keras.datasets._idx import read_idx
 
 # The published files and their sha256 digests.

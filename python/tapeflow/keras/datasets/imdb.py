@@ -3,7 +3,7 @@
 import numpy as np
 
 from tapeflow.keras.datasets import _sequences as seq
-from tapeflow.keras.datasets._files import GCS, fetch, load_npz
+from tapeflow.keras.utils.file_utils import GCS, fetch, load_npz
 
 SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
 WORD_INDEX_MD5 = "bfafd718b763782e994055a2d397834f"

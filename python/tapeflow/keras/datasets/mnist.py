@@ -1,7 +1,7 @@
 """keras.datasets.mnist: 70 000 28×28 grayscale images of handwritten digits."""
 import os
 
-from tapeflow.keras.datasets._files import GCS, fetch, load_npz
+from tapeflow.keras.utils.file_utils import GCS, fetch, load_npz
 from tapeflow.keras.datasets._idx import read_idx
 
 SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"

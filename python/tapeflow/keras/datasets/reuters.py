@@ -3,7 +3,7 @@ indices (encoded as for imdb)."""
 import numpy as np
 
 from tapeflow.keras.datasets import _sequences as seq
-from tapeflow.keras.datasets._files import GCS, fetch, load_npz
+from tapeflow.keras.utils.file_utils import GCS, fetch, load_npz
 
 SHA256 = "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"
 WORD_INDEX_MD5 = "4d44cc38712099c9e383dc6e5f11a921"

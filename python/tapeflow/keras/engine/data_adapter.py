@@ -9,6 +9,7 @@ import numpy as np
 
 from tapeflow import _core, nest
 from tapeflow.keras import backend
+from tapeflow.keras.utils.sequences import PyDataset
 
 
 def unpack_x_y_sample_weight(data):
@@ -150,7 +151,6 @@ class IterableData:
 
     def __iter__(self):
         if self.indexed:
-            from tapeflow.keras.utils.sequences import PyDataset
             order = np.random.permutation(len(self.source)) if self.shuffle else range(len(self.source))
             if self.steps is not None:
                 order = order[:self.steps]

@@ -1,7 +1,7 @@
 """keras.utils."""
 import numpy as np
 
-from tapeflow.keras.datasets._files import get_file
+from tapeflow.keras.utils.file_utils import get_file
 from tapeflow.keras.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
                                                        get_registered_name, get_registered_object,
                                                        register_keras_serializable)

@@ -12,8 +12,7 @@ import pickle
 import shutil
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
+import urllib.parse
 import zipfile
 
 import numpy as np
@@ -50,6 +49,7 @@ def validate_file(filename, expected, algorithm="auto"):
 
 def _download(origin, target, expected, algorithm):
     """Downloads to a temporary file next to ``target``, checks it, and renames it into place."""
+    import urllib.request  # only when downloading: it pulls in http and ssl at import
     os.makedirs(os.path.dirname(target), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".download-", suffix=".part")
     try:
@@ -85,7 +85,7 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
     if fresh:
         try:
             _download(origin, target, expected, hash_algorithm)
-        except (urllib.error.URLError, OSError) as e:
+        except OSError as e:  # urllib.error.URLError is an OSError
             raise FileNotFoundError(
                 "Could not download %s from %s (%s). tapeflow looks for it at %s: when offline, copy the published "
                 "file there (or pass its location as `path=`)." % (fname, origin, getattr(e, "reason", e), target)) \
