@@ -8,6 +8,7 @@ import numpy as np
 
 from tapeflow.keras.callbacks.base import Callback
 from tapeflow.keras.callbacks.monitoring import monitor_op
+from tapeflow.keras.saving import saving_lib
 
 
 class ModelCheckpoint(Callback):
@@ -119,7 +120,6 @@ class BackupAndRestore(Callback):
         self._epoch = 0
 
     def on_train_begin(self, logs=None):
-        from tapeflow.keras.saving import saving_lib
         if not (os.path.exists(self._weights_path) and os.path.exists(self._meta_path)):
             return
         with open(self._meta_path) as f:
@@ -147,7 +147,6 @@ class BackupAndRestore(Callback):
             self._backup(epoch + 1)
 
     def _backup(self, next_epoch):
-        from tapeflow.keras.saving import saving_lib
         h5py = saving_lib._h5py()
         os.makedirs(self.backup_dir, exist_ok=True)
         with saving_lib.atomic_write(self._weights_path) as tmp:

@@ -17,7 +17,7 @@ from tapeflow.keras.saving.object_registration import get_registered_name, get_r
 
 # Keras config keys tapeflow accepts and ignores when they hold their default values.
 _IGNORED_DEFAULTS = {"quantization_config": None, "ragged": False, "optional": False, "lora_rank": None,
-                     "lora_alpha": None, "sparse": False, "input_axes": None, "output_axes": None}
+                     "lora_alpha": None, "sparse": False}
 
 
 def _builtin_classes():  # imported late: the layer modules import this one
