@@ -256,6 +256,21 @@ void init_ops(py::module_& m) {
     Tensor t = to_tensor(x);
     return nogil_if(true, [&] { return ops::avg_pool2d(t, ksize, strides, pads); });
   }, "input"_a, "ksize"_a, "strides"_a, "pads"_a);
+  // Recurrent layers over a whole sequence: cell 0 SimpleRNN, 1 LSTM, 2 GRU; activations 0 linear, 1 tanh,
+  // 2 sigmoid, 3 relu, 4 hard_sigmoid. Optional operands may be None. Returns a list: [hs] or [hs, cs].
+  m.def("_rnn_sequence", [](int cell, int act, int rec_act, py::handle xw, py::handle u, py::handle rbias,
+                            py::handle h0, py::handle c0, py::handle mask, py::handle rmask) {
+    if (cell < 0 || cell > 2 || act < 0 || act > 4 || rec_act < 0 || rec_act > 4)
+      throw ValueError("[rnn_sequence] unknown cell or activation code");
+    Tensor x = to_tensor(xw);
+    auto opt = [&](py::handle h) { return h.is_none() ? Tensor() : to_tensor(h, x.dtype()); };
+    Tensor uu = to_tensor(u, x.dtype()), rb = opt(rbias), h = opt(h0), c = opt(c0), m = opt(mask), rm = opt(rmask);
+    return nogil_if(true, [&] {
+      return ops::rnn_sequence(static_cast<cpu::RnnCell>(cell), static_cast<cpu::RnnAct>(act),
+                               static_cast<cpu::RnnAct>(rec_act), x, uu, rb, h, c, m, rm);
+    });
+  }, "cell"_a, "activation"_a, "recurrent_activation"_a, "xw"_a, "recurrent_kernel"_a, "recurrent_bias"_a,
+     "h0"_a, "c0"_a, "mask"_a, "recurrent_mask"_a);
   m.def("matmul", [](py::handle a, py::handle b, bool ta, bool tb, bool adj_a, bool adj_b, py::handle, py::handle, py::handle, py::handle) {
     auto ab = binary_operands(a, b);
     return nogil_if(true, [&] { return ops::matmul(ab.first, ab.second, ta || adj_a, tb || adj_b); });

@@ -118,7 +118,7 @@ Tensor truediv(const Tensor& a, const Tensor& b) {
 }
 
 void init_tensor(py::module_& m) {
-  py::class_<Tensor> cls(m, "Tensor");
+  py::class_<Tensor> cls(m, "Tensor", py::dynamic_attr());  // Keras sets _keras_mask on outputs
   cls.def(py::init([](const Tensor& t) { return Tensor(t); }))
       .def_property_readonly("_shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape())); })
       .def_property_readonly("_dtype_code", [](const Tensor& t) { return static_cast<int>(t.dtype()); })

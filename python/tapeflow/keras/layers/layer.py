@@ -310,11 +310,19 @@ class Layer:
                 kwargs["training"] = training
         else:
             kwargs.pop("training", None)
-        if "mask" not in params:
+        previous_mask = kwargs.get("mask")
+        if previous_mask is None:
+            previous_mask = _mask_of(inputs)
+        if "mask" in params:
+            if previous_mask is not None:
+                kwargs["mask"] = previous_mask
+        else:
             kwargs.pop("mask", None)
         self._call_losses = []
         with backend.training_scope(training):
             outputs = self.call(inputs, *args[1:], **kwargs)
+        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+            _set_mask(outputs, self.compute_mask(inputs, previous_mask))
         if self.activity_regularizer is not None:
             for o in nest.flatten(outputs):
                 self.add_loss(_core.divide(self.activity_regularizer(o), _core.cast(o.shape[0], o.dtype)))
@@ -366,6 +374,10 @@ class Layer:
     def compute_output_shape(self, input_shape):
         raise NotImplementedError
 
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs: the input mask passed through when ``supports_masking``, else None."""
+        return mask if self.supports_masking else None
+
     # ----------------------------------------------------------------- graph access
     def _node_attr(self, attr):
         if not self._inbound_nodes:
@@ -399,6 +411,24 @@ class Layer:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _mask_of(inputs):
+    """The Keras mask carried by the input tensor(s) (``_keras_mask``), a list for several inputs, or None."""
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(x, "_keras_mask", None) for x in inputs]
+        return None if all(m is None for m in masks) else masks
+    return getattr(inputs, "_keras_mask", None)
+
+
+def _set_mask(outputs, mask):
+    if mask is None:
+        return
+    if isinstance(outputs, (list, tuple)):
+        for o, m in zip(outputs, mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)):
+            _set_mask(o, m)
+    elif isinstance(outputs, _core.Tensor):
+        outputs._keras_mask = mask
 
 
 def _map_shapes(structure, dtype):
