@@ -7,7 +7,7 @@ from tapeflow import errors
 from tapeflow import dtypes
 from tapeflow.dtypes import (DType, as_dtype, bool, double, float16, float32, float64, half,  # noqa: A004
                              int32, int64, uint8)
-from tapeflow.framework import Tensor, TensorShape, constant, convert_to_tensor, is_tensor
+from tapeflow.framework import IndexedSlices, Tensor, TensorShape, constant, convert_to_tensor, is_tensor
 from tapeflow.variables import Variable
 from tapeflow.autodiff import GradientTape, UnconnectedGradients
 from tapeflow._ops import *  # noqa: F401,F403

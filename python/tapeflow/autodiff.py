@@ -5,6 +5,7 @@ import enum
 from tapeflow import _core
 from tapeflow import nest
 from tapeflow import variables as _vars
+from tapeflow.framework import IndexedSlices
 
 
 class UnconnectedGradients(enum.Enum):
@@ -80,7 +81,8 @@ class GradientTape:
             out_grads = [None if g is None else _core.convert_to_tensor(g) for g in nest.flatten(output_gradients)]
             if len(out_grads) != len(targets):
                 raise ValueError("output_gradients must have one entry per target (%d vs %d)" % (len(out_grads), len(targets)))
-        grads = self._tape.gradient(targets, flat_sources, out_grads)
+        grads = [IndexedSlices(g[0], g[1], s._shape) if isinstance(g, tuple) else g
+                 for g, s in zip(self._tape.gradient(targets, flat_sources, out_grads), flat_sources)]
         if unconnected is UnconnectedGradients.ZERO:
             grads = [_core.zeros_like(s) if g is None else g for g, s in zip(grads, flat_sources)]
         return nest.pack_sequence_as(sources, grads)

@@ -121,8 +121,43 @@ Tensor.__module__ = "tapeflow"
 
 
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
-    """Converts a tensor, NumPy array, nested list or Python scalar to a Tensor."""
+    """Converts a tensor, NumPy array, nested list, Python scalar or IndexedSlices to a Tensor."""
+    if isinstance(value, IndexedSlices):
+        value = value._dense()
     return _core.convert_to_tensor(value, dtype=dtype, dtype_hint=dtype_hint)
+
+
+class IndexedSlices:
+    """``tf.IndexedSlices``: rows of a tensor of shape ``dense_shape``: ``values[i]`` belongs to row
+    ``indices[i]`` (duplicates add up). ``tape.gradient`` returns one for a variable read only through row lookups
+    (``tf.gather`` on axis 0, ``Embedding``), so that only the rows used get a gradient."""
+
+    def __init__(self, values, indices, dense_shape=None):
+        self.values = values
+        self.indices = indices
+        self.dense_shape = None if dense_shape is None else _core.convert_to_tensor(
+            np.asarray(dense_shape, dtype=np.int64))
+
+    dtype = property(lambda self: self.values.dtype)
+    device = property(lambda self: self.values.device)
+
+    @property
+    def shape(self):
+        if self.dense_shape is None:
+            return TensorShape((None,) + tuple(self.values.shape)[1:])
+        return TensorShape(self.dense_shape.numpy().tolist())
+
+    def _dense(self):
+        if self.dense_shape is None:
+            raise ValueError("Cannot convert an IndexedSlices without dense_shape to a Tensor")
+        return _core.scatter_nd(_core.expand_dims(self.indices, -1), self.values,
+                                self.dense_shape.numpy().tolist())
+
+    def __neg__(self):
+        return IndexedSlices(_core.negative(self.values), self.indices, self.dense_shape)
+
+    def __repr__(self):
+        return "IndexedSlices(indices=%r, values=%r, dense_shape=%r)" % (self.indices, self.values, self.dense_shape)
 
 
 def constant(value, dtype=None, shape=None, name="Const"):

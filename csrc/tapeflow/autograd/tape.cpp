@@ -53,7 +53,7 @@ void Tape::add(const std::shared_ptr<Node>& node) {
     if (is_floating(o.dtype())) watched_.insert(o.id());
 }
 
-void record(const char* op, const Tensors& inputs, const Tensors& outputs, BackwardFn fn) {
+void record(const char* op, const Tensors& inputs, const Tensors& outputs, BackwardFn fn, SparseFn sparse0) {
   bool any_float = false;
   for (const Tensor& o : outputs) any_float |= is_floating(o.dtype());
   if (!any_float) return;
@@ -67,6 +67,7 @@ void record(const char* op, const Tensors& inputs, const Tensors& outputs, Backw
       for (const Tensor& t : inputs) node->inputs.push_back(t.defined() ? t.snapshot() : t);
       node->outputs = outputs;
       node->backward = std::move(fn);
+      node->sparse0 = std::move(sparse0);
     }
     tape->add(node);
   }
@@ -82,7 +83,8 @@ Tensor sum_to(const Tensor& g, const Shape& shape) {
   return ops::reshape(r, shape);
 }
 
-Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Tensors& output_grads) {
+Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Tensors& output_grads,
+                       std::vector<Slices>* sparse) {
   if (used_ && !persistent_)
     throw RuntimeError(
         "[gradient] A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)");
@@ -115,8 +117,12 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
     accumulate(t.id(), seed);
   }
 
-  std::unordered_set<uint64_t> source_ids;
-  for (const Tensor& s : sources) source_ids.insert(s.id());
+  std::unordered_map<uint64_t, std::vector<Slices>> sparse_parts;
+  std::unordered_set<uint64_t> source_ids, variable_sources;
+  for (const Tensor& s : sources) {
+    source_ids.insert(s.id());
+    if (s.is_variable()) variable_sources.insert(s.id());
+  }
   pause();
   try {
     for (size_t i = nodes_.size(); i-- > 0;) {
@@ -134,8 +140,21 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
         if (!gout[j].defined() && is_floating(o.dtype())) gout[j] = ops::zeros(o.shape(), o.dtype());
         if (!source_ids.count(o.id())) grads.erase(o.id());
       }
+      // Input 0 as slices: a variable source (a leaf, so nothing upstream needs its dense gradient).
+      size_t first = 0;
+      if (sparse && node.sparse0 && node.inputs[0].defined() && variable_sources.count(node.inputs[0].id()) &&
+          relevant.count(node.inputs[0].id())) {
+        sparse_parts[node.inputs[0].id()].push_back(node.sparse0(node.inputs, gout[0]));
+        first = 1;
+      }
+      bool rest = false;
+      for (size_t j = first; j < node.inputs.size(); ++j) {
+        const Tensor& in = node.inputs[j];
+        rest |= in.defined() && is_floating(in.dtype()) && relevant.count(in.id());
+      }
+      if (!rest) continue;
       Tensors gin = node.backward(node.inputs, node.outputs, gout);
-      for (size_t j = 0; j < node.inputs.size() && j < gin.size(); ++j) {
+      for (size_t j = first; j < node.inputs.size() && j < gin.size(); ++j) {
         const Tensor& in = node.inputs[j];
         if (!gin[j].defined() || !in.defined() || !is_floating(in.dtype()) || !relevant.count(in.id())) continue;
         Tensor g = sum_to(gin[j], in.shape());
@@ -150,10 +169,25 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
   resume();
 
   Tensors result(sources.size());
+  if (sparse) sparse->assign(sources.size(), Slices{});
   for (size_t k = 0; k < sources.size(); ++k) {
     if (!relevant.count(sources[k].id())) continue;
     auto it = grads.find(sources[k].id());
     if (it != grads.end()) result[k] = it->second;
+    auto sp = sparse_parts.find(sources[k].id());
+    if (sp == sparse_parts.end()) continue;
+    Tensors values, indices;
+    for (const Slices& part : sp->second) {
+      values.push_back(part.values);
+      indices.push_back(part.indices.dtype() == DType::Int64 ? part.indices : ops::cast(part.indices, DType::Int64));
+    }
+    Slices all{values.size() == 1 ? values[0] : ops::concat(values, 0),
+               indices.size() == 1 ? indices[0] : ops::concat(indices, 0)};
+    if (all.values.dtype() != sources[k].dtype()) all.values = ops::cast(all.values, sources[k].dtype());
+    if (result[k].defined())  // also used densely: one dense gradient
+      result[k] = ops::add(result[k], ops::scatter_nd(ops::expand_dims(all.indices, -1), all.values, sources[k].shape()));
+    else
+      (*sparse)[k] = all;
   }
   if (!persistent_) nodes_.clear();
   return result;

@@ -22,10 +22,17 @@ using Tensors = std::vector<Tensor>;
 // (inputs, outputs, grads of outputs) -> grads of inputs (undefined = none).
 using BackwardFn = std::function<Tensors(const Tensors&, const Tensors&, const Tensors&)>;
 
+// A sparse gradient (tf.IndexedSlices): `values` (n, ...) are the gradients of rows `indices` (n) of a tensor.
+struct Slices { Tensor values, indices; };
+// The gradient of an op's input 0 as slices, from (inputs, gradient of output 0). Gathers use it so that a
+// looked-up variable gets the gradient of its rows without a dense (rows x ...) tensor.
+using SparseFn = std::function<Slices(const Tensors&, const Tensor&)>;
+
 struct Node {
   const char* op;
   Tensors inputs, outputs;
   BackwardFn backward;
+  SparseFn sparse0;
 };
 
 class Tape : public std::enable_shared_from_this<Tape> {
@@ -44,8 +51,11 @@ class Tape : public std::enable_shared_from_this<Tape> {
 
   // Gradients of sum(targets * output_grads) with respect to sources.
   // output_grads may hold undefined tensors (ones are used). Unconnected
-  // sources give undefined tensors.
-  Tensors gradient(const Tensors& targets, const Tensors& sources, const Tensors& output_grads);
+  // sources give undefined tensors. With `sparse`, a variable source reached
+  // only through ops with a SparseFn gets its gradient there as slices (and an
+  // undefined tensor in the result); otherwise every gradient is dense.
+  Tensors gradient(const Tensors& targets, const Tensors& sources, const Tensors& output_grads,
+                   std::vector<Slices>* sparse = nullptr);
 
   // Called by record(): watches/collects variables and decides.
   bool wants(const Tensors& inputs);
@@ -64,7 +74,7 @@ class Tape : public std::enable_shared_from_this<Tape> {
 std::vector<std::shared_ptr<Tape>>& active_tapes();
 
 inline bool any_active() { return !active_tapes().empty(); }
-void record(const char* op, const Tensors& inputs, const Tensors& outputs, BackwardFn fn);
+void record(const char* op, const Tensors& inputs, const Tensors& outputs, BackwardFn fn, SparseFn sparse0 = nullptr);
 
 // Sums a broadcast gradient down to `shape`.
 Tensor sum_to(const Tensor& g, const Shape& shape);

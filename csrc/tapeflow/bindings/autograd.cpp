@@ -22,12 +22,17 @@ void init_autograd(py::module_& m) {
         std::vector<Tensor> og;
         for (const auto& g : output_grads) og.push_back(g ? *g : Tensor());
         std::vector<Tensor> r;
+        std::vector<autograd::Slices> sparse;
         {
           py::gil_scoped_release release;
-          r = t.gradient(targets, sources, og);
+          r = t.gradient(targets, sources, og, &sparse);
         }
+        // Each entry: a Tensor, None (unconnected) or a (values, indices) pair for tf.IndexedSlices.
         py::list out;
-        for (const Tensor& g : r) out.append(g.defined() ? py::cast(g) : py::none());
+        for (size_t k = 0; k < r.size(); ++k) {
+          if (sparse[k].values.defined()) out.append(py::make_tuple(sparse[k].values, sparse[k].indices));
+          else out.append(r[k].defined() ? py::cast(r[k]) : py::none());
+        }
         return out;
       });
 }

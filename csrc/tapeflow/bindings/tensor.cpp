@@ -220,8 +220,9 @@ void init_tensor(py::module_& m) {
   cls.attr("__hash__") = py::none();
   cls.attr("__array_priority__") = 100;
 
+  // With `indices`, grad holds the gradients of those rows of var (tf.IndexedSlices values), duplicates summed.
   m.def("_apply_update", [](int rule_code, Tensor& var, py::handle grad_obj, std::vector<Tensor> slots, double lr,
-                            double a, double b, double eps) {
+                            double a, double b, double eps, py::handle indices_obj) {
     if (rule_code < 0 || rule_code > static_cast<int>(cpu::UpdateRule::Adagrad))
       throw ValueError("[apply_update] unknown update rule " + std::to_string(rule_code));
     auto rule = static_cast<cpu::UpdateRule>(rule_code);
@@ -232,9 +233,21 @@ void init_tensor(py::module_& m) {
       throw ValueError("[apply_update] expected " + std::to_string(cpu::update_rule_slots(rule)) + " slot variables, got " +
                        std::to_string(slots.size()));
     Tensor grad = to_tensor(grad_obj, var.dtype());
-    if (grad.shape() != var.shape())
+    Tensor indices;
+    if (!indices_obj.is_none()) {
+      indices = to_tensor(indices_obj);
+      if (indices.dtype() != DType::Int32 && indices.dtype() != DType::Int64)
+        throw TypeError("[apply_update] indices must be int32 or int64");
+      indices = ops::cast(indices, DType::Int64).contiguous();
+      Shape rows_shape{indices.numel()};
+      if (var.ndim() > 0) rows_shape.insert(rows_shape.end(), var.shape().begin() + 1, var.shape().end());
+      if (var.ndim() == 0 || indices.ndim() != 1 || grad.shape() != rows_shape)
+        throw ValueError("[apply_update] sparse gradient values " + shape_str(grad.shape()) + " and indices " +
+                         shape_str(indices.shape()) + " do not match variable shape " + shape_str(var.shape()));
+    } else if (grad.shape() != var.shape()) {
       throw ValueError("[apply_update] gradient shape " + shape_str(grad.shape()) + " does not match variable shape " +
                        shape_str(var.shape()));
+    }
     if (grad.dtype() != var.dtype()) grad = ops::cast(grad, var.dtype());
     grad = grad.contiguous();
     own_storage(var, true);
@@ -248,8 +261,10 @@ void init_tensor(py::module_& m) {
     for (Tensor& s : slots)
       if (!s.is_contiguous()) throw RuntimeError("[apply_update] slot storage is not contiguous");
     py::gil_scoped_release release;
-    cpu::apply_update(rule, var, grad, slots, cpu::UpdateParams{lr, a, b, eps});
-  });
+    if (indices.defined()) cpu::apply_sparse_update(rule, var, indices, grad, slots, cpu::UpdateParams{lr, a, b, eps});
+    else cpu::apply_update(rule, var, grad, slots, cpu::UpdateParams{lr, a, b, eps});
+  }, py::arg("rule"), py::arg("variable"), py::arg("gradient"), py::arg("slots"), py::arg("lr"), py::arg("a"), py::arg("b"),
+     py::arg("eps"), py::arg("indices") = py::none());
 
   m.def("_make_variable", [](const Tensor& value, bool trainable) {
     Tensor fresh = ops::contiguous_copy(value);

@@ -46,6 +46,11 @@ struct UpdateParams { double lr, a, b, eps; };
 int update_rule_slots(UpdateRule rule);
 void apply_update(UpdateRule rule, const Tensor& var, const Tensor& grad, const std::vector<Tensor>& slots,
                   const UpdateParams& p);
+// The same step for a gradient given as rows: values (n, row...) for rows `indices` (int64, n) of var. Duplicate
+// rows are summed in order. The result equals the dense step on the scattered gradient: rules whose state decays
+// (momentum, Adam, RMSprop) update every row, SGD and Adagrad only the given ones. Throws IndexError on a bad row.
+void apply_sparse_update(UpdateRule rule, const Tensor& var, const Tensor& indices, const Tensor& values,
+                         const std::vector<Tensor>& slots, const UpdateParams& p);
 
 // A 2-D sliding window over contiguous NHWC input (N, H, W, C): window KH x KW, strides, dilations, and the
 // top / left padding (bottom / right padding is implied by the output size OH x OW).

@@ -9,7 +9,10 @@
 // that of a weight on an always-black pixel, would otherwise leave moments
 // decaying through the subnormal range, where arithmetic is ~100x slower.
 #include <cmath>
+#include <algorithm>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "tapeflow/core/threadpool.h"
 #include "tapeflow/cpu/kernels.h"
@@ -77,7 +80,53 @@ void update_typed(UpdateRule rule, const Tensor& var, const Tensor& grad, const 
   parallel_for(var.numel(), 1 << 15, [&](int64_t lo, int64_t hi) { update_range<T>(rule, w, g, s[0], s[1], s[2], p, lo, hi); });
 }
 
+template <class T>
+void sparse_update_typed(UpdateRule rule, const Tensor& var, const Tensor& indices, const Tensor& values,
+                         const std::vector<Tensor>& slots, const UpdateParams& p) {
+  const int64_t rows = var.dim(0), width = rows > 0 ? var.numel() / rows : 0, n = indices.numel();
+  const int64_t* idx = indices.data<int64_t>();
+  const T* v = values.data<T>();
+  // Sum duplicate rows in order of appearance: slot[r] is the row's place in `summed`, or -1.
+  std::vector<int64_t> slot(rows, -1);
+  std::vector<T> summed;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t r = idx[i];
+    if (r < 0 || r >= rows)
+      throw IndexError("[apply_update] sparse gradient row " + std::to_string(r) + " is out of range [0, " +
+                       std::to_string(rows) + ")");
+    if (slot[r] < 0) {
+      slot[r] = static_cast<int64_t>(summed.size()) / std::max<int64_t>(width, 1);
+      summed.insert(summed.end(), v + i * width, v + (i + 1) * width);
+      if (width == 0) slot[r] = 0;
+    } else {
+      T* dst = summed.data() + slot[r] * width;
+      for (int64_t j = 0; j < width; ++j) dst[j] += v[i * width + j];
+    }
+  }
+  const bool all_rows = rule != UpdateRule::SGD && rule != UpdateRule::Adagrad;
+  const std::vector<T> zeros(width, T(0));
+  T* w = var.data<T>();
+  T* s[3] = {nullptr, nullptr, nullptr};
+  for (size_t i = 0; i < slots.size() && i < 3; ++i) s[i] = slots[i].data<T>();
+  parallel_for(rows, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(width, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      if (slot[r] < 0 && !all_rows) continue;
+      const T* g = slot[r] < 0 ? zeros.data() : summed.data() + slot[r] * width;
+      const int64_t off = r * width;
+      update_range<T>(rule, w + off, g, s[0] ? s[0] + off : nullptr, s[1] ? s[1] + off : nullptr,
+                      s[2] ? s[2] + off : nullptr, p, 0, width);
+    }
+  });
+}
+
 }  // namespace
+
+void apply_sparse_update(UpdateRule rule, const Tensor& var, const Tensor& indices, const Tensor& values,
+                         const std::vector<Tensor>& slots, const UpdateParams& p) {
+  Tensor vals = values.contiguous();
+  if (var.dtype() == DType::Float32) sparse_update_typed<float>(rule, var, indices, vals, slots, p);
+  else sparse_update_typed<double>(rule, var, indices, vals, slots, p);
+}
 
 int update_rule_slots(UpdateRule rule) {
   switch (rule) {

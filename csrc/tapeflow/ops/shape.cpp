@@ -402,9 +402,16 @@ Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis, int64_t
   Tensor out = Tensor::empty(shape, params.dtype());
   Tensor idx = indices.contiguous();
   cpu::gather(params.contiguous(), idx, batch, outer, inner, out);
+  autograd::SparseFn rows;
+  if (axis == 0 && batch_dims == 0)  // a row lookup: the gradient of params is the looked-up rows' gradients
+    rows = [idx](const Tensors& in, const Tensor& g) {
+      Shape vs{idx.numel()};
+      vs.insert(vs.end(), in[0].shape().begin() + 1, in[0].shape().end());
+      return autograd::Slices{reshape(g, vs), reshape(idx, {idx.numel()})};
+    };
   TF_RECORD("gather", {params, indices}, {out}, [idx, axis, batch_dims](const Tensors& in, const Tensors&, const Tensors& g) {
     return Tensors{gather_grad(g[0], idx, in[0].shape(), axis, batch_dims), Tensor()};
-  });
+  }, rows);
   return out;
 }
 

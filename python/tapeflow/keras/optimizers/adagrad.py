@@ -1,6 +1,6 @@
 """keras.optimizers.Adagrad and Adadelta."""
 from tapeflow import _core
-from tapeflow.keras.optimizers.base import RULES, Optimizer
+from tapeflow.keras.optimizers.base import Optimizer
 
 
 class Adagrad(Optimizer):
@@ -14,9 +14,10 @@ class Adagrad(Optimizer):
     def _build_slots(self, variable):
         return [self.add_variable_from_reference(variable, "accumulator", self.initial_accumulator_value)]
 
+    _sparse_updates = True
+
     def update_step(self, gradient, variable, learning_rate):
-        _core._apply_update(RULES["adagrad"], variable, gradient, self._slots[id(variable)], learning_rate, 0.0, 0.0,
-                            self.epsilon)
+        self._apply_fused("adagrad", variable, gradient, self._slots[id(variable)], learning_rate, eps=self.epsilon)
 
     def get_config(self):
         config = super().get_config()

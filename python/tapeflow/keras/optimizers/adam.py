@@ -2,7 +2,7 @@
 import math
 
 from tapeflow import _core
-from tapeflow.keras.optimizers.base import RULES, Optimizer
+from tapeflow.keras.optimizers.base import Optimizer
 
 
 class Adam(Optimizer):
@@ -25,11 +25,13 @@ class Adam(Optimizer):
             slots.append(self.add_variable_from_reference(variable, "velocity_hat"))
         return slots
 
+    _sparse_updates = True
+
     def update_step(self, gradient, variable, learning_rate):
         t = self._t
         alpha = learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        _core._apply_update(RULES["adam_amsgrad" if self.amsgrad else "adam"], variable, gradient,
-                            self._slots[id(variable)], alpha, 1 - self.beta_1, 1 - self.beta_2, self.epsilon)
+        self._apply_fused("adam_amsgrad" if self.amsgrad else "adam", variable, gradient, self._slots[id(variable)],
+                          alpha, 1 - self.beta_1, 1 - self.beta_2, self.epsilon)
 
     def get_config(self):
         config = super().get_config()

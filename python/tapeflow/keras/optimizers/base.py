@@ -4,6 +4,7 @@ by ``build``; subclasses implement ``update_step(gradient, variable, learning_ra
 import numpy as np
 
 from tapeflow import _core
+from tapeflow.framework import IndexedSlices, convert_to_tensor
 from tapeflow.variables import Variable
 from tapeflow.keras import backend
 from tapeflow.keras.optimizers import schedules
@@ -135,12 +136,16 @@ class Optimizer:
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         if not pairs:
             return self.iterations
-        grads = [g if isinstance(g, _core.Tensor) else _core.convert_to_tensor(g) for g, _ in pairs]
+        # Sparse gradients (IndexedSlices) stay sparse for the fused rules, unless clipping needs them dense.
+        keep_sparse = self._sparse_updates and self.clipvalue is None and self.clipnorm is None and \
+            self.global_clipnorm is None
+        grads = [g if isinstance(g, _core.Tensor) or (keep_sparse and isinstance(g, IndexedSlices))
+                 else convert_to_tensor(g) for g, _ in pairs]
         variables = [v for _, v in pairs]
         for g, v in zip(grads, variables):
-            if tuple(g._shape) != tuple(v._shape):
+            if tuple(g.shape) != tuple(v._shape):
                 raise ValueError("Gradient shape %s does not match variable %s of shape %s"
-                                 % (tuple(g._shape), v.name, tuple(v._shape)))
+                                 % (tuple(g.shape), v.name, tuple(v._shape)))
         self.build([v for v in variables if id(v) not in self._slots])
         grads = self._clip(grads)
         lr = self._lr_value()
@@ -151,7 +156,10 @@ class Optimizer:
         self._t = int(self.iterations) + 1  # this step's 1-based count
         self._step_begin()
         for g, v in zip(grads, variables):
-            if g.dtype != v.dtype:
+            if isinstance(g, IndexedSlices):
+                if g.dtype != v.dtype:
+                    g = IndexedSlices(_core.cast(g.values, v.dtype.name), g.indices, g.dense_shape)
+            elif g.dtype != v.dtype:
                 g = _core.cast(g, v.dtype.name)
             self.update_step(g, v, lr)
         self.iterations.assign_add(1)
@@ -176,6 +184,17 @@ class Optimizer:
 
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError("Optimizer subclasses must implement update_step")
+
+    # Optimizers whose update_step goes through _apply_fused take IndexedSlices gradients as they are.
+    _sparse_updates = False
+
+    @staticmethod
+    def _apply_fused(rule, variable, gradient, slots, lr, a=0.0, b=0.0, eps=0.0):
+        """One fused C++ step (``RULES[rule]``); a sparse gradient updates as its dense equivalent would."""
+        if isinstance(gradient, IndexedSlices):
+            _core._apply_update(RULES[rule], variable, gradient.values, slots, lr, a, b, eps, gradient.indices)
+        else:
+            _core._apply_update(RULES[rule], variable, gradient, slots, lr, a, b, eps)
 
     def minimize(self, loss, var_list, tape=None):
         """Computes the gradients of ``loss`` (a tensor with ``tape``, or a callable) and applies them."""

@@ -1,6 +1,7 @@
 """keras.optimizers.RMSprop."""
 from tapeflow import _core
-from tapeflow.keras.optimizers.base import RULES, Optimizer
+from tapeflow.framework import convert_to_tensor
+from tapeflow.keras.optimizers.base import Optimizer
 
 
 class RMSprop(Optimizer):
@@ -26,12 +27,14 @@ class RMSprop(Optimizer):
             slots.append(self.add_variable_from_reference(variable, "average_gradient"))
         return slots
 
+    _sparse_updates = True
+
     def update_step(self, gradient, variable, learning_rate):
         slots = self._slots[id(variable)]
         if not self.centered and self.momentum <= 0:
-            _core._apply_update(RULES["rmsprop"], variable, gradient, slots, learning_rate, self.rho, 1 - self.rho,
-                                self.epsilon)
+            self._apply_fused("rmsprop", variable, gradient, slots, learning_rate, self.rho, 1 - self.rho, self.epsilon)
             return
+        gradient = convert_to_tensor(gradient)
         velocity = slots[0]
         rho = self.rho
         velocity.assign(_core.add(_core.multiply(velocity, rho), _core.multiply(_core.square(gradient), 1 - rho)))

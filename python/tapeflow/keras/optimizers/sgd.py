@@ -1,6 +1,5 @@
 """keras.optimizers.SGD."""
-from tapeflow import _core
-from tapeflow.keras.optimizers.base import RULES, Optimizer
+from tapeflow.keras.optimizers.base import Optimizer
 
 
 class SGD(Optimizer):
@@ -20,12 +19,14 @@ class SGD(Optimizer):
     def _build_slots(self, variable):
         return [self.add_variable_from_reference(variable, "momentum")] if self.momentum else []
 
+    _sparse_updates = True
+
     def update_step(self, gradient, variable, learning_rate):
         if not self.momentum:
-            _core._apply_update(RULES["sgd"], variable, gradient, [], learning_rate, 0.0, 0.0, 0.0)
+            self._apply_fused("sgd", variable, gradient, [], learning_rate)
             return
-        rule = RULES["nesterov"] if self.nesterov else RULES["momentum"]
-        _core._apply_update(rule, variable, gradient, self._slots[id(variable)], learning_rate, self.momentum, 0.0, 0.0)
+        self._apply_fused("nesterov" if self.nesterov else "momentum", variable, gradient, self._slots[id(variable)],
+                          learning_rate, self.momentum)
 
     def get_config(self):
         config = super().get_config()
