@@ -18,6 +18,7 @@ from tapeflow.keras.layers.pooling import (AveragePooling1D, AveragePooling2D, A
 from tapeflow.keras.layers.normalization import BatchNormalization, GroupNormalization, LayerNormalization
 from tapeflow.keras.layers.reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D,
                                              ZeroPadding2D)
+from tapeflow.keras.layers.attention import Attention, MultiHeadAttention
 from tapeflow.keras.layers.embedding import Embedding, Masking
 from tapeflow.keras.layers.rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell
 from tapeflow.keras.layers.wrappers import Bidirectional, TimeDistributed
@@ -33,7 +34,8 @@ __all__ = ["Layer", "InputSpec", "Input", "InputLayer", "Dense", "Activation", "
            "BatchNormalization", "LayerNormalization", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
            "ZeroPadding1D", "ZeroPadding2D", "Conv2DTranspose", "Convolution2DTranspose", "DepthwiseConv2D",
            "SeparableConv2D", "SeparableConvolution2D", "GroupNormalization", "Embedding", "Masking", "RNN", "SimpleRNN",
-           "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell", "Bidirectional", "TimeDistributed"]
+           "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell", "Bidirectional", "TimeDistributed",
+           "Attention", "MultiHeadAttention"]
 
 _BY_NAME = {name: globals()[name] for name in __all__ if isinstance(globals()[name], type)}
 
