@@ -89,7 +89,24 @@ class GlobalMaxPooling1D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
+    """The mean over the time axis; with a Keras mask (batch, time), the mean over the unmasked steps."""
+
     rank, mode = 1, "avg"
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(data_format=data_format, keepdims=keepdims, **kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        axis = spatial_axes(1, self.data_format)[0]
+        m = _core.expand_dims(_core.cast(mask, inputs.dtype.name), 2 if axis == 1 else 1)
+        total = _core.reduce_sum(_core.multiply(inputs, m), axis, self.keepdims)
+        return _core.divide(total, _core.reduce_sum(m, axis, self.keepdims))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 class GlobalMaxPooling2D(_GlobalPooling):

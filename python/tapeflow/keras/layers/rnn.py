@@ -372,7 +372,8 @@ class RNN(Layer):
         x = sequences
         if training and cell.dropout > 0:
             x = _core.multiply(x, _core.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1))
-        xw = _core.reshape(cell._project(_core.reshape(x, [-1, features])), [batch, steps, -1])
+        xw = _core.reshape(cell._project(_core.reshape(x, [batch * steps, features])),
+                           [batch, steps, cell.kernel.shape[-1]])
         rmask = cell.get_recurrent_dropout_mask(states[0]) if training and cell.recurrent_dropout > 0 else None
         rbias = cell._recurrent_bias() if isinstance(cell, GRUCell) else None
         c0 = states[1] if len(states) > 1 else None
