@@ -8,14 +8,12 @@ their own interpreter (their own virtual environments), all in one run, printed 
 Each framework runs two epochs; the table shows the second (steady state: graph tracing and
 allocator warm-up are in the first, also printed). Wall clock, time.perf_counter.
 """
-import argparse
-import json
 import os
-import subprocess
-import sys
 import time
 
 import numpy as np
+
+import harness
 
 N, BATCH = 12000, 64
 
@@ -48,13 +46,7 @@ def keras_model(keras):
 def run_keras(keras, x, y):
     m = keras_model(keras)
     m.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    times, acc = [], None
-    for _ in range(2):
-        t = time.perf_counter()
-        h = m.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=True)
-        times.append(time.perf_counter() - t)
-        acc = float(h.history["accuracy"][-1])
-    return times, acc
+    return harness.fit_epochs(keras, m, x, y, BATCH)
 
 
 def run_torch(threads, x, y):
@@ -88,51 +80,12 @@ def run_torch(threads, x, y):
 
 def worker(name, threads):
     x, y, source = load()
-    if name == "tapeflow":
-        import tapeflow as tf
-        from tapeflow import keras
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        keras.utils.set_random_seed(0)
-        times, acc = run_keras(keras, x, y)
-    elif name == "tensorflow":
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import tensorflow as tf
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-        import keras
-        keras.utils.set_random_seed(0)
-        times, acc = run_keras(keras, x, y)
-    else:
+    if name == "torch":
         times, acc = run_torch(threads, x, y)
+    else:
+        times, acc = run_keras(harness.import_framework(name, threads), x, y)
     return {"times": times, "accuracy": acc, "data": source}
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--torch-python", default=os.environ.get("TORCH_PYTHON", "venv-torch/bin/python"))
-    ap.add_argument("--tf-python", default=os.environ.get("TF_PYTHON", "venv-tf/bin/python"))
-    ap.add_argument("--worker", choices=["tapeflow", "torch", "tensorflow"], help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.worker:
-        print(json.dumps(worker(args.worker, args.threads)))
-        return
-    results = {"tapeflow": worker("tapeflow", args.threads)}
-    for name, python in (("torch", args.torch_python), ("tensorflow", args.tf_python)):
-        if os.path.exists(python):
-            out = subprocess.check_output([python, __file__, "--worker", name, "--threads", str(args.threads)])
-            results[name] = json.loads(out.decode().strip().splitlines()[-1])
-        else:
-            print("(%s not found at %s)" % (name, python))
-    print("CNN, one epoch of %d images, batch %d, %d threads, %s" % (N, BATCH, args.threads,
-                                                                     results["tapeflow"]["data"]))
-    print("%-11s %10s %10s %9s %12s" % ("", "epoch 1 s", "epoch 2 s", "accuracy", "tapeflow is"))
-    base = results["tapeflow"]["times"][1]
-    for name, r in results.items():
-        ratio = "" if name == "tapeflow" else "%.2fx" % (r["times"][1] / base)
-        print("%-11s %10.2f %10.2f %9.3f %12s" % (name, r["times"][0], r["times"][1], r["accuracy"], ratio))
-    print("(ratio = peer epoch-2 time / tapeflow epoch-2 time; > 1 means tapeflow is faster)")
-
-
 if __name__ == "__main__":
-    main()
+    harness.main(__doc__, worker, "CNN, one epoch of %d images, batch %d" % (N, BATCH))

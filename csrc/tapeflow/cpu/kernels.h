@@ -72,16 +72,17 @@ void avg_pool2d_grad(const Tensor& g, const Window2D& w, const Tensor& dx);  // 
 // LSTM 4 (i, f, c, o), GRU 3 (z, r, h~; reset gate applied after the recurrent GEMM, recurrent bias rbias).
 // xw (B, T, G*H): the input projection with the input bias; u (H, G*H); h0, c0 (B, H); mask (B, T) of 0/1 (a 0
 // step carries the states over) and rmask (B, H) (multiplies h_{t-1} before the GEMM) may be undefined.
-// Writes hs (B, T, H), cs (LSTM cell states), saved (B, T, G*H: gate activations) and ah (GRU: h @ U_h + rbias_h).
+// Writes hs (B, T, H), cs (LSTM cell states), saved (B, T, G*H: gate activations) and aux (B, T, H; LSTM:
+// activation(c), GRU: h @ U_h + rbias_h; undefined for SimpleRNN).
 enum class RnnCell { SimpleRNN, LSTM, GRU };
 enum class RnnAct { Linear, Tanh, Sigmoid, Relu, HardSigmoid };
 struct RnnSpec { RnnCell cell; RnnAct act, rec_act; int64_t B, T, H; };
 void rnn_forward(const RnnSpec& s, const Tensor& xw, const Tensor& u, const Tensor& rbias, const Tensor& h0,
                  const Tensor& c0, const Tensor& mask, const Tensor& rmask, const Tensor& hs, const Tensor& cs,
-                 const Tensor& saved, const Tensor& ah);
+                 const Tensor& saved, const Tensor& aux);
 // From the gradients of hs and cs (LSTM), writes those of xw, u, rbias (GRU, if defined), h0 and c0 (LSTM).
 void rnn_backward(const RnnSpec& s, const Tensor& u, const Tensor& h0, const Tensor& c0, const Tensor& mask,
-                  const Tensor& rmask, const Tensor& hs, const Tensor& cs, const Tensor& saved, const Tensor& ah,
+                  const Tensor& rmask, const Tensor& hs, const Tensor& cs, const Tensor& saved, const Tensor& aux,
                   const Tensor& dhs, const Tensor& dcs, const Tensor& dxw, const Tensor& du, const Tensor& drbias,
                   const Tensor& dh0, const Tensor& dc0);
 

@@ -22,47 +22,93 @@ namespace {
 
 #define TF_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
-inline float exp_f32(float x) {
-  x = std::min(88.37f, std::max(-87.33f, x));
-  const float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
-  float r = x - n * 0.693359375f;
+// 16 floats as one GCC vector: each clone below lowers it to its ISA's registers. These helpers have internal
+// linkage and are inlined, so the ABI note GCC gives for vector arguments does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+#define TF_INLINE inline __attribute__((always_inline))  // so that each ISA clone gets its own copy
+typedef float vf16 __attribute__((vector_size(64)));
+typedef int32_t vi16 __attribute__((vector_size(64)));
+
+TF_INLINE vf16 splat(float v) { return v - vf16{}; }  // a scalar operand is broadcast
+
+TF_INLINE vf16 exp_v(vf16 x) {
+  x = x < splat(88.37f) ? x : splat(88.37f);
+  x = x > splat(-87.33f) ? x : splat(-87.33f);
+  const vf16 magic = splat(12582912.0f);  // 1.5 * 2^23: adding and subtracting it rounds to an integer
+  const vf16 n = (x * 1.44269504088896341f + magic) - magic;
+  vf16 r = x - n * 0.693359375f;
   r = r + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
+  vf16 p = splat(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  const vi16 bits = (__builtin_convertvector(n, vi16) + 127) << 23;
+  return p * (vf16)bits;  // a same-size vector cast reinterprets the bits
 }
 
-TF_SIMD_CLONES void act_f32(RnnAct act, float* __restrict v, int64_t n) {
+TF_INLINE vf16 act_v(RnnAct act, vf16 v) {
   switch (act) {
-    case RnnAct::Linear: break;
-    case RnnAct::Tanh:
-      for (int64_t i = 0; i < n; ++i) {
-        const float e = exp_f32(-2.0f * std::fabs(v[i]));
-        const float t = (1.0f - e) / (1.0f + e);
-        v[i] = v[i] < 0.0f ? -t : t;
-      }
-      break;
-    case RnnAct::Sigmoid:
-      for (int64_t i = 0; i < n; ++i) v[i] = 1.0f / (1.0f + exp_f32(-v[i]));
-      break;
-    case RnnAct::Relu:
-      for (int64_t i = 0; i < n; ++i) v[i] = v[i] < 0.0f ? 0.0f : v[i];
-      break;
-    case RnnAct::HardSigmoid:
-      for (int64_t i = 0; i < n; ++i) v[i] = std::min(1.0f, std::max(0.0f, v[i] / 6.0f + 0.5f));
-      break;
+    case RnnAct::Linear: return v;
+    case RnnAct::Tanh: {
+      const vf16 a = v < 0.0f ? -v : v;
+      const vf16 e = exp_v(a * -2.0f);
+      const vf16 t = (1.0f - e) / (1.0f + e);
+      return v < 0.0f ? -t : t;
+    }
+    case RnnAct::Sigmoid: return 1.0f / (1.0f + exp_v(-v));
+    case RnnAct::Relu: return v < 0.0f ? splat(0.0f) : v;
+    case RnnAct::HardSigmoid: {
+      const vf16 y = v * (1.0f / 6.0f) + 0.5f;
+      const vf16 lo = y > 0.0f ? y : splat(0.0f);
+      return lo < 1.0f ? lo : splat(1.0f);
+    }
+  }
+  return v;
+}
+
+// The derivative of an activation from its output y.
+TF_INLINE vf16 act_grad_v(RnnAct act, vf16 y) {
+  switch (act) {
+    case RnnAct::Linear: return splat(1.0f);
+    case RnnAct::Tanh: return 1.0f - y * y;
+    case RnnAct::Sigmoid: return y * (1.0f - y);
+    case RnnAct::Relu: return y > 0.0f ? splat(1.0f) : splat(0.0f);
+    case RnnAct::HardSigmoid: return (y > 0.0f) & (y < 1.0f) ? splat(1.0f / 6.0f) : splat(0.0f);
+  }
+  return splat(1.0f);
+}
+
+// out[i] = f(v[i]) over n floats, 16 at a time (the tail through a padded copy).
+template <class F>
+TF_INLINE void map_v(const float* v, float* out, int64_t n, F f) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    vf16 x;
+    std::memcpy(&x, v + i, sizeof x);
+    x = f(x);
+    std::memcpy(out + i, &x, sizeof x);
+  }
+  if (i < n) {
+    vf16 x{};
+    std::memcpy(&x, v + i, (n - i) * sizeof(float));
+    x = f(x);
+    std::memcpy(out + i, &x, (n - i) * sizeof(float));
   }
 }
 
+TF_SIMD_CLONES void act_f32(RnnAct act, float* v, int64_t n) {
+  map_v(v, v, n, [act](vf16 x) __attribute__((always_inline)) { return act_v(act, x); });
+}
+
+TF_SIMD_CLONES void act_grad_f32(RnnAct act, const float* y, float* out, int64_t n) {
+  map_v(y, out, n, [act](vf16 x) __attribute__((always_inline)) { return act_grad_v(act, x); });
+}
+
 void act_apply(RnnAct act, float* v, int64_t n) { act_f32(act, v, n); }
+void act_grad_into(RnnAct act, const float* y, float* out, int64_t n) { act_grad_f32(act, y, out, n); }
 
 void act_apply(RnnAct act, double* v, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
@@ -76,17 +122,76 @@ void act_apply(RnnAct act, double* v, int64_t n) {
   }
 }
 
-// The derivative of an activation from its output y.
-template <class T>
-inline T act_grad(RnnAct act, T y) {
+inline double act_grad(RnnAct act, double y) {
   switch (act) {
-    case RnnAct::Linear: return T(1);
-    case RnnAct::Tanh: return T(1) - y * y;
-    case RnnAct::Sigmoid: return y * (T(1) - y);
-    case RnnAct::Relu: return y > T(0) ? T(1) : T(0);
-    case RnnAct::HardSigmoid: return y > T(0) && y < T(1) ? T(1) / T(6) : T(0);
+    case RnnAct::Linear: return 1.0;
+    case RnnAct::Tanh: return 1.0 - y * y;
+    case RnnAct::Sigmoid: return y * (1.0 - y);
+    case RnnAct::Relu: return y > 0.0 ? 1.0 : 0.0;
+    case RnnAct::HardSigmoid: return y > 0.0 && y < 1.0 ? 1.0 / 6.0 : 0.0;
   }
-  return T(1);
+  return 1.0;
+}
+
+void act_grad_into(RnnAct act, const double* y, double* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = act_grad(act, y[i]);
+}
+
+// C (M x N, ldc) = A (M x K, rows lda apart) @ B (K x N, row-major): the per-step recurrent product, whose
+// B (the recurrent kernel or its transpose) is the same at every step and small enough to stay in cache.
+// Blocks of 4 rows x 64 columns keep 16 accumulators in registers; k runs in order, so each output's sum has
+// one order whatever the row split.
+TF_SIMD_CLONES void step_gemm_f32(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b,
+                                  float* c, int64_t ldc) {
+  constexpr int64_t R = 4, V = 4;  // rows and 16-float vectors per block
+  for (int64_t n0 = 0; n0 < N; n0 += 16 * V) {
+    const int64_t nv = std::min<int64_t>(V, (N - n0 + 15) / 16);
+    const bool full = n0 + 16 * V <= N;
+    for (int64_t m0 = 0; m0 < M; m0 += R) {
+      const int64_t mr = std::min<int64_t>(R, M - m0);
+      if (full && mr == R) {  // named accumulators, so that all 16 stay in registers
+        vf16 c00{}, c01{}, c02{}, c03{}, c10{}, c11{}, c12{}, c13{}, c20{}, c21{}, c22{}, c23{}, c30{}, c31{}, c32{},
+            c33{};
+        const float *a0 = a + m0 * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+        for (int64_t k = 0; k < K; ++k) {
+          vf16 b0, b1, b2, b3;
+          const float* bk = b + k * N + n0;
+          std::memcpy(&b0, bk, sizeof b0);
+          std::memcpy(&b1, bk + 16, sizeof b1);
+          std::memcpy(&b2, bk + 32, sizeof b2);
+          std::memcpy(&b3, bk + 48, sizeof b3);
+          const float x0 = a0[k], x1 = a1[k], x2 = a2[k], x3 = a3[k];
+          c00 += x0 * b0; c01 += x0 * b1; c02 += x0 * b2; c03 += x0 * b3;
+          c10 += x1 * b0; c11 += x1 * b1; c12 += x1 * b2; c13 += x1 * b3;
+          c20 += x2 * b0; c21 += x2 * b1; c22 += x2 * b2; c23 += x2 * b3;
+          c30 += x3 * b0; c31 += x3 * b1; c32 += x3 * b2; c33 += x3 * b3;
+        }
+        const vf16 rows[R][V] = {{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23},
+                                 {c30, c31, c32, c33}};
+        for (int64_t r = 0; r < R; ++r) std::memcpy(c + (m0 + r) * ldc + n0, rows[r], sizeof rows[r]);
+        continue;
+      }
+      vf16 acc[R][V] = {};  // edge block: partial vectors through a zero-padded copy of the row of B
+      const int64_t width = std::min<int64_t>(16 * V, N - n0);
+      for (int64_t k = 0; k < K; ++k) {
+        vf16 bv[V] = {};
+        std::memcpy(bv, b + k * N + n0, width * sizeof(float));
+        for (int64_t r = 0; r < mr; ++r) {
+          const float av = a[(m0 + r) * lda + k];
+          for (int64_t v = 0; v < nv; ++v) acc[r][v] += av * bv[v];
+        }
+      }
+      for (int64_t r = 0; r < mr; ++r) std::memcpy(c + (m0 + r) * ldc + n0, acc[r], width * sizeof(float));
+    }
+  }
+}
+
+void step_gemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b, float* c, int64_t ldc) {
+  step_gemm_f32(M, N, K, a, lda, b, c, ldc);
+}
+void step_gemm(int64_t M, int64_t N, int64_t K, const double* a, int64_t lda, const double* b, double* c,
+               int64_t ldc) {
+  if (M > 0 && N > 0) gemm_f64(M, N, K, a, lda, 1, b, N, 1, c, ldc, false);
 }
 
 void gemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t csa, const float* b, int64_t rsb,
@@ -100,54 +205,60 @@ void gemm(int64_t M, int64_t N, int64_t K, const double* a, int64_t rsa, int64_t
 
 int64_t gates(RnnCell cell) { return cell == RnnCell::LSTM ? 4 : cell == RnnCell::GRU ? 3 : 1; }
 
-// Rows per task: the per-row work is a few passes over G*H values.
-int64_t row_grain(int64_t gh) { return std::max<int64_t>(1, 8192 / std::max<int64_t>(1, gh)); }
-
 template <class T>
 const T* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
+
+// Each batch row's recurrence depends on that row alone, so threads take whole rows through all time steps:
+// no synchronisation per step. Rows per task: enough to fill the 4-row GEMM blocks.
+constexpr int64_t kRowGrain = 4;
 
 template <class T>
 void forward_t(const RnnSpec& s, const Tensor& xw_t, const Tensor& u_t, const Tensor& rbias_t, const Tensor& h0_t,
                const Tensor& c0_t, const Tensor& mask_t, const Tensor& rmask_t, const Tensor& hs_t,
-               const Tensor& cs_t, const Tensor& saved_t, const Tensor& ah_t) {
+               const Tensor& cs_t, const Tensor& saved_t, const Tensor& aux_t) {
   const int64_t B = s.B, T_ = s.T, H = s.H, G = gates(s.cell), GH = G * H;
   const T* xw = xw_t.data<T>();
   const T* u = u_t.data<T>();
+  const T* h0 = h0_t.data<T>();
+  const T* c0 = s.cell == RnnCell::LSTM ? c0_t.data<T>() : nullptr;
   const T* rbias = ptr_or_null<T>(rbias_t);
   const T* mask = ptr_or_null<T>(mask_t);
   const T* rmask = ptr_or_null<T>(rmask_t);
   T* hs = hs_t.data<T>();
   T* cs = s.cell == RnnCell::LSTM ? cs_t.data<T>() : nullptr;
   T* saved = saved_t.data<T>();
-  T* ahs = s.cell == RnnCell::GRU ? ah_t.data<T>() : nullptr;
-  std::vector<T> hp(h0_t.data<T>(), h0_t.data<T>() + B * H);  // h_{t-1}
-  std::vector<T> cp;
-  if (cs) cp.assign(c0_t.data<T>(), c0_t.data<T>() + B * H);
-  std::vector<T> hin(B * H), a(B * GH);
-  for (int64_t t = 0; t < T_; ++t) {
-    const T* hsrc = hp.data();
-    if (rmask) {
-      for (int64_t i = 0; i < B * H; ++i) hin[i] = hp[i] * rmask[i];
-      hsrc = hin.data();
-    }
-    if (H > 0) gemm(B, GH, H, hsrc, H, 1, u, GH, 1, a.data(), GH, false);
-    else std::fill(a.begin(), a.end(), T(0));
-    parallel_for(B, row_grain(GH), [&](int64_t lo, int64_t hi) {
-      std::vector<T> tmp(H);
+  T* aux = s.cell != RnnCell::SimpleRNN ? aux_t.data<T>() : nullptr;
+  parallel_for(B, kRowGrain, [&](int64_t lo, int64_t hi) {
+    const int64_t nb = hi - lo;
+    std::vector<T> a(nb * GH), hin(rmask ? nb * H : 0);
+    for (int64_t t = 0; t < T_; ++t) {
+      // h_{t-1} of rows lo..hi: rows of h0, or of hs at step t-1 (T*H apart)
+      const T* hprev_rows = t > 0 ? hs + (lo * T_ + t - 1) * H : h0 + lo * H;
+      const int64_t ld = t > 0 ? T_ * H : H;
+      const T* hsrc = hprev_rows;
+      int64_t lda = ld;
+      if (rmask) {
+        for (int64_t r = 0; r < nb; ++r)
+          for (int64_t i = 0; i < H; ++i) hin[r * H + i] = hprev_rows[r * ld + i] * rmask[(lo + r) * H + i];
+        hsrc = hin.data();
+        lda = H;
+      }
+      step_gemm(nb, GH, H, hsrc, lda, u, a.data(), GH);
       for (int64_t b = lo; b < hi; ++b) {
         const int64_t row = b * T_ + t;
         T* h = hs + row * H;
         T* g = saved + row * GH;
-        T* hprev = hp.data() + b * H;
+        const T* hprev = hprev_rows + (b - lo) * ld;
+        const T* cprev = cs ? (t > 0 ? cs + (row - 1) * H : c0 + b * H) : nullptr;
         if (mask && mask[row] == T(0)) {  // a masked step carries the states over
           std::copy(hprev, hprev + H, h);
-          if (cs) std::copy(cp.data() + b * H, cp.data() + (b + 1) * H, cs + row * H);
+          if (cs) std::copy(cprev, cprev + H, cs + row * H);
           std::fill(g, g + GH, T(0));
-          if (ahs) std::fill(ahs + row * H, ahs + (row + 1) * H, T(0));
+          if (aux) std::fill(aux + row * H, aux + (row + 1) * H, T(0));
           continue;
         }
         const T* x = xw + row * GH;
-        const T* ar = a.data() + b * GH;
+        const T* ar = a.data() + (b - lo) * GH;
         switch (s.cell) {
           case RnnCell::SimpleRNN:
             for (int64_t i = 0; i < H; ++i) g[i] = x[i] + ar[i];
@@ -160,15 +271,15 @@ void forward_t(const RnnSpec& s, const Tensor& xw_t, const Tensor& u_t, const Te
             act_apply(s.act, g + 2 * H, H);
             act_apply(s.rec_act, g + 3 * H, H);
             T* c = cs + row * H;
-            const T* cprev = cp.data() + b * H;
+            T* tc = aux + row * H;
             for (int64_t i = 0; i < H; ++i) c[i] = g[H + i] * cprev[i] + g[i] * g[2 * H + i];
-            std::copy(c, c + H, tmp.data());
-            act_apply(s.act, tmp.data(), H);
-            for (int64_t i = 0; i < H; ++i) h[i] = g[3 * H + i] * tmp[i];
+            std::copy(c, c + H, tc);
+            act_apply(s.act, tc, H);
+            for (int64_t i = 0; i < H; ++i) h[i] = g[3 * H + i] * tc[i];
             break;
           }
           case RnnCell::GRU: {  // gates z, r, h~ with the reset gate applied after the recurrent GEMM
-            T* ah = ahs + row * H;
+            T* ah = aux + row * H;
             for (int64_t i = 0; i < 2 * H; ++i) g[i] = x[i] + ar[i] + (rbias ? rbias[i] : T(0));
             for (int64_t i = 0; i < H; ++i) ah[i] = ar[2 * H + i] + (rbias ? rbias[2 * H + i] : T(0));
             act_apply(s.rec_act, g, 2 * H);
@@ -179,20 +290,15 @@ void forward_t(const RnnSpec& s, const Tensor& xw_t, const Tensor& u_t, const Te
           }
         }
       }
-    });
-    for (int64_t b = 0; b < B; ++b) {
-      const int64_t row = b * T_ + t;
-      std::copy(hs + row * H, hs + (row + 1) * H, hp.data() + b * H);
-      if (cs) std::copy(cs + row * H, cs + (row + 1) * H, cp.data() + b * H);
     }
-  }
+  });
 }
 
 template <class T>
 void backward_t(const RnnSpec& s, const Tensor& u_t, const Tensor& h0_t, const Tensor& c0_t, const Tensor& mask_t,
                 const Tensor& rmask_t, const Tensor& hs_t, const Tensor& cs_t, const Tensor& saved_t,
-                const Tensor& ah_t, const Tensor& dhs_t, const Tensor& dcs_t, const Tensor& dxw_t, const Tensor& du_t,
-                const Tensor& drbias_t, const Tensor& dh0_t, const Tensor& dc0_t) {
+                const Tensor& aux_t, const Tensor& dhs_t, const Tensor& dcs_t, const Tensor& dxw_t,
+                const Tensor& du_t, const Tensor& drbias_t, const Tensor& dh0_t, const Tensor& dc0_t) {
   const int64_t B = s.B, T_ = s.T, H = s.H, G = gates(s.cell), GH = G * H;
   const T* u = u_t.data<T>();
   const T* h0 = h0_t.data<T>();
@@ -203,22 +309,29 @@ void backward_t(const RnnSpec& s, const Tensor& u_t, const Tensor& h0_t, const T
   const T* cs = lstm ? cs_t.data<T>() : nullptr;
   const T* c0 = lstm ? c0_t.data<T>() : nullptr;
   const T* saved = saved_t.data<T>();
-  const T* ahs = gru ? ah_t.data<T>() : nullptr;
+  const T* aux = lstm || gru ? aux_t.data<T>() : nullptr;
   const T* dhs = dhs_t.data<T>();
   const T* dcs = lstm ? dcs_t.data<T>() : nullptr;
   T* dxw = dxw_t.data<T>();
+  T* dh0 = dh0_t.data<T>();
+  T* dc0 = lstm ? dc0_t.data<T>() : nullptr;
   // The gradient of the recurrent pre-activations h @ U (+ rbias): dxw, except GRU's candidate part, scaled by r.
   std::vector<T> da_store(gru ? B * T_ * GH : 0);
   T* da = gru ? da_store.data() : dxw;
-  std::vector<T> dh(B * H, T(0)), dc(lstm ? B * H : 0, T(0)), dhr(B * H), tmp_all(B * H);
-  for (int64_t t = T_; t-- > 0;) {
-    parallel_for(B, row_grain(GH), [&](int64_t lo, int64_t hi) {
+  std::vector<T> ut(GH * H);  // U^T, row-major (G*H, H)
+  for (int64_t i = 0; i < H; ++i)
+    for (int64_t j = 0; j < GH; ++j) ut[j * H + i] = u[i * GH + j];
+  parallel_for(B, kRowGrain, [&](int64_t lo, int64_t hi) {
+    const int64_t nb = hi - lo;
+    // dh: the gradient reaching h_t of each row from later steps (then its direct part for h_{t-1}); dc likewise.
+    std::vector<T> dh(nb * H, T(0)), dc(lstm ? nb * H : 0, T(0)), dhr(nb * H), d(GH + H);
+    for (int64_t t = T_; t-- > 0;) {
       for (int64_t b = lo; b < hi; ++b) {
         const int64_t row = b * T_ + t;
-        T* dhb = dh.data() + b * H;  // in: the gradient reaching h_t from later steps; out: the direct part for h_{t-1}
+        T* dhb = dh.data() + (b - lo) * H;
         const T* dho = dhs + row * H;
         for (int64_t i = 0; i < H; ++i) dhb[i] += dho[i];
-        T* dcb = lstm ? dc.data() + b * H : nullptr;
+        T* dcb = lstm ? dc.data() + (b - lo) * H : nullptr;
         if (lstm) {
           const T* dco = dcs + row * H;
           for (int64_t i = 0; i < H; ++i) dcb[i] += dco[i];
@@ -234,33 +347,38 @@ void backward_t(const RnnSpec& s, const Tensor& u_t, const Tensor& h0_t, const T
         const T* hprev = t > 0 ? hs + (row - 1) * H : h0 + b * H;
         switch (s.cell) {
           case RnnCell::SimpleRNN:
-            for (int64_t i = 0; i < H; ++i) { dg[i] = dhb[i] * act_grad(s.act, g[i]); dhb[i] = T(0); }
+            act_grad_into(s.act, g, d.data(), H);
+            for (int64_t i = 0; i < H; ++i) { dg[i] = dhb[i] * d[i]; dhb[i] = T(0); }
             break;
           case RnnCell::LSTM: {
-            const T* c = cs + row * H;
             const T* cprev = t > 0 ? cs + (row - 1) * H : c0 + b * H;
-            T* tc = tmp_all.data() + b * H;
-            std::copy(c, c + H, tc);
-            act_apply(s.act, tc, H);
+            const T* tc = aux + row * H;
+            act_grad_into(s.rec_act, g, d.data(), 2 * H);
+            act_grad_into(s.act, g + 2 * H, d.data() + 2 * H, H);
+            act_grad_into(s.rec_act, g + 3 * H, d.data() + 3 * H, H);
+            act_grad_into(s.act, tc, d.data() + 4 * H, H);
+            const T *di = d.data(), *df = di + H, *dgc = df + H, *dgo = dgc + H, *dtc = dgo + H;
             for (int64_t i = 0; i < H; ++i) {
               const T gi = g[i], gf = g[H + i], gc = g[2 * H + i], go = g[3 * H + i];
-              const T dcell = dcb[i] + dhb[i] * go * act_grad(s.act, tc[i]);
-              dg[3 * H + i] = dhb[i] * tc[i] * act_grad(s.rec_act, go);
-              dg[i] = dcell * gc * act_grad(s.rec_act, gi);
-              dg[H + i] = dcell * cprev[i] * act_grad(s.rec_act, gf);
-              dg[2 * H + i] = dcell * gi * act_grad(s.act, gc);
+              const T dcell = dcb[i] + dhb[i] * go * dtc[i];
+              dg[3 * H + i] = dhb[i] * tc[i] * dgo[i];
+              dg[i] = dcell * gc * di[i];
+              dg[H + i] = dcell * cprev[i] * df[i];
+              dg[2 * H + i] = dcell * gi * dgc[i];
               dcb[i] = dcell * gf;
               dhb[i] = T(0);
             }
             break;
           }
           case RnnCell::GRU: {
-            const T* ah = ahs + row * H;
+            const T* ah = aux + row * H;
+            act_grad_into(s.rec_act, g, d.data(), 2 * H);
+            act_grad_into(s.act, g + 2 * H, d.data() + 2 * H, H);
             for (int64_t i = 0; i < H; ++i) {
               const T z = g[i], r = g[H + i], hh = g[2 * H + i];
-              const T dpre = dhb[i] * (T(1) - z) * act_grad(s.act, hh);
-              const T dz = dhb[i] * (hprev[i] - hh) * act_grad(s.rec_act, z);
-              const T dr = dpre * ah[i] * act_grad(s.rec_act, r);
+              const T dpre = dhb[i] * (T(1) - z) * d[2 * H + i];
+              const T dz = dhb[i] * (hprev[i] - hh) * d[i];
+              const T dr = dpre * ah[i] * d[H + i];
               dg[i] = dz; dg[H + i] = dr; dg[2 * H + i] = dpre;
               dar[i] = dz; dar[H + i] = dr; dar[2 * H + i] = dpre * r;
               dhb[i] *= z;
@@ -269,13 +387,15 @@ void backward_t(const RnnSpec& s, const Tensor& u_t, const Tensor& h0_t, const T
           }
         }
       }
-    });
-    // dh_{t-1} = direct part + (dA_t @ U^T) * rmask
-    if (H > 0) gemm(B, H, GH, da + t * GH, T_ * GH, 1, u, 1, GH, dhr.data(), H, false);
-    for (int64_t i = 0; i < B * H; ++i) dh[i] += rmask ? dhr[i] * rmask[i] : dhr[i];
-  }
-  std::copy(dh.begin(), dh.end(), dh0_t.data<T>());
-  if (lstm) std::copy(dc.begin(), dc.end(), dc0_t.data<T>());
+      // dh_{t-1} = direct part + (dA_t @ U^T) * rmask
+      step_gemm(nb, H, GH, da + (lo * T_ + t) * GH, T_ * GH, ut.data(), dhr.data(), H);
+      for (int64_t r = 0; r < nb; ++r)
+        for (int64_t i = 0; i < H; ++i)
+          dh[r * H + i] += rmask ? dhr[r * H + i] * rmask[(lo + r) * H + i] : dhr[r * H + i];
+    }
+    std::copy(dh.begin(), dh.end(), dh0 + lo * H);
+    if (lstm) std::copy(dc.begin(), dc.end(), dc0 + lo * H);
+  });
   // dU = sum over steps of (h_{t-1} * rmask)^T dA_t: one GEMM over all B*T rows.
   std::vector<T> hprev_all(B * T_ * H);
   parallel_for(B, 1, [&](int64_t lo, int64_t hi) {

@@ -54,12 +54,12 @@ std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::RnnAct act, cpu::RnnAct
   Tensor hs = Tensor::empty({B, T, H}, dt);
   Tensor cs = lstm ? Tensor::empty({B, T, H}, dt) : Tensor();
   Tensor saved = Tensor::empty({B, T, G * H}, dt);
-  Tensor ah = gru ? Tensor::empty({B, T, H}, dt) : Tensor();
-  cpu::rnn_forward(spec, x, uc, rb, h, c, m, rm, hs, cs, saved, ah);
+  Tensor aux = lstm || gru ? Tensor::empty({B, T, H}, dt) : Tensor();
+  cpu::rnn_forward(spec, x, uc, rb, h, c, m, rm, hs, cs, saved, aux);
 
   std::vector<Tensor> outs = lstm ? std::vector<Tensor>{hs, cs} : std::vector<Tensor>{hs};
   TF_RECORD("rnn_sequence", (Tensors{xw, u, rbias, h0, c0}), outs,
-            [spec, uc, rb, h, c, m, rm, hs, cs, saved, ah, lstm, gru](const Tensors&, const Tensors&, const Tensors& g) {
+            [spec, uc, rb, h, c, m, rm, hs, cs, saved, aux, lstm, gru](const Tensors&, const Tensors&, const Tensors& g) {
               const int64_t B = spec.B, T = spec.T, H = spec.H, GH = uc.dim(1);
               const DType dt = uc.dtype();
               Tensor dhs = (g[0].dtype() == dt ? g[0] : cast(g[0], dt)).contiguous();
@@ -67,7 +67,7 @@ std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::RnnAct act, cpu::RnnAct
               Tensor dxw = Tensor::empty({B, T, GH}, dt), du = Tensor::empty({H, GH}, dt);
               Tensor drb = gru && rb.defined() ? Tensor::empty({GH}, dt) : Tensor();
               Tensor dh0 = Tensor::empty({B, H}, dt), dc0 = lstm ? Tensor::empty({B, H}, dt) : Tensor();
-              cpu::rnn_backward(spec, uc, h, c, m, rm, hs, cs, saved, ah, dhs, dcs, dxw, du, drb, dh0, dc0);
+              cpu::rnn_backward(spec, uc, h, c, m, rm, hs, cs, saved, aux, dhs, dcs, dxw, du, drb, dh0, dc0);
               Tensors grads{dxw, du, drb, dh0, dc0};
               Tensors defined;
               for (const Tensor& t : grads)

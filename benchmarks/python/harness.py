@@ -1,0 +1,66 @@
+"""The side-by-side harness of the training benchmarks: tapeflow runs in this process, PyTorch and tf.keras
+each in its own interpreter (its own virtual environment) on the same data, all in one run; the table shows
+each framework's epochs and the ratio of its steady-state epoch time to tapeflow's."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+
+def fit_epochs(keras, model, x, y, batch, epochs=2):
+    """Wall-clock seconds of each one-epoch ``fit`` and the last epoch's training accuracy."""
+    times, acc = [], None
+    for _ in range(epochs):
+        t = time.perf_counter()
+        h = model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True)
+        times.append(time.perf_counter() - t)
+        acc = float(h.history["accuracy"][-1])
+    return times, acc
+
+
+def import_framework(name, threads):
+    """tapeflow's or TensorFlow's keras with `threads` intra-op threads and seed 0 (TensorFlow: the TF venv)."""
+    if name == "tapeflow":
+        import tapeflow as tf
+        from tapeflow import keras
+    else:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import tensorflow as tf
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        import keras
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    keras.utils.set_random_seed(0)
+    return keras
+
+
+def main(doc, worker, title, unit_count=None):
+    """Parses the common arguments; as a worker prints ``worker(name, threads)``'s result as JSON, otherwise runs
+    every framework and prints the table. ``worker`` returns {"times": [...], "accuracy": a, "data": text}.
+    With ``unit_count``, a throughput column (units per second of the last epoch) is added."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--torch-python", default=os.environ.get("TORCH_PYTHON", "venv-torch/bin/python"))
+    ap.add_argument("--tf-python", default=os.environ.get("TF_PYTHON", "venv-tf/bin/python"))
+    ap.add_argument("--worker", choices=["tapeflow", "torch", "tensorflow"], help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.threads)))
+        return
+    results = {"tapeflow": worker("tapeflow", args.threads)}
+    for name, python in (("torch", args.torch_python), ("tensorflow", args.tf_python)):
+        if os.path.exists(python):
+            out = subprocess.check_output([python, sys.argv[0], "--worker", name, "--threads", str(args.threads)])
+            results[name] = json.loads(out.decode().strip().splitlines()[-1])
+        else:
+            print("(%s not found at %s)" % (name, python))
+    print("%s, %d threads, %s" % (title, args.threads, results["tapeflow"]["data"]))
+    extra = "%12s" % "samples/s" if unit_count else ""
+    print("%-11s %10s %10s %9s%s %12s" % ("", "epoch 1 s", "epoch 2 s", "accuracy", extra, "tapeflow is"))
+    base = results["tapeflow"]["times"][-1]
+    for name, r in results.items():
+        ratio = "" if name == "tapeflow" else "%.2fx" % (r["times"][-1] / base)
+        rate = "%12.0f" % (unit_count / r["times"][-1]) if unit_count else ""
+        print("%-11s %10.2f %10.2f %9.3f%s %12s" % (name, r["times"][0], r["times"][-1], r["accuracy"], rate, ratio))
+    print("(ratio = peer epoch-2 time / tapeflow epoch-2 time; > 1 means tapeflow is faster)")
