@@ -2,27 +2,93 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <unordered_map>
 
 #include "tapeflow/cpu/kernels.h"
 #include "tapeflow/cuda/cuda_api.h"
 
 namespace tapeflow {
 
+namespace {
+
+// Large CPU blocks are kept for reuse instead of being returned to the system: a training step allocates
+// the same large buffers again and again, and fresh pages from the system cost a page fault each on first
+// touch. Blocks of kCachedMin bytes or more are rounded up to kCacheGranule, reused on an exact size match,
+// and kept up to kCacheCap bytes in all. Sanitizer builds free everything at once, so that they see each
+// use after free.
+constexpr size_t kCachedMin = size_t(1) << 18, kCacheGranule = size_t(1) << 16, kCacheCap = size_t(1) << 30;
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCacheBlocks = false;
+#else
+constexpr bool kCacheBlocks = true;
+#endif
+
+struct BlockCache {
+  std::mutex mu;
+  std::unordered_multimap<size_t, void*> free_blocks;
+  size_t cached = 0;
+};
+
+BlockCache& block_cache() {
+  static BlockCache* cache = new BlockCache();  // never destroyed: storages may outlive static destruction
+  return *cache;
+}
+
+size_t rounded_size(size_t n) {
+  size_t alloc = ((n + 63) / 64) * 64;
+  if (alloc == 0) alloc = 64;
+  if (kCacheBlocks && alloc >= kCachedMin) alloc = (alloc + kCacheGranule - 1) / kCacheGranule * kCacheGranule;
+  return alloc;
+}
+
+void* cpu_alloc(size_t n) {
+  const size_t alloc = rounded_size(n);
+  if (kCacheBlocks && alloc >= kCachedMin) {
+    BlockCache& c = block_cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    auto it = c.free_blocks.find(alloc);
+    if (it != c.free_blocks.end()) {
+      void* p = it->second;
+      c.free_blocks.erase(it);
+      c.cached -= alloc;
+      return p;
+    }
+  }
+  void* p = std::aligned_alloc(64, alloc);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+void cpu_free(void* p, size_t n) {
+  const size_t alloc = rounded_size(n);
+  if (kCacheBlocks && alloc >= kCachedMin) {
+    BlockCache& c = block_cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    if (c.cached + alloc <= kCacheCap) {
+      c.free_blocks.emplace(alloc, p);
+      c.cached += alloc;
+      return;
+    }
+  }
+  std::free(p);
+}
+
+}  // namespace
+
 Storage::Storage(size_t n, Device dev) : nbytes(n), device(dev) {
   if (dev.type == Device::CUDA) {
     data = cuda::device_alloc(n, dev.index);
     return;
   }
-  size_t alloc = ((n + 63) / 64) * 64;
-  if (alloc == 0) alloc = 64;
-  data = std::aligned_alloc(64, alloc);
-  if (!data) throw std::bad_alloc();
+  data = cpu_alloc(n);
 }
 
 Storage::~Storage() {
   if (device.type == Device::CUDA) cuda::device_free(data, device.index);
-  else std::free(data);
+  else cpu_free(data, nbytes);
 }
 
 uint64_t next_tensor_id() {
