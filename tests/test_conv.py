@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tapeflow as tf
+from tapeflow import _core
 from opcheck import check_op, rand
 
 
@@ -160,3 +161,39 @@ def test_conv2d_transpose(xs, fs, out_hw, strides, padding):
                                tf.nn.conv2d_transpose(g, f, y.shape, strides, padding).numpy(), rtol=1e-10)
     with pytest.raises(ValueError, match="does not map back"):
         tf.nn.conv2d_transpose(rand(*xs), rand(*fs), (xs[0], 40, 40, fs[2]), strides, padding)
+
+
+def np_batch_norm(x, gamma, beta, axis, eps):
+    axes = tuple(i for i in range(x.ndim) if i != axis % x.ndim)
+    shape = [-1 if i == axis % x.ndim else 1 for i in range(x.ndim)]
+    mean, var = x.mean(axes), x.var(axes)
+    y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * gamma.reshape(shape) + beta.reshape(shape)
+    return [y, mean, var]
+
+
+@pytest.mark.parametrize("shape,axis", [((6, 3), -1), ((2, 4, 3, 5), 3), ((3, 4, 2, 2), 1), ((1, 3), -1)])
+def test_fused_batch_norm(shape, axis):
+    c = shape[axis]
+    check_op(lambda x, g, b: _core._batch_norm(x, g, b, axis, 1e-3),
+             lambda x, g, b: np_batch_norm(x, g, b, axis, 1e-3),
+             rand(*shape), rand(c) + 1.5, rand(c), rtol32=1e-4, atol32=1e-5)
+
+
+def test_fused_batch_norm_without_gamma_beta_and_errors():
+    x = rand(5, 3)
+    y, mean, var = _core._batch_norm(x, None, None, -1, 0.0)
+    np.testing.assert_allclose(y.numpy(), (x - x.mean(0)) / x.std(0), rtol=1e-9)
+    with pytest.raises(ValueError, match="gamma and beta"):
+        _core._batch_norm(x, np.ones(4), None, -1, 1e-3)
+    with pytest.raises(ValueError, match="axis"):
+        _core._batch_norm(x, None, None, 2, 1e-3)
+    # the fused op has first derivatives only
+    xt = tf.constant(x)
+    with tf.GradientTape() as outer:
+        outer.watch(xt)
+        with tf.GradientTape() as inner:
+            inner.watch(xt)
+            out = tf.reduce_sum(_core._batch_norm(xt, None, None, -1, 1e-3)[0] ** 3)
+        g = inner.gradient(out, xt)
+        with pytest.raises(NotImplementedError, match="second derivatives"):
+            outer.gradient(tf.reduce_sum(g), xt)

@@ -256,6 +256,12 @@ void init_ops(py::module_& m) {
     Tensor t = to_tensor(x);
     return nogil_if(true, [&] { return ops::avg_pool2d(t, ksize, strides, pads); });
   }, "input"_a, "ksize"_a, "strides"_a, "pads"_a);
+  m.def("_batch_norm", [](py::handle x, py::handle gamma, py::handle beta, int64_t axis, double epsilon) {
+    Tensor t = to_tensor(x);
+    Tensor g = gamma.is_none() ? Tensor() : to_tensor(gamma, t.dtype());
+    Tensor b = beta.is_none() ? Tensor() : to_tensor(beta, t.dtype());
+    return nogil_if(true, [&] { return ops::batch_norm(t, g, b, axis, epsilon); });
+  }, "x"_a, "gamma"_a, "beta"_a, "axis"_a, "epsilon"_a);
   // Recurrent layers over a whole sequence: cell 0 SimpleRNN, 1 LSTM, 2 GRU; activations 0 linear, 1 tanh,
   // 2 sigmoid, 3 relu, 4 hard_sigmoid. Optional operands may be None. Returns a list: [hs] or [hs, cs].
   m.def("_rnn_sequence", [](int cell, int act, int rec_act, py::handle xw, py::handle u, py::handle rbias,

@@ -86,6 +86,15 @@ void rnn_backward(const RnnSpec& s, const Tensor& u, const Tensor& h0, const Ten
                   const Tensor& dhs, const Tensor& dcs, const Tensor& dxw, const Tensor& du, const Tensor& drbias,
                   const Tensor& dh0, const Tensor& dc0);
 
+// Batch normalization over contiguous x viewed as (outer, C, inner) (cpu/norm.cpp): mean and (biased) variance
+// per channel, y = (x - mean) / sqrt(var + eps) * gamma + beta (gamma, beta may be undefined). The backward pass
+// takes the gradients of y, mean and var (the last two may be undefined) and writes dx, dgamma and dbeta.
+void batch_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, int64_t outer, int64_t C,
+                        int64_t inner, double eps, const Tensor& y, const Tensor& mean, const Tensor& var);
+void batch_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& var, const Tensor& dy,
+                         const Tensor& dmean, const Tensor& dvar, int64_t outer, int64_t C, int64_t inner, double eps,
+                         const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta);
+
 // Batched C[b] = op(A[b]) @ op(B[b]) for rank-3 views (batch broadcast by stride 0).
 void matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, const Tensor& out);
 

@@ -131,6 +131,9 @@ Tensor avg_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std:
 std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::RnnAct act, cpu::RnnAct rec_act, const Tensor& xw,
                                  const Tensor& u, const Tensor& rbias, const Tensor& h0, const Tensor& c0,
                                  const Tensor& mask, const Tensor& rmask);
+// Batch normalization with the batch's statistics over every axis but `axis`: {y, mean, variance} (mean and
+// the biased variance have shape (C,)). gamma and beta (shape (C,)) may be undefined. First derivatives only.
+std::vector<Tensor> batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, int64_t axis, double epsilon);
 Tensor stack(const std::vector<Tensor>& xs, int64_t axis);
 std::vector<Tensor> unstack(const Tensor& x, int64_t axis);
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t axis);

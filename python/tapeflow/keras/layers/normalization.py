@@ -101,7 +101,6 @@ class BatchNormalization(_Normalization):
         ndim = len(input_shape)
         self._axis = _feature_axis(self, input_shape)
         dim = input_shape[self._axis]
-        self._reduce = [i for i in range(ndim) if i != self._axis]
         self._add_gamma_beta((dim,))
         self.moving_mean = self.add_weight(name="moving_mean", shape=(dim,), initializer=self.moving_mean_initializer,
                                            trainable=False)
@@ -116,17 +115,15 @@ class BatchNormalization(_Normalization):
     def call(self, inputs, training=None, mask=None):
         x = inputs
         ndim = x.ndim
-        if training and self.trainable:
-            mean = _core.reduce_mean(x, self._reduce, False)
-            variance = _core.reduce_mean(_core.square(_core.subtract(x, self._broadcast(mean, ndim))), self._reduce,
-                                         False)
+        if training and self.trainable:  # one fused C++ op: batch statistics, normalization and its gradient
+            y, mean, variance = _core._batch_norm(x, self.gamma, self.beta, self._axis, self.epsilon)
             m = self.momentum
             self.moving_mean.assign(_core.add(_core.multiply(self.moving_mean, m),
                                               _core.multiply(_core.stop_gradient(mean), 1.0 - m)))
             self.moving_variance.assign(_core.add(_core.multiply(self.moving_variance, m),
                                                   _core.multiply(_core.stop_gradient(variance), 1.0 - m)))
-        else:
-            mean, variance = self.moving_mean, self.moving_variance
+            return y
+        mean, variance = self.moving_mean, self.moving_variance
         # One multiply-add over x: x * (gamma / sqrt(var + eps)) + (beta - mean * gamma / sqrt(var + eps)).
         inv = _core.rsqrt(_core.add(variance, self.epsilon))
         if self.gamma is not None:
