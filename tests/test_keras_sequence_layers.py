@@ -48,7 +48,7 @@ def np_rnn(cell, xw, u, rbias, h0, c0, mask, rmask):
     hs, cs = np.zeros((B, T, H)), np.zeros((B, T, H))
     for t in range(T):
         hin = h * rmask if rmask is not None else h
-        a = hin @ u
+        a = hin @ u + rbias
         if cell == 0:
             hn, cn = np.tanh(xw[:, t] + a), None
         elif cell == 1:
@@ -56,7 +56,6 @@ def np_rnn(cell, xw, u, rbias, h0, c0, mask, rmask):
             cn = _sig(f) * c + _sig(i) * np.tanh(g)
             hn = _sig(o) * np.tanh(cn)
         else:
-            a = a + rbias
             xz, xr, xh = np.split(xw[:, t], 3, axis=-1)
             az, ar, ah = np.split(a, 3, axis=-1)
             z, r = _sig(xz + az), _sig(xr + ar)
@@ -80,14 +79,13 @@ def test_rnn_sequence_op(cell, masked):
     u = rng.normal(size=(H, G * H)) * 0.5
     h0 = rng.normal(size=(B, H)) * 0.5
     c0 = rng.normal(size=(B, H)) * 0.5 if cell == 1 else None
-    rbias = rng.normal(size=(G * H,)) * 0.5 if cell == 2 else None
+    rbias = rng.normal(size=(G * H,)) * 0.5
     mask = (rng.random((B, T)) > 0.3).astype(np.float64) if masked else None
     rmask = rng.random((B, H)) * 2 if masked else None
-    args = [xw, u, h0] + [a for a in (c0, rbias) if a is not None]
+    args = [xw, u, h0, rbias] + ([c0] if cell == 1 else [])
 
     def split(a):
-        it = iter(a[3:])
-        return a[0], a[1], a[2], next(it) if cell == 1 else None, next(it) if cell == 2 else None
+        return a[0], a[1], a[2], a[4] if cell == 1 else None, a[3]
 
     def tf_fn(*a):
         xw_, u_, h0_, c0_, rb_ = split(a)

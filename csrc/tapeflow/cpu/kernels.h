@@ -69,8 +69,9 @@ void avg_pool2d(const Tensor& x, const Window2D& w, const Tensor& out);
 void avg_pool2d_grad(const Tensor& g, const Window2D& w, const Tensor& dx);  // dx zeroed
 
 // Whole-sequence recurrent layers over contiguous batch-major tensors (cpu/rnn.cpp). G gates: SimpleRNN 1,
-// LSTM 4 (i, f, c, o), GRU 3 (z, r, h~; reset gate applied after the recurrent GEMM, recurrent bias rbias).
-// xw (B, T, G*H): the input projection with the input bias; u (H, G*H); h0, c0 (B, H); mask (B, T) of 0/1 (a 0
+// LSTM 4 (i, f, c, o), GRU 3 (z, r, h~; reset gate applied after the recurrent GEMM).
+// xw (B, T, G*H): the input projection; u (H, G*H); rbias (G*H, may be undefined): added to h @ U (for GRU the
+// recurrent bias; SimpleRNN and LSTM take their one bias here); h0, c0 (B, H); mask (B, T) of 0/1 (a 0
 // step carries the states over) and rmask (B, H) (multiplies h_{t-1} before the GEMM) may be undefined.
 // Writes hs (B, T, H), cs (LSTM cell states), saved (B, T, G*H: gate activations) and aux (B, T, H; LSTM:
 // activation(c), GRU: h @ U_h + rbias_h; undefined for SimpleRNN).
@@ -80,7 +81,7 @@ struct RnnSpec { RnnCell cell; RnnAct act, rec_act; int64_t B, T, H; };
 void rnn_forward(const RnnSpec& s, const Tensor& xw, const Tensor& u, const Tensor& rbias, const Tensor& h0,
                  const Tensor& c0, const Tensor& mask, const Tensor& rmask, const Tensor& hs, const Tensor& cs,
                  const Tensor& saved, const Tensor& aux);
-// From the gradients of hs and cs (LSTM), writes those of xw, u, rbias (GRU, if defined), h0 and c0 (LSTM).
+// From the gradients of hs and cs (LSTM), writes those of xw, u, rbias (if defined), h0 and c0 (LSTM).
 void rnn_backward(const RnnSpec& s, const Tensor& u, const Tensor& h0, const Tensor& c0, const Tensor& mask,
                   const Tensor& rmask, const Tensor& hs, const Tensor& cs, const Tensor& saved, const Tensor& aux,
                   const Tensor& dhs, const Tensor& dcs, const Tensor& dxw, const Tensor& du, const Tensor& drbias,

@@ -262,11 +262,15 @@ void forward_t(const RnnSpec& s, const Tensor& xw_t, const Tensor& u_t, const Te
         switch (s.cell) {
           case RnnCell::SimpleRNN:
             for (int64_t i = 0; i < H; ++i) g[i] = x[i] + ar[i];
+            if (rbias)
+              for (int64_t i = 0; i < H; ++i) g[i] += rbias[i];
             act_apply(s.act, g, H);
             std::copy(g, g + H, h);
             break;
           case RnnCell::LSTM: {  // gates i, f, c, o
             for (int64_t i = 0; i < GH; ++i) g[i] = x[i] + ar[i];
+            if (rbias)
+              for (int64_t i = 0; i < GH; ++i) g[i] += rbias[i];
             act_apply(s.rec_act, g, 2 * H);
             act_apply(s.act, g + 2 * H, H);
             act_apply(s.rec_act, g + 3 * H, H);
@@ -409,7 +413,7 @@ void backward_t(const RnnSpec& s, const Tensor& u_t, const Tensor& h0_t, const T
   T* du = du_t.data<T>();
   if (B * T_ > 0) gemm(H, GH, B * T_, hprev_all.data(), 1, H, da, GH, 1, du, GH, false);
   else std::fill(du, du + H * GH, T(0));
-  if (gru && drbias_t.defined()) {  // column sums of dA, as a GEMM with a row of ones
+  if (drbias_t.defined()) {  // column sums of dA, as a GEMM with a row of ones
     std::vector<T> ones(B * T_, T(1));
     T* db = drbias_t.data<T>();
     if (B * T_ > 0) gemm(1, GH, B * T_, ones.data(), B * T_, 1, da, GH, 1, db, GH, false);

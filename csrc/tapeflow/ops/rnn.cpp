@@ -45,7 +45,7 @@ std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::RnnAct act, cpu::RnnAct
   const DType dt = xw.dtype();
   const cpu::RnnSpec spec{cell, act, rec_act, B, T, H};
   Tensor x = xw.contiguous(), uc = u.contiguous();
-  Tensor rb = gru ? as_operand("the recurrent bias", rbias, {G * H}, dt) : Tensor();
+  Tensor rb = as_operand("the recurrent bias", rbias, {G * H}, dt);
   Tensor h = as_operand("the initial state", h0, {B, H}, dt);
   Tensor c = lstm ? as_operand("the initial cell state", c0, {B, H}, dt) : Tensor();
   Tensor m = as_operand("the mask", mask, {B, T}, dt);
@@ -65,7 +65,7 @@ std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::RnnAct act, cpu::RnnAct
               Tensor dhs = (g[0].dtype() == dt ? g[0] : cast(g[0], dt)).contiguous();
               Tensor dcs = lstm ? (g[1].dtype() == dt ? g[1] : cast(g[1], dt)).contiguous() : Tensor();
               Tensor dxw = Tensor::empty({B, T, GH}, dt), du = Tensor::empty({H, GH}, dt);
-              Tensor drb = gru && rb.defined() ? Tensor::empty({GH}, dt) : Tensor();
+              Tensor drb = rb.defined() ? Tensor::empty({GH}, dt) : Tensor();
               Tensor dh0 = Tensor::empty({B, H}, dt), dc0 = lstm ? Tensor::empty({B, H}, dt) : Tensor();
               cpu::rnn_backward(spec, uc, h, c, m, rm, hs, cs, saved, aux, dhs, dcs, dxw, du, drb, dh0, dc0);
               Tensors grads{dxw, du, drb, dh0, dc0};

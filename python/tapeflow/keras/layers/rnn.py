@@ -372,10 +372,13 @@ class RNN(Layer):
         x = sequences
         if training and cell.dropout > 0:
             x = _core.multiply(x, _core.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1))
-        xw = _core.reshape(cell._project(_core.reshape(x, [batch * steps, features])),
+        # GRU adds its input bias to the projection; the other cells' bias goes to the kernel with h @ U.
+        gru = isinstance(cell, GRUCell)
+        flat = _core.reshape(x, [batch * steps, features])
+        xw = _core.reshape(cell._project(flat) if gru else _core.matmul(flat, cell.kernel),
                            [batch, steps, cell.kernel.shape[-1]])
         rmask = cell.get_recurrent_dropout_mask(states[0]) if training and cell.recurrent_dropout > 0 else None
-        rbias = cell._recurrent_bias() if isinstance(cell, GRUCell) else None
+        rbias = cell._recurrent_bias() if gru else cell.bias
         c0 = states[1] if len(states) > 1 else None
         outs = _core._rnn_sequence(codes[0], codes[1], codes[2], xw, cell.recurrent_kernel, rbias, states[0], c0,
                                    mask, rmask)
