@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "tapeflow/core/threadpool.h"
@@ -97,6 +98,18 @@ TF_INLINE void map_v(const float* v, float* out, int64_t n, F f) {
     x = f(x);
     std::memcpy(out + i, &x, (n - i) * sizeof(float));
   }
+}
+
+// Loads and stores of up to 16 floats (a partial vector is zero-padded), for loops written over vf16.
+TF_INLINE vf16 ld(const float* p, int64_t n) {
+  vf16 v{};
+  if (n == 16) std::memcpy(&v, p, sizeof v);  // a fixed size: one vector load
+  else std::memcpy(&v, p, static_cast<size_t>(n) * sizeof(float));
+  return v;
+}
+TF_INLINE void st(float* p, vf16 v, int64_t n) {
+  if (n == 16) std::memcpy(p, &v, sizeof v);
+  else std::memcpy(p, &v, static_cast<size_t>(n) * sizeof(float));
 }
 
 TF_SIMD_CLONES void act_f32(RnnAct act, float* v, int64_t n) {
@@ -208,6 +221,147 @@ int64_t gates(RnnCell cell) { return cell == RnnCell::LSTM ? 4 : cell == RnnCell
 template <class T>
 const T* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
 
+// One batch row at one step, forward: the gate activations g (G*H) from the projected input x and the
+// recurrent product ar, then the new states. Inlined into a clone per ISA (float) so the loops vectorise.
+template <class T>
+TF_INLINE void forward_row_t(const RnnSpec& s, const T* __restrict x, const T* __restrict ar,
+                             const T* __restrict rbias, const T* __restrict hprev, const T* __restrict cprev,
+                             T* __restrict g, T* __restrict c, T* __restrict aux, T* __restrict h) {
+  const int64_t H = s.H;
+  switch (s.cell) {
+    case RnnCell::SimpleRNN:
+      for (int64_t i = 0; i < H; ++i) g[i] = x[i] + ar[i];
+      if (rbias)
+        for (int64_t i = 0; i < H; ++i) g[i] += rbias[i];
+      act_apply(s.act, g, H);
+      for (int64_t i = 0; i < H; ++i) h[i] = g[i];
+      break;
+    case RnnCell::LSTM: {  // gates i, f, c, o; aux = activation(c)
+      for (int64_t i = 0; i < 4 * H; ++i) g[i] = x[i] + ar[i];
+      if (rbias)
+        for (int64_t i = 0; i < 4 * H; ++i) g[i] += rbias[i];
+      act_apply(s.rec_act, g, 2 * H);
+      act_apply(s.act, g + 2 * H, H);
+      act_apply(s.rec_act, g + 3 * H, H);
+      if constexpr (std::is_same_v<T, float>) {
+        for (int64_t i = 0; i < H; i += 16) {
+          const int64_t n = std::min<int64_t>(16, H - i);
+          const vf16 cv = ld(g + H + i, n) * ld(cprev + i, n) + ld(g + i, n) * ld(g + 2 * H + i, n);
+          const vf16 tc = act_v(s.act, cv);
+          st(c + i, cv, n);
+          st(aux + i, tc, n);
+          st(h + i, ld(g + 3 * H + i, n) * tc, n);
+        }
+      } else {
+        for (int64_t i = 0; i < H; ++i) c[i] = g[H + i] * cprev[i] + g[i] * g[2 * H + i];
+        for (int64_t i = 0; i < H; ++i) aux[i] = c[i];
+        act_apply(s.act, aux, H);
+        for (int64_t i = 0; i < H; ++i) h[i] = g[3 * H + i] * aux[i];
+      }
+      break;
+    }
+    case RnnCell::GRU: {  // gates z, r, h~, the reset gate applied after the recurrent GEMM; aux = h @ U_h + b_h
+      for (int64_t i = 0; i < 2 * H; ++i) g[i] = x[i] + ar[i];
+      for (int64_t i = 0; i < H; ++i) aux[i] = ar[2 * H + i];
+      if (rbias) {
+        for (int64_t i = 0; i < 2 * H; ++i) g[i] += rbias[i];
+        for (int64_t i = 0; i < H; ++i) aux[i] += rbias[2 * H + i];
+      }
+      act_apply(s.rec_act, g, 2 * H);
+      for (int64_t i = 0; i < H; ++i) g[2 * H + i] = x[2 * H + i] + g[H + i] * aux[i];
+      act_apply(s.act, g + 2 * H, H);
+      for (int64_t i = 0; i < H; ++i) h[i] = g[i] * hprev[i] + (T(1) - g[i]) * g[2 * H + i];
+      break;
+    }
+  }
+}
+
+// One batch row at one step, backward: from dh (and dc) reaching this step, the pre-activation gradients dg
+// (of xw) and dar (of h @ U; GRU only, else dg), and the direct parts of dh and dc for the previous step.
+// d: scratch of (G + 1) * H.
+template <class T>
+TF_INLINE void backward_row_t(const RnnSpec& s, const T* __restrict g, const T* __restrict aux,
+                              const T* __restrict hprev, const T* __restrict cprev, T* __restrict dh,
+                              T* __restrict dc, T* __restrict dg, T* __restrict dar, T* __restrict d) {
+  const int64_t H = s.H;
+  switch (s.cell) {
+    case RnnCell::SimpleRNN:
+      act_grad_into(s.act, g, d, H);
+      for (int64_t i = 0; i < H; ++i) { dg[i] = dh[i] * d[i]; dh[i] = T(0); }
+      break;
+    case RnnCell::LSTM: {
+      if constexpr (std::is_same_v<T, float>) {
+        for (int64_t i = 0; i < H; i += 16) {
+          const int64_t n = std::min<int64_t>(16, H - i);
+          const vf16 gi = ld(g + i, n), gf = ld(g + H + i, n), gc = ld(g + 2 * H + i, n), go = ld(g + 3 * H + i, n);
+          const vf16 tc = ld(aux + i, n), dhv = ld(dh + i, n);
+          const vf16 dcell = ld(dc + i, n) + dhv * go * act_grad_v(s.act, tc);
+          st(dg + 3 * H + i, dhv * tc * act_grad_v(s.rec_act, go), n);
+          st(dg + i, dcell * gc * act_grad_v(s.rec_act, gi), n);
+          st(dg + H + i, dcell * ld(cprev + i, n) * act_grad_v(s.rec_act, gf), n);
+          st(dg + 2 * H + i, dcell * gi * act_grad_v(s.act, gc), n);
+          st(dc + i, dcell * gf, n);
+          st(dh + i, vf16{}, n);
+        }
+        break;
+      }
+      act_grad_into(s.rec_act, g, d, 2 * H);
+      act_grad_into(s.act, g + 2 * H, d + 2 * H, H);
+      act_grad_into(s.rec_act, g + 3 * H, d + 3 * H, H);
+      act_grad_into(s.act, aux, d + 4 * H, H);
+      for (int64_t i = 0; i < H; ++i) {
+        const T dcell = dc[i] + dh[i] * g[3 * H + i] * d[4 * H + i];
+        dg[3 * H + i] = dh[i] * aux[i] * d[3 * H + i];
+        dg[i] = dcell * g[2 * H + i] * d[i];
+        dg[H + i] = dcell * cprev[i] * d[H + i];
+        dg[2 * H + i] = dcell * g[i] * d[2 * H + i];
+        dc[i] = dcell * g[H + i];
+        dh[i] = T(0);
+      }
+      break;
+    }
+    case RnnCell::GRU: {
+      act_grad_into(s.rec_act, g, d, 2 * H);
+      act_grad_into(s.act, g + 2 * H, d + 2 * H, H);
+      for (int64_t i = 0; i < H; ++i) {
+        const T z = g[i], r = g[H + i], hh = g[2 * H + i];
+        const T dpre = dh[i] * (T(1) - z) * d[2 * H + i];
+        const T dz = dh[i] * (hprev[i] - hh) * d[i];
+        const T dr = dpre * aux[i] * d[H + i];
+        dg[i] = dz; dg[H + i] = dr; dg[2 * H + i] = dpre;
+        dar[i] = dz; dar[H + i] = dr; dar[2 * H + i] = dpre * r;
+        dh[i] *= z;
+      }
+      break;
+    }
+  }
+}
+
+TF_SIMD_CLONES void forward_row_f32(const RnnSpec& s, const float* x, const float* ar, const float* rbias,
+                                    const float* hprev, const float* cprev, float* g, float* c, float* aux, float* h) {
+  forward_row_t<float>(s, x, ar, rbias, hprev, cprev, g, c, aux, h);
+}
+TF_SIMD_CLONES void backward_row_f32(const RnnSpec& s, const float* g, const float* aux, const float* hprev,
+                                     const float* cprev, float* dh, float* dc, float* dg, float* dar, float* d) {
+  backward_row_t<float>(s, g, aux, hprev, cprev, dh, dc, dg, dar, d);
+}
+void forward_row(const RnnSpec& s, const float* x, const float* ar, const float* rbias, const float* hprev,
+                 const float* cprev, float* g, float* c, float* aux, float* h) {
+  forward_row_f32(s, x, ar, rbias, hprev, cprev, g, c, aux, h);
+}
+void forward_row(const RnnSpec& s, const double* x, const double* ar, const double* rbias, const double* hprev,
+                 const double* cprev, double* g, double* c, double* aux, double* h) {
+  forward_row_t<double>(s, x, ar, rbias, hprev, cprev, g, c, aux, h);
+}
+void backward_row(const RnnSpec& s, const float* g, const float* aux, const float* hprev, const float* cprev,
+                  float* dh, float* dc, float* dg, float* dar, float* d) {
+  backward_row_f32(s, g, aux, hprev, cprev, dh, dc, dg, dar, d);
+}
+void backward_row(const RnnSpec& s, const double* g, const double* aux, const double* hprev, const double* cprev,
+                  double* dh, double* dc, double* dg, double* dar, double* d) {
+  backward_row_t<double>(s, g, aux, hprev, cprev, dh, dc, dg, dar, d);
+}
+
 // Each batch row's recurrence depends on that row alone, so threads take whole rows through all time steps:
 // no synchronisation per step. Rows per task: enough to fill the 4-row GEMM blocks.
 constexpr int64_t kRowGrain = 4;
@@ -257,42 +411,8 @@ void forward_t(const RnnSpec& s, const Tensor& xw_t, const Tensor& u_t, const Te
           if (aux) std::fill(aux + row * H, aux + (row + 1) * H, T(0));
           continue;
         }
-        const T* x = xw + row * GH;
-        const T* ar = a.data() + (b - lo) * GH;
-        switch (s.cell) {
-          case RnnCell::SimpleRNN:
-            for (int64_t i = 0; i < H; ++i) g[i] = x[i] + ar[i];
-            if (rbias)
-              for (int64_t i = 0; i < H; ++i) g[i] += rbias[i];
-            act_apply(s.act, g, H);
-            std::copy(g, g + H, h);
-            break;
-          case RnnCell::LSTM: {  // gates i, f, c, o
-            for (int64_t i = 0; i < GH; ++i) g[i] = x[i] + ar[i];
-            if (rbias)
-              for (int64_t i = 0; i < GH; ++i) g[i] += rbias[i];
-            act_apply(s.rec_act, g, 2 * H);
-            act_apply(s.act, g + 2 * H, H);
-            act_apply(s.rec_act, g + 3 * H, H);
-            T* c = cs + row * H;
-            T* tc = aux + row * H;
-            for (int64_t i = 0; i < H; ++i) c[i] = g[H + i] * cprev[i] + g[i] * g[2 * H + i];
-            std::copy(c, c + H, tc);
-            act_apply(s.act, tc, H);
-            for (int64_t i = 0; i < H; ++i) h[i] = g[3 * H + i] * tc[i];
-            break;
-          }
-          case RnnCell::GRU: {  // gates z, r, h~ with the reset gate applied after the recurrent GEMM
-            T* ah = aux + row * H;
-            for (int64_t i = 0; i < 2 * H; ++i) g[i] = x[i] + ar[i] + (rbias ? rbias[i] : T(0));
-            for (int64_t i = 0; i < H; ++i) ah[i] = ar[2 * H + i] + (rbias ? rbias[2 * H + i] : T(0));
-            act_apply(s.rec_act, g, 2 * H);
-            for (int64_t i = 0; i < H; ++i) g[2 * H + i] = x[2 * H + i] + g[H + i] * ah[i];
-            act_apply(s.act, g + 2 * H, H);
-            for (int64_t i = 0; i < H; ++i) h[i] = g[i] * hprev[i] + (T(1) - g[i]) * g[2 * H + i];
-            break;
-          }
-        }
+        forward_row(s, xw + row * GH, a.data() + (b - lo) * GH, rbias, hprev, cprev, g, cs ? cs + row * H : nullptr,
+                    aux ? aux + row * H : nullptr, h);
       }
     }
   });
@@ -347,49 +467,9 @@ void backward_t(const RnnSpec& s, const Tensor& u_t, const Tensor& h0_t, const T
           if (gru) std::fill(dar, dar + GH, T(0));
           continue;
         }
-        const T* g = saved + row * GH;
         const T* hprev = t > 0 ? hs + (row - 1) * H : h0 + b * H;
-        switch (s.cell) {
-          case RnnCell::SimpleRNN:
-            act_grad_into(s.act, g, d.data(), H);
-            for (int64_t i = 0; i < H; ++i) { dg[i] = dhb[i] * d[i]; dhb[i] = T(0); }
-            break;
-          case RnnCell::LSTM: {
-            const T* cprev = t > 0 ? cs + (row - 1) * H : c0 + b * H;
-            const T* tc = aux + row * H;
-            act_grad_into(s.rec_act, g, d.data(), 2 * H);
-            act_grad_into(s.act, g + 2 * H, d.data() + 2 * H, H);
-            act_grad_into(s.rec_act, g + 3 * H, d.data() + 3 * H, H);
-            act_grad_into(s.act, tc, d.data() + 4 * H, H);
-            const T *di = d.data(), *df = di + H, *dgc = df + H, *dgo = dgc + H, *dtc = dgo + H;
-            for (int64_t i = 0; i < H; ++i) {
-              const T gi = g[i], gf = g[H + i], gc = g[2 * H + i], go = g[3 * H + i];
-              const T dcell = dcb[i] + dhb[i] * go * dtc[i];
-              dg[3 * H + i] = dhb[i] * tc[i] * dgo[i];
-              dg[i] = dcell * gc * di[i];
-              dg[H + i] = dcell * cprev[i] * df[i];
-              dg[2 * H + i] = dcell * gi * dgc[i];
-              dcb[i] = dcell * gf;
-              dhb[i] = T(0);
-            }
-            break;
-          }
-          case RnnCell::GRU: {
-            const T* ah = aux + row * H;
-            act_grad_into(s.rec_act, g, d.data(), 2 * H);
-            act_grad_into(s.act, g + 2 * H, d.data() + 2 * H, H);
-            for (int64_t i = 0; i < H; ++i) {
-              const T z = g[i], r = g[H + i], hh = g[2 * H + i];
-              const T dpre = dhb[i] * (T(1) - z) * d[2 * H + i];
-              const T dz = dhb[i] * (hprev[i] - hh) * d[i];
-              const T dr = dpre * ah[i] * d[H + i];
-              dg[i] = dz; dg[H + i] = dr; dg[2 * H + i] = dpre;
-              dar[i] = dz; dar[H + i] = dr; dar[2 * H + i] = dpre * r;
-              dhb[i] *= z;
-            }
-            break;
-          }
-        }
+        const T* cprev = lstm ? (t > 0 ? cs + (row - 1) * H : c0 + b * H) : nullptr;
+        backward_row(s, saved + row * GH, aux ? aux + row * H : nullptr, hprev, cprev, dhb, dcb, dg, dar, d.data());
       }
       // dh_{t-1} = direct part + (dA_t @ U^T) * rmask
       step_gemm(nb, H, GH, da + (lo * T_ + t) * GH, T_ * GH, ut.data(), dhr.data(), H);
