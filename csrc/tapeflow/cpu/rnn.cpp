@@ -362,6 +362,18 @@ void backward_row(const RnnSpec& s, const double* g, const double* aux, const do
   backward_row_t<double>(s, g, aux, hprev, cprev, dh, dc, dg, dar, d);
 }
 
+// a += b (* m where m is given), over n values.
+template <class T>
+TF_INLINE void add_scaled_t(T* __restrict a, const T* __restrict b, const T* __restrict m, int64_t n) {
+  if (m)
+    for (int64_t i = 0; i < n; ++i) a[i] += b[i] * m[i];
+  else
+    for (int64_t i = 0; i < n; ++i) a[i] += b[i];
+}
+TF_SIMD_CLONES void add_scaled_f32(float* a, const float* b, const float* m, int64_t n) { add_scaled_t(a, b, m, n); }
+void add_scaled(float* a, const float* b, const float* m, int64_t n) { add_scaled_f32(a, b, m, n); }
+void add_scaled(double* a, const double* b, const double* m, int64_t n) { add_scaled_t(a, b, m, n); }
+
 // Each batch row's recurrence depends on that row alone, so threads take whole rows through all time steps:
 // no synchronisation per step. Rows per task: enough to fill the 4-row GEMM blocks.
 constexpr int64_t kRowGrain = 4;
@@ -454,12 +466,9 @@ void backward_t(const RnnSpec& s, const Tensor& u_t, const Tensor& h0_t, const T
         const int64_t row = b * T_ + t;
         T* dhb = dh.data() + (b - lo) * H;
         const T* dho = dhs + row * H;
-        for (int64_t i = 0; i < H; ++i) dhb[i] += dho[i];
+        add_scaled(dhb, dho, nullptr, H);
         T* dcb = lstm ? dc.data() + (b - lo) * H : nullptr;
-        if (lstm) {
-          const T* dco = dcs + row * H;
-          for (int64_t i = 0; i < H; ++i) dcb[i] += dco[i];
-        }
+        if (lstm) add_scaled(dcb, dcs + row * H, nullptr, H);
         T* dg = dxw + row * GH;
         T* dar = da + row * GH;
         if (mask && mask[row] == T(0)) {  // the states passed through unchanged
@@ -473,9 +482,7 @@ void backward_t(const RnnSpec& s, const Tensor& u_t, const Tensor& h0_t, const T
       }
       // dh_{t-1} = direct part + (dA_t @ U^T) * rmask
       step_gemm(nb, H, GH, da + (lo * T_ + t) * GH, T_ * GH, ut.data(), dhr.data(), H);
-      for (int64_t r = 0; r < nb; ++r)
-        for (int64_t i = 0; i < H; ++i)
-          dh[r * H + i] += rmask ? dhr[r * H + i] * rmask[(lo + r) * H + i] : dhr[r * H + i];
+      add_scaled(dh.data(), dhr.data(), rmask ? rmask + lo * H : nullptr, nb * H);
     }
     std::copy(dh.begin(), dh.end(), dh0 + lo * H);
     if (lstm) std::copy(dc.begin(), dc.end(), dc0 + lo * H);
