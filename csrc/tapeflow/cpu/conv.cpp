@@ -2,6 +2,7 @@
 // them plus GEMM) and 2-D max / average pooling with their gradients.
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "tapeflow/core/threadpool.h"
 #include "tapeflow/cpu/kernels.h"
@@ -118,12 +119,16 @@ void max_pool_t(const T* x, T* out, int32_t* arg, const Window2D& w) {
 // Each window's gradient goes to the tap the forward pass chose (ties: the first; -inf windows too).
 template <class T>
 void max_pool_grad_t(const int32_t* arg, const T* g, T* dx, const Window2D& w) {
+  // Offset of each tap from the window's corner in dx (in elements), so the loop below needs no division.
+  std::vector<int64_t> tap_offset(w.KH * w.KW);
+  for (int64_t kh = 0; kh < w.KH; ++kh)
+    for (int64_t kw = 0; kw < w.KW; ++kw) tap_offset[kh * w.KW + kw] = (kh * w.dh * w.W + kw * w.dw) * w.C;
   for_each_image_window(w, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
+    // the corner may lie in the padding (a negative index); every chosen tap is inside the input
+    const int64_t corner = ((n * w.H + oh * w.sh - w.pt) * w.W + ow * w.sw - w.pl) * w.C;
     for (int64_t c = 0; c < w.C; ++c) {
       const int32_t tap = arg[o + c];
-      if (tap < 0) continue;
-      const int64_t ih = oh * w.sh - w.pt + tap / w.KW * w.dh, iw = ow * w.sw - w.pl + tap % w.KW * w.dw;
-      dx[((n * w.H + ih) * w.W + iw) * w.C + c] += g[o + c];
+      if (tap >= 0) dx[corner + tap_offset[tap] + c] += g[o + c];
     }
   });
 }

@@ -11,6 +11,7 @@
 
 #include "tapeflow/cpu/kernels.h"
 #include "tapeflow/cpu/loops.h"
+#include "tapeflow/cpu/simd.h"
 #include "tapeflow/cpu/scalar_ops.h"
 
 namespace tapeflow {
@@ -54,17 +55,28 @@ void map2(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
 }
 
 // float32 contiguous arithmetic, cloned per ISA and resolved at load time.
-#define TF_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 TF_SIMD_CLONES void f32_add(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] + b[i]; }
 TF_SIMD_CLONES void f32_sub(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] - b[i]; }
 TF_SIMD_CLONES void f32_mul(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] * b[i]; }
 TF_SIMD_CLONES void f32_div(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] / b[i]; }
 TF_SIMD_CLONES void f32_relu(const float* __restrict a, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] < 0.f ? 0.f : a[i]; }  // NaN passes, as in TF
 
+// A stride-0 view of a contiguous vector along the last axis (a bias broadcast over rows).
+bool row_broadcast(const Tensor& t) {
+  const int64_t n = t.ndim();
+  if (n < 2 || (t.strides()[n - 1] != 1 && t.dim(n - 1) != 1)) return false;
+  for (int64_t i = 0; i + 1 < n; ++i)
+    if (t.strides()[i] != 0 && t.dim(i) != 1) return false;
+  return true;
+}
+
 bool f32_fast_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
-  if (out.dtype() != DType::Float32 || a.dtype() != DType::Float32 || !a.is_contiguous() || !b.is_contiguous() ||
-      !out.is_contiguous() || a.numel() != out.numel() || b.numel() != out.numel())
+  if (out.dtype() != DType::Float32 || a.dtype() != DType::Float32 || !out.is_contiguous() ||
+      a.numel() != out.numel() || b.numel() != out.numel())
     return false;
+  const bool a_full = a.is_contiguous(), b_full = b.is_contiguous();
+  const bool a_row = !a_full && b_full && row_broadcast(a), b_row = !b_full && a_full && row_broadcast(b);
+  if (!(a_full && b_full) && !a_row && !b_row) return false;
   void (*fn)(const float*, const float*, float*, int64_t) = nullptr;
   switch (op) {
     case BinaryOp::Add: fn = f32_add; break;
@@ -74,6 +86,14 @@ bool f32_fast_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor
     default: return false;
   }
   const float* pa = a.data<float>(); const float* pb = b.data<float>(); float* po = out.data<float>();
+  if (a_row || b_row) {  // one vector against each row: rows in parallel
+    const int64_t width = out.dim(out.ndim() - 1), rows = width ? out.numel() / width : 0;
+    parallel_for(rows, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(width, 1)), [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r)
+        fn(a_row ? pa : pa + r * width, b_row ? pb : pb + r * width, po + r * width, width);
+    });
+    return true;
+  }
   parallel_for(out.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) { fn(pa + lo, pb + lo, po + lo, hi - lo); });
   return true;
 }

@@ -30,10 +30,14 @@ template <class T>
 using KernelFn = void (*)(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool acc);
 
 template <class T>
+using DirectFn = void (*)(int64_t kc, const T* a, int64_t lda, const T* bp, T* c, int64_t ldc, bool acc);
+
+template <class T>
 struct Kernel {
   int mr, nr;
   KernelFn<T> fn;
   const char* name;
+  DirectFn<T> direct = nullptr;  // reads a row-major A in place (full MR-row tiles only)
 };
 
 #if defined(__x86_64__)
@@ -51,6 +55,36 @@ __attribute__((target("avx512f,fma"))) void ukr_avx512_14x32(int64_t kc, const f
       c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
     }
     ap += 14;
+    bp += 32;
+  }
+#pragma GCC unroll 14
+  for (int i = 0; i < 14; ++i) {
+    float* row = c + i * ldc;
+    if (acc) {
+      c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(row));
+      c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(row + 16));
+    }
+    _mm512_storeu_ps(row, c0[i]);
+    _mm512_storeu_ps(row + 16, c1[i]);
+  }
+}
+
+// The same tile reading A in place (row-major, rows lda apart) instead of from a packed panel: for a
+// row-major A, packing is a transpose that costs as much as the arithmetic when N is small (convolutions).
+// The 14 rows' next values share cache lines across 16 steps of k, so the broadcasts stay in L1.
+__attribute__((target("avx512f,fma"))) void ukr_avx512_14x32_rowa(int64_t kc, const float* a, int64_t lda,
+                                                                  const float* bp, float* c, int64_t ldc, bool acc) {
+  __m512 c0[14], c1[14];
+#pragma GCC unroll 14
+  for (int i = 0; i < 14; ++i) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
+  for (int64_t k = 0; k < kc; ++k) {
+    __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+#pragma GCC unroll 14
+    for (int i = 0; i < 14; ++i) {
+      __m512 av = _mm512_set1_ps(a[i * lda + k]);
+      c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+    }
     bp += 32;
   }
 #pragma GCC unroll 14
@@ -107,7 +141,7 @@ void ukr_generic(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool a
     for (int j = 0; j < NR; ++j) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
 }
 
-const Kernel<float> kAvx512{14, 32, ukr_avx512_14x32, "avx512"};
+const Kernel<float> kAvx512{14, 32, ukr_avx512_14x32, "avx512", ukr_avx512_14x32_rowa};
 const Kernel<float> kAvx2{6, 16, ukr_avx2_6x16, "avx2"};
 const Kernel<float> kGenericF{4, 16, ukr_generic<float, 4, 16>, "generic"};
 const Kernel<double> kGenericD{4, 8, ukr_generic<double, 4, 8>, "generic"};
@@ -168,6 +202,8 @@ void pack_a(int mr, int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa
     for (int64_t k = 0; k < kc; ++k) {
       const T* src = a + ir * rsa + k * csa;
       int64_t i = 0;
+      if (rsa == 1)  // a column-major A (a transposed operand): each k's MR values are contiguous
+        for (; i < m; ++i) out[i] = src[i];  // a loop, not memcpy: a library call per 14 values costs more
       for (; i < m; ++i) out[i] = src[i * rsa];
       for (; i < mr; ++i) out[i] = T(0);
       out += mr;
@@ -180,7 +216,7 @@ void pack_b_panel(int nr, int64_t n, int64_t kc, const T* b, int64_t rsb, int64_
   for (int64_t k = 0; k < kc; ++k) {
     const T* src = b + k * rsb;
     if (csb == 1 && n == nr) {
-      std::memcpy(out, src, sizeof(T) * nr);
+      for (int64_t j = 0; j < nr; ++j) out[j] = src[j];
     } else {
       int64_t j = 0;
       for (; j < n; ++j) out[j] = src[j * csb];
@@ -206,6 +242,7 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
   const int64_t KC = blk.kc, MC = blk.mc, NC = blk.nc;
   const double flops = 2.0 * M * N * K;
   const int nt = flops < 2e6 ? 1 : num_threads();
+  const bool direct_a = K_.direct != nullptr && csa == 1;
 
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = std::min(NC, N - jc);
@@ -235,15 +272,28 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
         T tile[16 * 32] __attribute__((aligned(64)));
         for (int64_t ic = mp0 * mr; ic < std::min(M, mp1 * mr); ic += MC) {
           const int64_t mc = std::min({MC, M - ic, mp1 * mr - ic});
-          T* apack = t_pack_a.get<T>(static_cast<size_t>((mc + mr - 1) / mr * mr * kc));
-          pack_a(mr, mc, kc, a + ic * rsa + pc * csa, rsa, csa, apack);
+          // A row-major A is read in place by the direct kernel; only a last partial panel is packed.
+          const bool direct = direct_a && mc % mr == 0;
+          T* apack = nullptr;
+          if (!direct) {
+            apack = t_pack_a.get<T>(static_cast<size_t>((mc + mr - 1) / mr * mr * kc));
+            pack_a(mr, mc, kc, a + ic * rsa + pc * csa, rsa, csa, apack);
+          }
           for (int64_t p = np0; p < np1; ++p) {
             const int64_t jr = p * nr, n = std::min<int64_t>(nr, nc - jr);
             const T* bp = bpack + p * nr * kc;
             for (int64_t ir = 0; ir < mc; ir += mr) {
               const int64_t m = std::min<int64_t>(mr, mc - ir);
               T* cp = c + (ic + ir) * ldc + jc + jr;
-              const T* ap = apack + ir * kc;
+              if (direct && n == nr) {
+                K_.direct(kc, a + (ic + ir) * rsa + pc, rsa, bp, cp, ldc, acc);
+                continue;
+              }
+              if (direct) {  // a partial column panel: pack this row panel after all
+                apack = t_pack_a.get<T>(static_cast<size_t>(mr * kc));
+                pack_a(mr, mr, kc, a + (ic + ir) * rsa + pc * csa, rsa, csa, apack);
+              }
+              const T* ap = direct ? apack : apack + ir * kc;
               if (m == mr && n == nr) {
                 K_.fn(kc, ap, bp, cp, ldc, acc);
               } else {

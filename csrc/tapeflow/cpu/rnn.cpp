@@ -16,21 +16,11 @@
 #include "tapeflow/core/threadpool.h"
 #include "tapeflow/cpu/gemm.h"
 #include "tapeflow/cpu/kernels.h"
+#include "tapeflow/cpu/simd.h"
 
 namespace tapeflow {
 namespace cpu {
 namespace {
-
-#define TF_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-
-// 16 floats as one GCC vector: each clone below lowers it to its ISA's registers. These helpers have internal
-// linkage and are inlined, so the ABI note GCC gives for vector arguments does not apply.
-#pragma GCC diagnostic ignored "-Wpsabi"
-#define TF_INLINE inline __attribute__((always_inline))  // so that each ISA clone gets its own copy
-typedef float vf16 __attribute__((vector_size(64)));
-typedef int32_t vi16 __attribute__((vector_size(64)));
-
-TF_INLINE vf16 splat(float v) { return v - vf16{}; }  // a scalar operand is broadcast
 
 TF_INLINE vf16 exp_v(vf16 x) {
   x = x < splat(88.37f) ? x : splat(88.37f);
@@ -98,18 +88,6 @@ TF_INLINE void map_v(const float* v, float* out, int64_t n, F f) {
     x = f(x);
     std::memcpy(out + i, &x, (n - i) * sizeof(float));
   }
-}
-
-// Loads and stores of up to 16 floats (a partial vector is zero-padded), for loops written over vf16.
-TF_INLINE vf16 ld(const float* p, int64_t n) {
-  vf16 v{};
-  if (n == 16) std::memcpy(&v, p, sizeof v);  // a fixed size: one vector load
-  else std::memcpy(&v, p, static_cast<size_t>(n) * sizeof(float));
-  return v;
-}
-TF_INLINE void st(float* p, vf16 v, int64_t n) {
-  if (n == 16) std::memcpy(p, &v, sizeof v);
-  else std::memcpy(p, &v, static_cast<size_t>(n) * sizeof(float));
 }
 
 TF_SIMD_CLONES void act_f32(RnnAct act, float* v, int64_t n) {
