@@ -259,9 +259,16 @@ TF_INLINE void forward_row_t(const RnnSpec& s, const T* __restrict x, const T* _
 // d: scratch of (G + 1) * H.
 template <class T>
 TF_INLINE void backward_row_t(const RnnSpec& s, const T* __restrict g, const T* __restrict aux,
-                              const T* __restrict hprev, const T* __restrict cprev, T* __restrict dh,
-                              T* __restrict dc, T* __restrict dg, T* __restrict dar, T* __restrict d) {
+                              const T* __restrict hprev, const T* __restrict cprev, const T* __restrict dho,
+                              const T* __restrict dco, T* __restrict dh, T* __restrict dc, T* __restrict dg,
+                              T* __restrict dar, T* __restrict d) {
   const int64_t H = s.H;
+  // Add the gradients reaching this step's outputs (the float LSTM path adds them in its own vector loop).
+  if (s.cell != RnnCell::LSTM || !std::is_same_v<T, float>) {
+    for (int64_t i = 0; i < H; ++i) dh[i] += dho[i];
+    if (dc)
+      for (int64_t i = 0; i < H; ++i) dc[i] += dco[i];
+  }
   switch (s.cell) {
     case RnnCell::SimpleRNN:
       act_grad_into(s.act, g, d, H);
@@ -272,8 +279,8 @@ TF_INLINE void backward_row_t(const RnnSpec& s, const T* __restrict g, const T* 
         for (int64_t i = 0; i < H; i += 16) {
           const int64_t n = std::min<int64_t>(16, H - i);
           const vf16 gi = ld(g + i, n), gf = ld(g + H + i, n), gc = ld(g + 2 * H + i, n), go = ld(g + 3 * H + i, n);
-          const vf16 tc = ld(aux + i, n), dhv = ld(dh + i, n);
-          const vf16 dcell = ld(dc + i, n) + dhv * go * act_grad_v(s.act, tc);
+          const vf16 tc = ld(aux + i, n), dhv = ld(dh + i, n) + ld(dho + i, n);
+          const vf16 dcell = ld(dc + i, n) + ld(dco + i, n) + dhv * go * act_grad_v(s.act, tc);
           st(dg + 3 * H + i, dhv * tc * act_grad_v(s.rec_act, go), n);
           st(dg + i, dcell * gc * act_grad_v(s.rec_act, gi), n);
           st(dg + H + i, dcell * ld(cprev + i, n) * act_grad_v(s.rec_act, gf), n);
@@ -320,8 +327,9 @@ TF_SIMD_CLONES void forward_row_f32(const RnnSpec& s, const float* x, const floa
   forward_row_t<float>(s, x, ar, rbias, hprev, cprev, g, c, aux, h);
 }
 TF_SIMD_CLONES void backward_row_f32(const RnnSpec& s, const float* g, const float* aux, const float* hprev,
-                                     const float* cprev, float* dh, float* dc, float* dg, float* dar, float* d) {
-  backward_row_t<float>(s, g, aux, hprev, cprev, dh, dc, dg, dar, d);
+                                     const float* cprev, const float* dho, const float* dco, float* dh, float* dc,
+                                     float* dg, float* dar, float* d) {
+  backward_row_t<float>(s, g, aux, hprev, cprev, dho, dco, dh, dc, dg, dar, d);
 }
 void forward_row(const RnnSpec& s, const float* x, const float* ar, const float* rbias, const float* hprev,
                  const float* cprev, float* g, float* c, float* aux, float* h) {
@@ -332,12 +340,12 @@ void forward_row(const RnnSpec& s, const double* x, const double* ar, const doub
   forward_row_t<double>(s, x, ar, rbias, hprev, cprev, g, c, aux, h);
 }
 void backward_row(const RnnSpec& s, const float* g, const float* aux, const float* hprev, const float* cprev,
-                  float* dh, float* dc, float* dg, float* dar, float* d) {
-  backward_row_f32(s, g, aux, hprev, cprev, dh, dc, dg, dar, d);
+                  const float* dho, const float* dco, float* dh, float* dc, float* dg, float* dar, float* d) {
+  backward_row_f32(s, g, aux, hprev, cprev, dho, dco, dh, dc, dg, dar, d);
 }
 void backward_row(const RnnSpec& s, const double* g, const double* aux, const double* hprev, const double* cprev,
-                  double* dh, double* dc, double* dg, double* dar, double* d) {
-  backward_row_t<double>(s, g, aux, hprev, cprev, dh, dc, dg, dar, d);
+                  const double* dho, const double* dco, double* dh, double* dc, double* dg, double* dar, double* d) {
+  backward_row_t<double>(s, g, aux, hprev, cprev, dho, dco, dh, dc, dg, dar, d);
 }
 
 // a += b (* m where m is given), over n values.
@@ -444,19 +452,21 @@ void backward_t(const RnnSpec& s, const Tensor& u_t, const Tensor& h0_t, const T
         const int64_t row = b * T_ + t;
         T* dhb = dh.data() + (b - lo) * H;
         const T* dho = dhs + row * H;
-        add_scaled(dhb, dho, nullptr, H);
         T* dcb = lstm ? dc.data() + (b - lo) * H : nullptr;
-        if (lstm) add_scaled(dcb, dcs + row * H, nullptr, H);
+        const T* dco = lstm ? dcs + row * H : nullptr;
         T* dg = dxw + row * GH;
         T* dar = da + row * GH;
         if (mask && mask[row] == T(0)) {  // the states passed through unchanged
+          add_scaled(dhb, dho, nullptr, H);
+          if (lstm) add_scaled(dcb, dco, nullptr, H);
           std::fill(dg, dg + GH, T(0));
           if (gru) std::fill(dar, dar + GH, T(0));
           continue;
         }
         const T* hprev = t > 0 ? hs + (row - 1) * H : h0 + b * H;
         const T* cprev = lstm ? (t > 0 ? cs + (row - 1) * H : c0 + b * H) : nullptr;
-        backward_row(s, saved + row * GH, aux ? aux + row * H : nullptr, hprev, cprev, dhb, dcb, dg, dar, d.data());
+        backward_row(s, saved + row * GH, aux ? aux + row * H : nullptr, hprev, cprev, dho, dco, dhb, dcb, dg, dar,
+                     d.data());
       }
       // dh_{t-1} = direct part + (dA_t @ U^T) * rmask
       step_gemm(nb, H, GH, da + (lo * T_ + t) * GH, T_ * GH, ut.data(), dhr.data(), H);

@@ -159,6 +159,21 @@ class LecunUniform(_FixedVarianceScaling):
     _args = (1.0, "fan_in", "uniform")
 
 
+def _orthonormal_columns(a):
+    """The Q of a = QR (rows >= cols) with R's diagonal positive, by Gram-Schmidt with one reorthogonalisation.
+
+    Written with ``np.einsum`` rather than ``np.linalg.qr``: LAPACK starts OpenBLAS's worker threads, which then
+    spin for a while and, on a machine with few cores, take them from the training that follows."""
+    q = np.zeros_like(a)
+    for j in range(a.shape[1]):
+        v = a[:, j].copy()
+        for _ in range(2):
+            if j:
+                v -= np.einsum("ij,j->i", q[:, :j], np.einsum("ij,i->j", q[:, :j], v))
+        q[:, j] = v / np.sqrt(np.einsum("i,i->", v, v))
+    return q
+
+
 class Orthogonal(Initializer):
     """An orthogonal matrix (times ``gain``) from the QR decomposition of a normal sample."""
 
@@ -172,9 +187,7 @@ class Orthogonal(Initializer):
         rows = int(np.prod(shape[:-1]))
         cols = shape[-1]
         flat = (max(rows, cols), min(rows, cols))
-        a = _core.random_normal(list(flat), 0.0, 1.0, "float64", self.seed).numpy()
-        q, r = np.linalg.qr(a)
-        q = q * np.sign(np.diag(r))
+        q = _orthonormal_columns(_core.random_normal(list(flat), 0.0, 1.0, "float64", self.seed).numpy())
         if rows < cols:
             q = q.T
         return _core.cast(_core.convert_to_tensor((self.gain * q).reshape(shape)), _dtype(dtype))
