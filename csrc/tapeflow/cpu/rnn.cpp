@@ -199,6 +199,57 @@ int64_t gates(RnnCell cell) { return cell == RnnCell::LSTM ? 4 : cell == RnnCell
 template <class T>
 const T* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
 
+// The float LSTM step of one row in a single pass of 16-lane vectors. The activations are template arguments
+// (kRuntimeAct: read from s) so that the default tanh / sigmoid pair needs no switch per vector.
+constexpr RnnAct kRuntimeAct = static_cast<RnnAct>(-1);
+
+template <RnnAct A, RnnAct R>
+TF_INLINE void lstm_forward_v(const RnnSpec& s, const float* __restrict x, const float* __restrict ar,
+                              const float* __restrict rbias, const float* __restrict cprev, float* __restrict g,
+                              float* __restrict c, float* __restrict aux, float* __restrict h) {
+  const RnnAct act = A == kRuntimeAct ? s.act : A, rec = R == kRuntimeAct ? s.rec_act : R;
+  const int64_t H = s.H;
+  for (int64_t i = 0; i < H; i += 16) {
+    const int64_t n = std::min<int64_t>(16, H - i);
+    vf16 z[4];
+    for (int q = 0; q < 4; ++q) {
+      z[q] = ld(x + q * H + i, n) + ld(ar + q * H + i, n);
+      if (rbias) z[q] += ld(rbias + q * H + i, n);
+    }
+    const vf16 gi = act_v(rec, z[0]), gf = act_v(rec, z[1]), gc = act_v(act, z[2]), go = act_v(rec, z[3]);
+    const vf16 cv = gf * ld(cprev + i, n) + gi * gc;
+    const vf16 tc = act_v(act, cv);
+    st(g + i, gi, n);
+    st(g + H + i, gf, n);
+    st(g + 2 * H + i, gc, n);
+    st(g + 3 * H + i, go, n);
+    st(c + i, cv, n);
+    st(aux + i, tc, n);
+    st(h + i, go * tc, n);
+  }
+}
+
+template <RnnAct A, RnnAct R>
+TF_INLINE void lstm_backward_v(const RnnSpec& s, const float* __restrict g, const float* __restrict aux,
+                               const float* __restrict cprev, const float* __restrict dho,
+                               const float* __restrict dco, float* __restrict dh, float* __restrict dc,
+                               float* __restrict dg) {
+  const RnnAct act = A == kRuntimeAct ? s.act : A, rec = R == kRuntimeAct ? s.rec_act : R;
+  const int64_t H = s.H;
+  for (int64_t i = 0; i < H; i += 16) {
+    const int64_t n = std::min<int64_t>(16, H - i);
+    const vf16 gi = ld(g + i, n), gf = ld(g + H + i, n), gc = ld(g + 2 * H + i, n), go = ld(g + 3 * H + i, n);
+    const vf16 tc = ld(aux + i, n), dhv = ld(dh + i, n) + ld(dho + i, n);
+    const vf16 dcell = ld(dc + i, n) + ld(dco + i, n) + dhv * go * act_grad_v(act, tc);
+    st(dg + 3 * H + i, dhv * tc * act_grad_v(rec, go), n);
+    st(dg + i, dcell * gc * act_grad_v(rec, gi), n);
+    st(dg + H + i, dcell * ld(cprev + i, n) * act_grad_v(rec, gf), n);
+    st(dg + 2 * H + i, dcell * gi * act_grad_v(act, gc), n);
+    st(dc + i, dcell * gf, n);
+    st(dh + i, vf16{}, n);
+  }
+}
+
 // One batch row at one step, forward: the gate activations g (G*H) from the projected input x and the
 // recurrent product ar, then the new states. Inlined into a clone per ISA (float) so the loops vectorise.
 template <class T>
@@ -215,27 +266,23 @@ TF_INLINE void forward_row_t(const RnnSpec& s, const T* __restrict x, const T* _
       for (int64_t i = 0; i < H; ++i) h[i] = g[i];
       break;
     case RnnCell::LSTM: {  // gates i, f, c, o; aux = activation(c)
+      if constexpr (std::is_same_v<T, float>) {
+        if (s.act == RnnAct::Tanh && s.rec_act == RnnAct::Sigmoid)  // the default: activations known when compiled
+          lstm_forward_v<RnnAct::Tanh, RnnAct::Sigmoid>(s, x, ar, rbias, cprev, g, c, aux, h);
+        else
+          lstm_forward_v<kRuntimeAct, kRuntimeAct>(s, x, ar, rbias, cprev, g, c, aux, h);
+        break;
+      }
       for (int64_t i = 0; i < 4 * H; ++i) g[i] = x[i] + ar[i];
       if (rbias)
         for (int64_t i = 0; i < 4 * H; ++i) g[i] += rbias[i];
       act_apply(s.rec_act, g, 2 * H);
       act_apply(s.act, g + 2 * H, H);
       act_apply(s.rec_act, g + 3 * H, H);
-      if constexpr (std::is_same_v<T, float>) {
-        for (int64_t i = 0; i < H; i += 16) {
-          const int64_t n = std::min<int64_t>(16, H - i);
-          const vf16 cv = ld(g + H + i, n) * ld(cprev + i, n) + ld(g + i, n) * ld(g + 2 * H + i, n);
-          const vf16 tc = act_v(s.act, cv);
-          st(c + i, cv, n);
-          st(aux + i, tc, n);
-          st(h + i, ld(g + 3 * H + i, n) * tc, n);
-        }
-      } else {
-        for (int64_t i = 0; i < H; ++i) c[i] = g[H + i] * cprev[i] + g[i] * g[2 * H + i];
-        for (int64_t i = 0; i < H; ++i) aux[i] = c[i];
-        act_apply(s.act, aux, H);
-        for (int64_t i = 0; i < H; ++i) h[i] = g[3 * H + i] * aux[i];
-      }
+      for (int64_t i = 0; i < H; ++i) c[i] = g[H + i] * cprev[i] + g[i] * g[2 * H + i];
+      for (int64_t i = 0; i < H; ++i) aux[i] = c[i];
+      act_apply(s.act, aux, H);
+      for (int64_t i = 0; i < H; ++i) h[i] = g[3 * H + i] * aux[i];
       break;
     }
     case RnnCell::GRU: {  // gates z, r, h~, the reset gate applied after the recurrent GEMM; aux = h @ U_h + b_h
@@ -276,18 +323,10 @@ TF_INLINE void backward_row_t(const RnnSpec& s, const T* __restrict g, const T* 
       break;
     case RnnCell::LSTM: {
       if constexpr (std::is_same_v<T, float>) {
-        for (int64_t i = 0; i < H; i += 16) {
-          const int64_t n = std::min<int64_t>(16, H - i);
-          const vf16 gi = ld(g + i, n), gf = ld(g + H + i, n), gc = ld(g + 2 * H + i, n), go = ld(g + 3 * H + i, n);
-          const vf16 tc = ld(aux + i, n), dhv = ld(dh + i, n) + ld(dho + i, n);
-          const vf16 dcell = ld(dc + i, n) + ld(dco + i, n) + dhv * go * act_grad_v(s.act, tc);
-          st(dg + 3 * H + i, dhv * tc * act_grad_v(s.rec_act, go), n);
-          st(dg + i, dcell * gc * act_grad_v(s.rec_act, gi), n);
-          st(dg + H + i, dcell * ld(cprev + i, n) * act_grad_v(s.rec_act, gf), n);
-          st(dg + 2 * H + i, dcell * gi * act_grad_v(s.act, gc), n);
-          st(dc + i, dcell * gf, n);
-          st(dh + i, vf16{}, n);
-        }
+        if (s.act == RnnAct::Tanh && s.rec_act == RnnAct::Sigmoid)
+          lstm_backward_v<RnnAct::Tanh, RnnAct::Sigmoid>(s, g, aux, cprev, dho, dco, dh, dc, dg);
+        else
+          lstm_backward_v<kRuntimeAct, kRuntimeAct>(s, g, aux, cprev, dho, dco, dh, dc, dg);
         break;
       }
       act_grad_into(s.rec_act, g, d, 2 * H);
