@@ -5,8 +5,8 @@ their own interpreter (their own virtual environments), all in one run, printed 
     python benchmarks/python/bench_cnn.py [--torch-python venv-torch/bin/python]
                                           [--tf-python venv-tf/bin/python] [--threads 2]
 
-Each framework runs two epochs; the table shows the second (steady state: graph tracing and
-allocator warm-up are in the first, also printed). Wall clock, time.perf_counter.
+Each framework runs four one-epoch trainings; the table shows the first (graph tracing and allocator warm-up)
+and the fastest of the other three (see harness.py). Wall clock, time.perf_counter.
 """
 import os
 import time
@@ -61,7 +61,7 @@ def run_torch(threads, x, y):
     yt = torch.from_numpy(y)
     loss_fn = nn.CrossEntropyLoss()
     times, acc = [], None
-    for _ in range(2):
+    for _ in range(harness.EPOCHS):
         t = time.perf_counter()
         perm = torch.randperm(N)
         correct = 0
