@@ -26,11 +26,13 @@ namespace tapeflow {
 namespace cpu {
 namespace {
 
+// B's rows of NR values are ldb apart: NR for a packed panel, B's row stride when it is read in place.
 template <class T>
-using KernelFn = void (*)(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool acc);
+using KernelFn = void (*)(int64_t kc, const T* ap, const T* bp, int64_t ldb, T* c, int64_t ldc, bool acc);
 
 template <class T>
-using DirectFn = void (*)(int64_t kc, const T* a, int64_t lda, const T* bp, T* c, int64_t ldc, bool acc);
+using DirectFn = void (*)(int64_t kc, const T* a, int64_t lda, const T* bp, int64_t ldb, T* c, int64_t ldc,
+                          bool acc);
 
 template <class T>
 struct Kernel {
@@ -41,13 +43,13 @@ struct Kernel {
 };
 
 #if defined(__x86_64__)
-__attribute__((target("avx512f,fma"))) void ukr_avx512_14x32(int64_t kc, const float* ap, const float* bp, float* c,
-                                                             int64_t ldc, bool acc) {
+__attribute__((target("avx512f,fma"))) void ukr_avx512_14x32(int64_t kc, const float* ap, const float* bp,
+                                                             int64_t ldb, float* c, int64_t ldc, bool acc) {
   __m512 c0[14], c1[14];
 #pragma GCC unroll 14
   for (int i = 0; i < 14; ++i) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
   for (int64_t k = 0; k < kc; ++k) {
-    __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+    __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
 #pragma GCC unroll 14
     for (int i = 0; i < 14; ++i) {
       __m512 a = _mm512_set1_ps(ap[i]);
@@ -55,7 +57,7 @@ __attribute__((target("avx512f,fma"))) void ukr_avx512_14x32(int64_t kc, const f
       c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
     }
     ap += 14;
-    bp += 32;
+    bp += ldb;
   }
 #pragma GCC unroll 14
   for (int i = 0; i < 14; ++i) {
@@ -73,19 +75,20 @@ __attribute__((target("avx512f,fma"))) void ukr_avx512_14x32(int64_t kc, const f
 // row-major A, packing is a transpose that costs as much as the arithmetic when N is small (convolutions).
 // The 14 rows' next values share cache lines across 16 steps of k, so the broadcasts stay in L1.
 __attribute__((target("avx512f,fma"))) void ukr_avx512_14x32_rowa(int64_t kc, const float* a, int64_t lda,
-                                                                  const float* bp, float* c, int64_t ldc, bool acc) {
+                                                                  const float* bp, int64_t ldb, float* c,
+                                                                  int64_t ldc, bool acc) {
   __m512 c0[14], c1[14];
 #pragma GCC unroll 14
   for (int i = 0; i < 14; ++i) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
   for (int64_t k = 0; k < kc; ++k) {
-    __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+    __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
 #pragma GCC unroll 14
     for (int i = 0; i < 14; ++i) {
       __m512 av = _mm512_set1_ps(a[i * lda + k]);
       c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
     }
-    bp += 32;
+    bp += ldb;
   }
 #pragma GCC unroll 14
   for (int i = 0; i < 14; ++i) {
@@ -99,13 +102,13 @@ __attribute__((target("avx512f,fma"))) void ukr_avx512_14x32_rowa(int64_t kc, co
   }
 }
 
-__attribute__((target("avx2,fma"))) void ukr_avx2_6x16(int64_t kc, const float* ap, const float* bp, float* c,
-                                                       int64_t ldc, bool acc) {
+__attribute__((target("avx2,fma"))) void ukr_avx2_6x16(int64_t kc, const float* ap, const float* bp, int64_t ldb,
+                                                       float* c, int64_t ldc, bool acc) {
   __m256 c0[6], c1[6];
 #pragma GCC unroll 6
   for (int i = 0; i < 6; ++i) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
   for (int64_t k = 0; k < kc; ++k) {
-    __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+    __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < 6; ++i) {
       __m256 a = _mm256_broadcast_ss(ap + i);
@@ -113,7 +116,7 @@ __attribute__((target("avx2,fma"))) void ukr_avx2_6x16(int64_t kc, const float* 
       c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
     }
     ap += 6;
-    bp += 16;
+    bp += ldb;
   }
 #pragma GCC unroll 6
   for (int i = 0; i < 6; ++i) {
@@ -129,13 +132,13 @@ __attribute__((target("avx2,fma"))) void ukr_avx2_6x16(int64_t kc, const float* 
 #endif
 
 template <class T, int MR, int NR>
-void ukr_generic(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool acc) {
+void ukr_generic(int64_t kc, const T* ap, const T* bp, int64_t ldb, T* c, int64_t ldc, bool acc) {
   T t[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k) {
     for (int i = 0; i < MR; ++i)
       for (int j = 0; j < NR; ++j) t[i][j] += ap[i] * bp[j];
     ap += MR;
-    bp += NR;
+    bp += ldb;
   }
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
@@ -243,6 +246,7 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
   const double flops = 2.0 * M * N * K;
   const int nt = flops < 2e6 ? 1 : num_threads();
   const bool direct_a = K_.direct != nullptr && csa == 1;
+  const bool direct_b = csb == 1 && M <= MC;
 
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = std::min(NC, N - jc);
@@ -250,16 +254,29 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
       const bool acc = accumulate || pc > 0;
-      T* bpack = t_pack_b.get<T>(static_cast<size_t>(npanels * nr * kc));
+      // With a single block of rows, a packed B panel would be used once: a row-major B is then read in place
+      // and only a last partial panel (zero-padded to NR columns) is packed.
+      const int64_t first_packed = direct_b ? nc / nr : 0;
+      T* bpack = t_pack_b.get<T>(static_cast<size_t>((npanels - first_packed) * nr * kc));
       auto pack_b_range = [&](int64_t lo, int64_t hi) {
         for (int64_t p = lo; p < hi; ++p) {
           int64_t j0 = p * nr;
           pack_b_panel(nr, std::min<int64_t>(nr, nc - j0), kc, b + pc * rsb + (jc + j0) * csb, rsb, csb,
-                       bpack + p * nr * kc);
+                       bpack + (p - first_packed) * nr * kc);
         }
       };
-      if (nt > 1) parallel_for(npanels, 1, pack_b_range);
-      else pack_b_range(0, npanels);
+      if (nt > 1 && npanels - first_packed > 1) parallel_for(npanels - first_packed, 1, [&](int64_t lo, int64_t hi) {
+        pack_b_range(lo + first_packed, hi + first_packed);
+      });
+      else pack_b_range(first_packed, npanels);
+      auto b_panel = [&](int64_t p, int64_t& ldb) -> const T* {
+        if (p < first_packed) {
+          ldb = rsb;
+          return b + pc * rsb + jc + p * nr;
+        }
+        ldb = nr;
+        return bpack + (p - first_packed) * nr * kc;
+      };
 
       // Task grid: split rows when there are enough MR panels, else columns.
       const int64_t mpanels = (M + mr - 1) / mr;
@@ -281,12 +298,13 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
           }
           for (int64_t p = np0; p < np1; ++p) {
             const int64_t jr = p * nr, n = std::min<int64_t>(nr, nc - jr);
-            const T* bp = bpack + p * nr * kc;
+            int64_t ldb;
+            const T* bp = b_panel(p, ldb);
             for (int64_t ir = 0; ir < mc; ir += mr) {
               const int64_t m = std::min<int64_t>(mr, mc - ir);
               T* cp = c + (ic + ir) * ldc + jc + jr;
               if (direct && n == nr) {
-                K_.direct(kc, a + (ic + ir) * rsa + pc, rsa, bp, cp, ldc, acc);
+                K_.direct(kc, a + (ic + ir) * rsa + pc, rsa, bp, ldb, cp, ldc, acc);
                 continue;
               }
               if (direct) {  // a partial column panel: pack this row panel after all
@@ -295,9 +313,9 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
               }
               const T* ap = direct ? apack : apack + ir * kc;
               if (m == mr && n == nr) {
-                K_.fn(kc, ap, bp, cp, ldc, acc);
+                K_.fn(kc, ap, bp, ldb, cp, ldc, acc);
               } else {
-                K_.fn(kc, ap, bp, tile, nr, false);
+                K_.fn(kc, ap, bp, ldb, tile, nr, false);
                 for (int64_t i = 0; i < m; ++i)
                   for (int64_t j = 0; j < n; ++j) cp[i * ldc + j] = acc ? cp[i * ldc + j] + tile[i * nr + j] : tile[i * nr + j];
               }
