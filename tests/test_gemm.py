@@ -17,7 +17,10 @@ def isa(request):
     tf._core.gemm_force_isa("")
 
 
-@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 31, 33), (33, 7, 1), (1, 64, 200), (31, 300, 17), (130, 65, 70)])
+# (20, 1100, 70) and (300, 600, 64): K over several KC blocks, B read in place (one row block) or packed, A read
+# in place (row-major) over several row blocks.
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 31, 33), (33, 7, 1), (1, 64, 200), (31, 300, 17), (130, 65, 70),
+                                   (20, 1100, 70), (300, 600, 64)])
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
 def test_matmul_against_float64(isa, m, k, n, ta, tb):
     a = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(np.float32)
