@@ -9,7 +9,6 @@ Each framework runs four one-epoch trainings; the table shows the first (graph t
 and the fastest of the other three (see harness.py). Wall clock, time.perf_counter.
 """
 import os
-import time
 
 import numpy as np
 
@@ -60,31 +59,11 @@ def run_torch(threads, x, y):
     xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
     yt = torch.from_numpy(y)
     loss_fn = nn.CrossEntropyLoss()
-    times, acc = [], None
-    for _ in range(harness.EPOCHS):
-        t = time.perf_counter()
-        perm = torch.randperm(N)
-        correct = 0
-        for i in range(0, N, BATCH):
-            idx = perm[i:i + BATCH]
-            out = model(xt[idx])
-            loss = loss_fn(out, yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            correct += int((out.argmax(1) == yt[idx]).sum())
-        times.append(time.perf_counter() - t)
-        acc = correct / N
-    return times, acc
+    return harness.torch_epochs(model, opt, loss_fn, xt, yt, BATCH, lambda out: out.argmax(1))
 
 
 def worker(name, threads):
-    x, y, source = load()
-    if name == "torch":
-        times, acc = run_torch(threads, x, y)
-    else:
-        times, acc = run_keras(harness.import_framework(name, threads), x, y)
-    return {"times": times, "accuracy": acc, "data": source}
+    return harness.run(name, threads, load, run_keras, run_torch)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ The data are seeded random token ids whose label is whether token 1 occurs more 
 arrays for every framework). Each framework runs four one-epoch trainings; the ratio uses the fastest of the
 last three (see harness.py).
 """
-import time
 
 import numpy as np
 
@@ -54,31 +53,11 @@ def run_torch(threads, x, y):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     xt, yt = torch.from_numpy(x.astype("int64")), torch.from_numpy(y)
     loss_fn = nn.BCEWithLogitsLoss()
-    times, acc = [], None
-    for _ in range(harness.EPOCHS):
-        t = time.perf_counter()
-        perm = torch.randperm(N)
-        correct = 0
-        for i in range(0, N, BATCH):
-            idx = perm[i:i + BATCH]
-            out = model(xt[idx])
-            loss = loss_fn(out, yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            correct += int(((out > 0).float() == yt[idx]).sum())
-        times.append(time.perf_counter() - t)
-        acc = correct / N
-    return times, acc
+    return harness.torch_epochs(model, opt, loss_fn, xt, yt, BATCH, lambda out: (out > 0).float())
 
 
 def worker(name, threads):
-    x, y, source = load()
-    if name == "torch":
-        times, acc = run_torch(threads, x, y)
-    else:
-        times, acc = run_keras(harness.import_framework(name, threads), x, y)
-    return {"times": times, "accuracy": acc, "data": source}
+    return harness.run(name, threads, load, run_keras, run_torch)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,39 @@ def fit_epochs(keras, model, x, y, batch, epochs=EPOCHS):
     return times, acc
 
 
+def torch_epochs(model, opt, loss_fn, xt, yt, batch, predicted):
+    """The plain PyTorch loop: EPOCHS shuffled epochs; seconds of each and the last epoch's training accuracy
+    (``predicted(out)`` gives the predicted labels of a batch)."""
+    import torch
+    n = len(xt)
+    times, acc = [], None
+    for _ in range(EPOCHS):
+        t = time.perf_counter()
+        perm = torch.randperm(n)
+        correct = 0
+        for i in range(0, n, batch):
+            idx = perm[i:i + batch]
+            out = model(xt[idx])
+            loss = loss_fn(out, yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            correct += int((predicted(out) == yt[idx]).sum())
+        times.append(time.perf_counter() - t)
+        acc = correct / n
+    return times, acc
+
+
+def run(name, threads, load, run_keras, run_torch):
+    """One framework's result for main(): {"times", "accuracy", "data"}."""
+    x, y, source = load()
+    if name == "torch":
+        times, acc = run_torch(threads, x, y)
+    else:
+        times, acc = run_keras(import_framework(name, threads), x, y)
+    return {"times": times, "accuracy": acc, "data": source}
+
+
 def import_framework(name, threads):
     """tapeflow's or TensorFlow's keras with `threads` intra-op threads and seed 0 (TensorFlow: the TF venv)."""
     if name == "tapeflow":
@@ -41,7 +74,8 @@ def import_framework(name, threads):
 
 def main(doc, worker, title, unit_count=None):
     """Parses the common arguments; as a worker prints ``worker(name, threads)``'s result as JSON, otherwise runs
-    every framework and prints the table. ``worker`` returns {"times": [...], "accuracy": a, "data": text}.
+    every framework and prints the table. ``worker`` returns {"times": [...], "accuracy": a, "data": text}
+    (``run`` makes it).
     With ``unit_count``, a throughput column (units per second of the fastest steady-state epoch) is added."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)

@@ -43,8 +43,14 @@ struct Kernel {
 };
 
 #if defined(__x86_64__)
-__attribute__((target("avx512f,fma"))) void ukr_avx512_14x32(int64_t kc, const float* ap, const float* bp,
-                                                             int64_t ldb, float* c, int64_t ldc, bool acc) {
+// 14 x 32 tile, 28 accumulators. A comes from a packed panel (ap[k * 14 + i]) or, with kDirectA, from a
+// row-major A read in place (a[i * lda + k]): for a row-major A, packing is a transpose that costs as much as
+// the arithmetic when N is small (convolutions); the 14 rows' next values share cache lines across 16 steps
+// of k, so the broadcasts stay in L1.
+template <bool kDirectA>
+__attribute__((target("avx512f,fma"))) inline void ukr_avx512_body(int64_t kc, const float* a, int64_t lda,
+                                                                   const float* bp, int64_t ldb, float* c,
+                                                                   int64_t ldc, bool acc) {
   __m512 c0[14], c1[14];
 #pragma GCC unroll 14
   for (int i = 0; i < 14; ++i) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
@@ -52,39 +58,7 @@ __attribute__((target("avx512f,fma"))) void ukr_avx512_14x32(int64_t kc, const f
     __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
 #pragma GCC unroll 14
     for (int i = 0; i < 14; ++i) {
-      __m512 a = _mm512_set1_ps(ap[i]);
-      c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
-      c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
-    }
-    ap += 14;
-    bp += ldb;
-  }
-#pragma GCC unroll 14
-  for (int i = 0; i < 14; ++i) {
-    float* row = c + i * ldc;
-    if (acc) {
-      c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(row));
-      c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(row + 16));
-    }
-    _mm512_storeu_ps(row, c0[i]);
-    _mm512_storeu_ps(row + 16, c1[i]);
-  }
-}
-
-// The same tile reading A in place (row-major, rows lda apart) instead of from a packed panel: for a
-// row-major A, packing is a transpose that costs as much as the arithmetic when N is small (convolutions).
-// The 14 rows' next values share cache lines across 16 steps of k, so the broadcasts stay in L1.
-__attribute__((target("avx512f,fma"))) void ukr_avx512_14x32_rowa(int64_t kc, const float* a, int64_t lda,
-                                                                  const float* bp, int64_t ldb, float* c,
-                                                                  int64_t ldc, bool acc) {
-  __m512 c0[14], c1[14];
-#pragma GCC unroll 14
-  for (int i = 0; i < 14; ++i) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
-  for (int64_t k = 0; k < kc; ++k) {
-    __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
-#pragma GCC unroll 14
-    for (int i = 0; i < 14; ++i) {
-      __m512 av = _mm512_set1_ps(a[i * lda + k]);
+      __m512 av = _mm512_set1_ps(kDirectA ? a[i * lda + k] : a[k * 14 + i]);
       c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
     }
@@ -100,6 +74,17 @@ __attribute__((target("avx512f,fma"))) void ukr_avx512_14x32_rowa(int64_t kc, co
     _mm512_storeu_ps(row, c0[i]);
     _mm512_storeu_ps(row + 16, c1[i]);
   }
+}
+
+__attribute__((target("avx512f,fma"))) void ukr_avx512_14x32(int64_t kc, const float* ap, const float* bp,
+                                                             int64_t ldb, float* c, int64_t ldc, bool acc) {
+  ukr_avx512_body<false>(kc, ap, 0, bp, ldb, c, ldc, acc);
+}
+
+__attribute__((target("avx512f,fma"))) void ukr_avx512_14x32_rowa(int64_t kc, const float* a, int64_t lda,
+                                                                  const float* bp, int64_t ldb, float* c,
+                                                                  int64_t ldc, bool acc) {
+  ukr_avx512_body<true>(kc, a, lda, bp, ldb, c, ldc, acc);
 }
 
 __attribute__((target("avx2,fma"))) void ukr_avx2_6x16(int64_t kc, const float* ap, const float* bp, int64_t ldb,
