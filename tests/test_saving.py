@@ -314,3 +314,13 @@ def test_load_weights_skip_mismatch_and_by_name(tmp_path):
     np.testing.assert_array_equal(renamed.get_layer(first.name).kernel.numpy(), first.kernel.numpy())
     with pytest.raises(ValueError, match="by_name"):
         renamed.load_weights(str(tmp_path / "w.weights.h5"), by_name=True)
+
+
+@pytest.mark.parametrize("prefix", ["k3", "tfk2"])
+@pytest.mark.parametrize("ext", [".keras", ".h5"])
+def test_loads_sequence_models_written_by_tf_keras(prefix, ext):
+    # Embedding(mask_zero) -> Bidirectional(LSTM) -> GRU -> Dense; Keras 3 stores the mask as a NotEqual op node.
+    expected = np.load(os.path.join(REF, "expected.npz"))
+    m = keras.models.load_model(os.path.join(REF, "%s_rnn%s" % (prefix, ext)))
+    np.testing.assert_allclose(m.predict(expected["ids"], verbose=0), expected[prefix + "_rnn"], rtol=1e-5,
+                               atol=1e-6)

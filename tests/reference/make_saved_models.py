@@ -34,6 +34,15 @@ def build(k):
     return seq, fun
 
 
+def build_sequence(k):
+    """Embedding with masking, a bidirectional LSTM, a GRU and a Dense head, on integer ids."""
+    inp = k.Input((6,), dtype="int32")
+    x = k.layers.Embedding(20, 4, mask_zero=True)(inp)
+    x = k.layers.Bidirectional(k.layers.LSTM(3, return_sequences=True))(x)
+    x = k.layers.GRU(2)(x)
+    return k.Model(inp, k.layers.Dense(1)(x), name="rnn")
+
+
 def main():
     import keras
     import tf_keras
@@ -42,7 +51,10 @@ def main():
     xb = rng.normal(size=(10, 2, 2)).astype("float32")
     y = rng.integers(0, 3, size=10)
     os.makedirs(OUT, exist_ok=True)
-    arrays = {"x": x, "xb": xb, "y": y}
+    ids = rng.integers(1, 20, size=(5, 6))
+    ids[0, 4:] = 0  # padding, masked
+    ids[1, 2] = 0
+    arrays = {"x": x, "xb": xb, "y": y, "ids": ids}
     for prefix, k in (("k3", keras), ("tfk2", tf_keras)):
         k.utils.set_random_seed(1)
         seq, fun = build(k)
@@ -58,6 +70,10 @@ def main():
         # The training continues one more epoch from the saved state: a loaded model must do the same.
         seq.fit(x, y, epochs=1, batch_size=5, verbose=0, shuffle=False)
         arrays[prefix + "_seq_resumed"] = seq.predict(x, verbose=0)
+        rnn = build_sequence(k)
+        arrays[prefix + "_rnn"] = rnn.predict(ids, verbose=0)
+        rnn.save(os.path.join(OUT, prefix + "_rnn.keras"))
+        rnn.save(os.path.join(OUT, prefix + "_rnn.h5"))
     np.savez(os.path.join(OUT, "expected.npz"), **arrays)
 
 

@@ -84,7 +84,8 @@ def _children(layer):
             out.append(("%s/%s" % (prefix, base if n == 0 else "%s_%d" % (base, n)), item))
         return out
     if isinstance(layer, (Sequential, Functional)):
-        return numbered("layers", layer.layers)
+        from tapeflow.keras.layers.op_layer import OpLayer  # ops between layers: Keras 3 stores nothing for them
+        return numbered("layers", [x for x in layer.layers if not isinstance(x, OpLayer)])
     out = []
     for attr in sorted(layer.__dict__):
         if attr.startswith("_"):

@@ -71,12 +71,37 @@ def resolve_class(spec, custom_objects=None):
     return cls
 
 
+# Keras 3 records the ops it applies between layers of a functional model (the mask ``inputs != 0`` of an
+# Embedding with mask_zero, operators on KerasTensors) as nodes of classes in keras.src.ops: the ones tapeflow
+# maps to its functions.
+_KERAS_OPS = {"NotEqual": "not_equal", "Equal": "equal", "Add": "add", "Subtract": "subtract",
+              "Multiply": "multiply", "Divide": "divide", "TrueDivide": "divide", "Greater": "greater",
+              "GreaterEqual": "greater_equal", "Less": "less", "LessEqual": "less_equal", "Negative": "negative",
+              "Maximum": "maximum", "Minimum": "minimum", "LogicalAnd": "logical_and", "LogicalOr": "logical_or",
+              "LogicalNot": "logical_not"}
+
+
+def _keras_op_layer(spec):
+    from tapeflow import _core
+    from tapeflow.keras.layers.op_layer import OpLayer
+    fn = getattr(_core, _KERAS_OPS[spec["class_name"]])
+    return OpLayer(fn, name=(spec.get("config") or {}).get("name") or spec.get("name"))
+
+
 def deserialize_keras_object(spec, custom_objects=None):
     """A layer or model from its serialized form (Keras 3 or tf.keras 2)."""
     if not isinstance(spec, dict) or "class_name" not in spec:
         raise ValueError("Expected a serialized Keras object (a dict with 'class_name' and 'config'); got %r" % (spec,))
+    op = spec["class_name"] in _KERAS_OPS
+    if op and str(spec.get("module", "")).startswith("keras.src.ops"):
+        return _keras_op_layer(spec)
     from tapeflow.keras.models import Model
-    cls = resolve_class(spec, custom_objects)
+    try:
+        cls = resolve_class(spec, custom_objects)
+    except ValueError:
+        if not op:
+            raise
+        return _keras_op_layer(spec)  # Keras 3's .h5 files do not name the module
     config = _strip_ignored(dict(spec.get("config") or {}))
     if "custom_objects" in inspect.signature(cls.from_config).parameters:
         obj = cls.from_config(config, custom_objects=custom_objects)
