@@ -149,6 +149,26 @@ def test_fused_equals_unrolled_with_gradients(cls, kwargs):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("cls", [layers.SimpleRNN, layers.LSTM, layers.GRU])
+def test_leading_masked_steps_with_initial_state(cls):
+    # Outputs before a row's first unmasked step are zeros while the (nonzero) initial state is carried.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 5, 3)).astype(np.float32)
+    mask = np.array([[False, False, True, True, False], [True] * 5])
+    outs = []
+    for unroll in (False, True):
+        layer = cls(4, return_sequences=True, return_state=True, unroll=unroll)
+        layer(x)
+        if outs:
+            layer.set_weights(weights)
+        weights = layer.get_weights()
+        init = [np.full((2, 4), 0.5, np.float32)] * (2 if cls is layers.LSTM else 1)
+        outs.append([o.numpy() for o in layer(x, initial_state=init, mask=tf.constant(mask))])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(outs[0][0][0, :2], 0.0)
+
+
 def test_second_derivative_needs_unroll():
     x = tf.constant(np.random.default_rng(0).normal(size=(2, 4, 3)).astype(np.float32))
     for unroll in (False, True):

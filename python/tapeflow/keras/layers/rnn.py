@@ -384,7 +384,13 @@ class RNN(Layer):
                                    mask, rmask)
         hs = outs[0]
         final = [hs[:, steps - 1]] + [o[:, steps - 1] for o in outs[1:]]
-        return hs, final[0], final
+        if mask is None:
+            return hs, final[0], final
+        # The kernel carries the states through masked steps; the outputs of steps before a row's first unmasked
+        # one are zeros (as Keras starts the previous output at zero), even with a nonzero initial state.
+        seen = _core.cast(_core.greater(_core.cumsum(mask, axis=1), 0.0), hs.dtype.name)
+        outputs = _core.multiply(hs, _core.expand_dims(seen, -1))
+        return outputs, outputs[:, steps - 1], final
 
     def _stepped(self, sequences, states, mask, training):
         kwargs = {"training": training} if "training" in getattr(type(self.cell), "_call_params", ()) else {}
