@@ -289,3 +289,21 @@ def test_float16_ops_round_trip():
         loss = tf.reduce_sum(w * w)
     g = tape.gradient(loss, w)
     assert g.dtype == tf.float16 and float(g[0]) == 4.0
+
+
+def test_clip_by_norm_and_global_norm_with_indexed_slices():
+    x = np.array([[3.0, 4.0], [0.0, 0.0]], np.float32)
+    np.testing.assert_allclose(tf.clip_by_norm(x, 1.0).numpy(), x / 5.0, rtol=1e-6)
+    np.testing.assert_allclose(tf.clip_by_norm(x, 1.0, axes=[1]).numpy(), [[0.6, 0.8], [0.0, 0.0]], rtol=1e-6)
+    np.testing.assert_allclose(tf.clip_by_norm(x, 10.0).numpy(), x)
+    slices = tf.IndexedSlices(tf.constant([[6.0, 8.0]]), tf.constant([1]), [3, 2])
+    clipped = tf.clip_by_norm(slices, 5.0)
+    assert isinstance(clipped, tf.IndexedSlices)
+    np.testing.assert_allclose(clipped.values.numpy(), [[3.0, 4.0]], rtol=1e-6)
+    assert float(tf.linalg.global_norm([x, None, slices])) == pytest.approx(np.sqrt(25 + 100))
+    out, norm = tf.clip_by_global_norm([x, None, slices], 5.0)
+    assert out[1] is None and isinstance(out[2], tf.IndexedSlices)
+    scale = 5.0 / np.sqrt(125.0)
+    np.testing.assert_allclose(out[0].numpy(), x * scale, rtol=1e-6)
+    np.testing.assert_allclose(out[2].values.numpy(), [[6 * scale, 8 * scale]], rtol=1e-6)
+    assert np.isnan(tf.clip_by_global_norm([np.array([np.inf, 1.0], np.float32)], 1.0)[0][0].numpy()).all()

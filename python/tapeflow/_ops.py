@@ -1,5 +1,7 @@
 """The op namespace shared by ``tapeflow``, ``tapeflow.math`` and ``tapeflow.nn``:
 C++ ops from ``_core`` under TensorFlow's names, plus a few composites."""
+import math as _math
+
 from tapeflow import _core
 
 _CORE_OPS = [
@@ -88,3 +90,51 @@ def bias_add(value, bias, data_format=None, name=None):
     if data_format is not None and data_format.startswith("NC"):
         bias = _core.reshape(bias, [-1] + [1] * (value.ndim - 2))
     return _core.add(value, bias)
+
+
+def _values(t):
+    """The dense tensor, or an IndexedSlices' values."""
+    from tapeflow.framework import IndexedSlices
+    return t.values if isinstance(t, IndexedSlices) else _core.convert_to_tensor(t)
+
+
+def _like(t, values):
+    from tapeflow.framework import IndexedSlices
+    return IndexedSlices(values, t.indices, t.dense_shape) if isinstance(t, IndexedSlices) else values
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    """``t * clip_norm / max(norm(t), clip_norm)``, the L2 norm over ``axes`` (all by default); for
+    IndexedSlices, over the values, and the result is IndexedSlices."""
+    v = _values(t)
+    l2sum = _core.reduce_sum(_core.square(v), axes, True)
+    norm = _core.sqrt(l2sum)
+    clip = _core.cast(_core.convert_to_tensor(clip_norm), v.dtype.name)
+    return _like(t, _core.divide(_core.multiply(v, clip), _core.maximum(norm, clip)))
+
+
+def global_norm(t_list, name=None):
+    """``sqrt(sum of squares of every tensor)``; None entries are skipped, IndexedSlices count their values."""
+    squares = [_core.reduce_sum(_core.square(_values(t))) for t in t_list if t is not None]
+    if not squares:
+        return _core.convert_to_tensor(0.0)
+    return _core.sqrt(add_n([_core.cast(s, "float32") for s in squares]))
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    """Scales every tensor by ``clip_norm / max(global_norm, clip_norm)``; returns ``(clipped, global_norm)``.
+    A non-finite norm makes every entry NaN, as in TensorFlow. None entries stay None."""
+    if isinstance(t_list, (str, bytes)) or not hasattr(t_list, "__iter__"):
+        raise TypeError("t_list should be a sequence of tensors, got %r" % (t_list,))
+    t_list = list(t_list)
+    norm = global_norm(t_list) if use_norm is None else _core.cast(_core.convert_to_tensor(use_norm), "float32")
+    clip, n = float(clip_norm), float(norm)
+    scale = float("nan") if not _math.isfinite(n) else (clip * min(1.0 / n, 1.0 / clip) if n else 1.0)
+    out = []
+    for t in t_list:
+        if t is None:
+            out.append(None)
+            continue
+        v = _values(t)
+        out.append(_like(t, _core.multiply(v, _core.cast(_core.convert_to_tensor(scale), v.dtype.name))))
+    return out, norm
