@@ -405,3 +405,18 @@ def test_embedding_lstm_learns_sequence_task(tmp_path):
     model.save(path)
     np.testing.assert_allclose(keras.models.load_model(path).predict(xt[:8], verbose=0),
                                model.predict(xt[:8], verbose=0), rtol=1e-5)
+
+
+def test_merge_layers_combine_masks():
+    ids = np.array([[1, 2, 0], [3, 0, 0]])
+    a = layers.Embedding(5, 2, mask_zero=True)(ids)
+    b_ids = np.array([[1, 0, 4], [2, 2, 2]])
+    b = layers.Embedding(5, 2, mask_zero=True)(b_ids)
+    np.testing.assert_array_equal(layers.Add()([a, b])._keras_mask.numpy(), (ids != 0) & (b_ids != 0))
+    # Concatenate along features: a step is kept if any input keeps it; an unmasked input keeps everything
+    np.testing.assert_array_equal(layers.Concatenate()([a, b])._keras_mask.numpy(), (ids != 0) | (b_ids != 0))
+    plain = tf.ones([2, 3, 2])
+    np.testing.assert_array_equal(layers.Concatenate()([a, plain])._keras_mask.numpy(), np.ones((2, 3), bool))
+    # the combined mask reaches a recurrent layer
+    out = layers.GRU(2, return_sequences=True)(layers.Add()([a, b]))
+    np.testing.assert_array_equal(out._keras_mask.numpy(), (ids != 0) & (b_ids != 0))

@@ -51,6 +51,17 @@ class _Merge(Layer):
     def _finish(self, out, n):
         return out
 
+    def compute_mask(self, inputs, mask=None):
+        """A step is kept where every masked input keeps it."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        keep = None
+        for m in mask:
+            if m is not None:
+                m = _core.cast(m, "bool")
+                keep = m if keep is None else _core.logical_and(keep, m)
+        return keep
+
     def compute_output_shape(self, input_shape):
         self._check(input_shape)
         out = tuple(input_shape[0])
@@ -111,6 +122,21 @@ class Concatenate(_Merge):
     def call(self, inputs):
         self._check(inputs)
         return _core.concat(list(inputs), self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        """The masks concatenated along ``axis`` (an input without one counts as all kept), then reduced over
+        the last axis with any(), as Keras does."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        full = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                full.append(_core.cast(_core.ones_like(x), "bool"))
+            elif m.ndim < x.ndim:
+                full.append(_core.broadcast_to(_core.expand_dims(_core.cast(m, "bool"), -1), list(x.shape)))
+            else:
+                full.append(_core.cast(m, "bool"))
+        return _core.reduce_any(_core.concat(full, self.axis), -1)
 
     def compute_output_shape(self, input_shape):
         self._check(input_shape)
