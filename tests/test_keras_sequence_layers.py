@@ -169,6 +169,20 @@ def test_leading_masked_steps_with_initial_state(cls):
     np.testing.assert_array_equal(outs[0][0][0, :2], 0.0)
 
 
+@pytest.mark.parametrize("cls,kwargs", [(layers.SimpleRNN, {}), (layers.LSTM, {}), (layers.GRU, {}),
+                                        (layers.LSTM, {"recurrent_activation": "hard_sigmoid"})])
+def test_nan_propagates_as_in_the_stepped_path(cls, kwargs):
+    x = np.zeros((2, 3, 2), np.float32)
+    x[0, 1, 0] = np.nan
+    fused, stepped = cls(3, return_sequences=True, **kwargs), cls(3, return_sequences=True, unroll=True, **kwargs)
+    fused(x)
+    stepped(x)
+    stepped.set_weights(fused.get_weights())
+    a, b = fused(x).numpy(), stepped(x).numpy()
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    assert np.isnan(a[0, 1:]).all() and not np.isnan(a[1]).any() and not np.isnan(a[0, 0]).any()
+
+
 def test_second_derivative_needs_unroll():
     x = tf.constant(np.random.default_rng(0).normal(size=(2, 4, 3)).astype(np.float32))
     for unroll in (False, True):
@@ -352,6 +366,8 @@ def test_attention_options():
     np.testing.assert_allclose(np.triu(w.numpy()[0], 1), 0, atol=1e-7)
     with pytest.raises(ValueError, match="list of inputs"):
         layers.Attention()(q)
+    with pytest.raises(ValueError, match="recurrent layer"):
+        layers.Bidirectional(layers.Dense(3))
     with pytest.raises(NotImplementedError, match="attention_axes"):
         layers.MultiHeadAttention(2, 2, attention_axes=(1, 2))
 

@@ -23,8 +23,8 @@ namespace cpu {
 namespace {
 
 TF_INLINE vf16 exp_v(vf16 x) {
-  x = x < splat(88.37f) ? x : splat(88.37f);
-  x = x > splat(-87.33f) ? x : splat(-87.33f);
+  x = x > splat(88.37f) ? splat(88.37f) : x;  // written so that NaN passes through
+  x = x < splat(-87.33f) ? splat(-87.33f) : x;
   const vf16 magic = splat(12582912.0f);  // 1.5 * 2^23: adding and subtracting it rounds to an integer
   const vf16 n = (x * 1.44269504088896341f + magic) - magic;
   vf16 r = x - n * 0.693359375f;
@@ -36,7 +36,8 @@ TF_INLINE vf16 exp_v(vf16 x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const vi16 bits = (__builtin_convertvector(n, vi16) + 127) << 23;
+  typedef uint32_t vu16 __attribute__((vector_size(64)));
+  const vu16 bits = (vu16)(__builtin_convertvector(n, vi16) + 127) << 23;  // unsigned: a NaN lane shifts defined
   return p * (vf16)bits;  // a same-size vector cast reinterprets the bits
 }
 
@@ -51,10 +52,10 @@ TF_INLINE vf16 act_v(RnnAct act, vf16 v) {
     }
     case RnnAct::Sigmoid: return 1.0f / (1.0f + exp_v(-v));
     case RnnAct::Relu: return v < 0.0f ? splat(0.0f) : v;
-    case RnnAct::HardSigmoid: {
+    case RnnAct::HardSigmoid: {  // NaN passes through, as with the other activations
       const vf16 y = v * (1.0f / 6.0f) + 0.5f;
-      const vf16 lo = y > 0.0f ? y : splat(0.0f);
-      return lo < 1.0f ? lo : splat(1.0f);
+      const vf16 lo = y < 0.0f ? splat(0.0f) : y;
+      return lo > 1.0f ? splat(1.0f) : lo;
     }
   }
   return v;
@@ -108,7 +109,11 @@ void act_apply(RnnAct act, double* v, int64_t n) {
       case RnnAct::Tanh: v[i] = std::tanh(v[i]); break;
       case RnnAct::Sigmoid: v[i] = 1.0 / (1.0 + std::exp(-v[i])); break;
       case RnnAct::Relu: v[i] = v[i] < 0.0 ? 0.0 : v[i]; break;
-      case RnnAct::HardSigmoid: v[i] = std::min(1.0, std::max(0.0, v[i] / 6.0 + 0.5)); break;
+      case RnnAct::HardSigmoid: {
+        const double y = v[i] / 6.0 + 0.5;
+        v[i] = y < 0.0 ? 0.0 : (y > 1.0 ? 1.0 : y);
+        break;
+      }
     }
   }
 }

@@ -34,6 +34,9 @@ class Bidirectional(Layer):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. "
                              "Received: %r" % (layer,))
+        if not hasattr(layer, "go_backwards") or not hasattr(layer, "return_sequences"):
+            raise ValueError("`Bidirectional` wraps a recurrent layer (SimpleRNN, LSTM, GRU or RNN). Received: %r"
+                             % (layer,))
         if backward_layer is not None and not isinstance(backward_layer, Layer):
             raise ValueError("`backward_layer` need to be a `keras.layers.Layer` instance. Received: %r"
                              % (backward_layer,))
