@@ -203,6 +203,7 @@ def test_layer_helpers():
     check_layer(layers.SimpleRNN, {"units": 3}, (2, 5, 4), (2, 3), 3)
     check_layer(layers.LSTM, {"units": 3, "return_sequences": True}, (2, 5, 4), (2, 5, 3), 3)
     check_layer(layers.GRU, {"units": 3, "reset_after": False}, (2, 5, 4), (2, 3), 3)
+    check_layer(layers.RNN, {"cell": layers.GRUCell(3), "return_sequences": True}, (2, 5, 4), (2, 5, 3), 3)
     check_layer(layers.TimeDistributed, {"layer": layers.Dense(2)}, (2, 5, 4), (2, 5, 2), 2)
     check_layer(layers.Bidirectional, {"layer": layers.LSTM(3)}, (2, 5, 4), (2, 6), 6)
     check_layer(layers.Embedding, {"input_dim": 9, "output_dim": 3}, (2, 5), (2, 5, 3), 1,
@@ -233,7 +234,7 @@ def test_states_and_options():
     # the cell's arguments read through the layer, as in Keras
     assert lstm.units == 4 and lstm.cell.units == 4 and lstm.recurrent_activation is keras.activations.sigmoid
     assert [w.name for w in lstm.weights] == ["lstm_cell/kernel:0", "lstm_cell/recurrent_kernel:0",
-                                               "lstm_cell/bias:0"] or len(lstm.weights) == 3
+                                               "lstm_cell/bias:0"]
     np.testing.assert_array_equal(lstm.cell.bias.numpy()[4:8], np.ones(4))  # unit_forget_bias
 
 
@@ -346,6 +347,8 @@ def test_sparse_update_errors():
         opt.apply_gradients([(tf.IndexedSlices(tf.ones([1, 2]), tf.constant([1]), [5, 2]), v)])
     with pytest.raises(tf.errors.InvalidArgumentError, match="not in"):
         layers.Embedding(5, 2)(np.array([[5]]))
+    table = np.arange(10, dtype=np.float32).reshape(5, 2)  # initial weights, as in Keras
+    np.testing.assert_array_equal(layers.Embedding(5, 2, weights=[table])(np.array([[3, 0]])).numpy(), table[[[3, 0]]])
 
 
 # ---------------------------------------------------------------- attention

@@ -76,18 +76,9 @@ TF_INLINE vf16 act_grad_v(RnnAct act, vf16 y) {
 // out[i] = f(v[i]) over n floats, 16 at a time (the tail through a padded copy).
 template <class F>
 TF_INLINE void map_v(const float* v, float* out, int64_t n, F f) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    vf16 x;
-    std::memcpy(&x, v + i, sizeof x);
-    x = f(x);
-    std::memcpy(out + i, &x, sizeof x);
-  }
-  if (i < n) {
-    vf16 x{};
-    std::memcpy(&x, v + i, (n - i) * sizeof(float));
-    x = f(x);
-    std::memcpy(out + i, &x, (n - i) * sizeof(float));
+  for (int64_t i = 0; i < n; i += 16) {
+    const int64_t m = std::min<int64_t>(16, n - i);
+    st(out + i, f(ld(v + i, m)), m);
   }
 }
 
@@ -544,19 +535,19 @@ void backward_t(const RnnSpec& s, const Tensor& u_t, const Tensor& h0_t, const T
 
 void rnn_forward(const RnnSpec& s, const Tensor& xw, const Tensor& u, const Tensor& rbias, const Tensor& h0,
                  const Tensor& c0, const Tensor& mask, const Tensor& rmask, const Tensor& hs, const Tensor& cs,
-                 const Tensor& saved, const Tensor& ah) {
-  if (xw.dtype() == DType::Float32) forward_t<float>(s, xw, u, rbias, h0, c0, mask, rmask, hs, cs, saved, ah);
-  else forward_t<double>(s, xw, u, rbias, h0, c0, mask, rmask, hs, cs, saved, ah);
+                 const Tensor& saved, const Tensor& aux) {
+  if (xw.dtype() == DType::Float32) forward_t<float>(s, xw, u, rbias, h0, c0, mask, rmask, hs, cs, saved, aux);
+  else forward_t<double>(s, xw, u, rbias, h0, c0, mask, rmask, hs, cs, saved, aux);
 }
 
 void rnn_backward(const RnnSpec& s, const Tensor& u, const Tensor& h0, const Tensor& c0, const Tensor& mask,
-                  const Tensor& rmask, const Tensor& hs, const Tensor& cs, const Tensor& saved, const Tensor& ah,
+                  const Tensor& rmask, const Tensor& hs, const Tensor& cs, const Tensor& saved, const Tensor& aux,
                   const Tensor& dhs, const Tensor& dcs, const Tensor& dxw, const Tensor& du, const Tensor& drbias,
                   const Tensor& dh0, const Tensor& dc0) {
   if (u.dtype() == DType::Float32)
-    backward_t<float>(s, u, h0, c0, mask, rmask, hs, cs, saved, ah, dhs, dcs, dxw, du, drbias, dh0, dc0);
+    backward_t<float>(s, u, h0, c0, mask, rmask, hs, cs, saved, aux, dhs, dcs, dxw, du, drbias, dh0, dc0);
   else
-    backward_t<double>(s, u, h0, c0, mask, rmask, hs, cs, saved, ah, dhs, dcs, dxw, du, drbias, dh0, dc0);
+    backward_t<double>(s, u, h0, c0, mask, rmask, hs, cs, saved, aux, dhs, dcs, dxw, du, drbias, dh0, dc0);
 }
 
 }  // namespace cpu

@@ -24,6 +24,20 @@ void check_floating(const char* op, const Tensor& x) {
                     dtype_name(x.dtype()));
 }
 
+Tensor as_contiguous(const Tensor& x, DType dtype) {
+  if (!x.defined()) return x;
+  return (x.dtype() == dtype ? x : cast(x, dtype)).contiguous();
+}
+
+void record_first_order_only(const char* op, const Tensors& gout, const Tensors& grads, const char* message) {
+  Tensors defined;
+  for (const Tensor& t : grads)
+    if (t.defined()) defined.push_back(t);
+  TF_RECORD(op, gout, defined, [message](const Tensors&, const Tensors&, const Tensors&) -> Tensors {
+    throw Unimplemented(message);
+  });
+}
+
 Tensor broadcast_view(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   const int64_t lead = static_cast<int64_t>(shape.size()) - x.ndim();

@@ -15,6 +15,13 @@ std::vector<bool> axes_mask(const Axes& axes, int64_t ndim, const char* op);
 // x viewed with `shape` by NumPy broadcasting (stride 0 on expanded axes).
 Tensor broadcast_view(const Tensor& x, const Shape& shape);
 
+// x as a contiguous tensor of `dtype` (itself when it already is one); undefined stays undefined.
+Tensor as_contiguous(const Tensor& x, DType dtype);
+// For a gradient rule that is a fused kernel rather than public ops: records its results `grads` (computed
+// from the incoming gradients `gout`) so that differentiating them again raises Unimplemented with `message`,
+// instead of silently giving no second derivative.
+void record_first_order_only(const char* op, const Tensors& gout, const Tensors& grads, const char* message);
+
 inline Tensor f32(const Tensor& x) { return cast(x, DType::Float32); }
 inline Tensor f16(const Tensor& x) { return cast(x, DType::Float16); }
 

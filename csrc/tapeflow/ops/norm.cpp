@@ -33,22 +33,19 @@ std::vector<Tensor> batch_norm(const Tensor& x, const Tensor& gamma, const Tenso
   for (int64_t i = 0; i < axis; ++i) outer *= x.dim(i);
   for (int64_t i = axis + 1; i < x.ndim(); ++i) inner *= x.dim(i);
   const DType dt = x.dtype();
-  auto operand = [dt](const Tensor& t) { return t.defined() ? (t.dtype() == dt ? t : cast(t, dt)).contiguous() : t; };
-  Tensor xc = x.contiguous(), g = operand(gamma), b = operand(beta);
+  Tensor xc = x.contiguous(), g = as_contiguous(gamma, dt), b = as_contiguous(beta, dt);
   Tensor y = Tensor::empty(x.shape(), dt), mean = Tensor::empty({C}, dt), var = Tensor::empty({C}, dt);
   cpu::batch_norm_forward(xc, g, b, outer, C, inner, epsilon, y, mean, var);
   TF_RECORD("batch_norm", (Tensors{x, gamma, beta}), (Tensors{y, mean, var}),
             [xc, g, mean, var, outer, C, inner, epsilon, dt](const Tensors&, const Tensors&, const Tensors& gr) {
-              auto in = [dt](const Tensor& t) { return (t.dtype() == dt ? t : cast(t, dt)).contiguous(); };
               Tensor dx = Tensor::empty(xc.shape(), dt), dg = Tensor::empty({C}, dt), db = Tensor::empty({C}, dt);
-              cpu::batch_norm_backward(xc, g, mean, var, in(gr[0]), in(gr[1]), in(gr[2]), outer, C, inner, epsilon,
-                                       dx, dg, db);
-              TF_RECORD("batch_norm_grad", gr, (Tensors{dx, dg, db}),
-                        [](const Tensors&, const Tensors&, const Tensors&) -> Tensors {
-                          throw Unimplemented("[batch_norm] second derivatives through the fused batch "
-                                              "normalization are not supported");
-                        });
-              return Tensors{dx, dg, db};
+              cpu::batch_norm_backward(xc, g, mean, var, as_contiguous(gr[0], dt), as_contiguous(gr[1], dt),
+                                       as_contiguous(gr[2], dt), outer, C, inner, epsilon, dx, dg, db);
+              Tensors grads{dx, dg, db};
+              record_first_order_only("batch_norm", gr, grads,
+                                      "[batch_norm] second derivatives through the fused batch normalization are "
+                                      "not supported");
+              return grads;
             });
   return {y, mean, var};
 }

@@ -16,7 +16,7 @@ Tensor as_operand(const char* what, const Tensor& t, const Shape& shape, DType d
     throw InvalidArgument(std::string("[rnn_sequence] ") + what + " must have shape " + shape_str(shape) + ", got " +
                           shape_str(t.shape()));
   check_cpu("rnn_sequence", t);
-  return (t.dtype() == dtype ? t : cast(t, dtype)).contiguous();
+  return as_contiguous(t, dtype);
 }
 
 }  // namespace
@@ -44,7 +44,7 @@ std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::RnnAct act, cpu::RnnAct
   const int64_t B = xw.dim(0), T = xw.dim(1), H = u.dim(0);
   const DType dt = xw.dtype();
   const cpu::RnnSpec spec{cell, act, rec_act, B, T, H};
-  Tensor x = xw.contiguous(), uc = u.contiguous();
+  Tensor x = xw.contiguous(), uc = u.contiguous();  // same dtype as xw (checked above)
   Tensor rb = as_operand("the recurrent bias", rbias, {G * H}, dt);
   Tensor h = as_operand("the initial state", h0, {B, H}, dt);
   Tensor c = lstm ? as_operand("the initial cell state", c0, {B, H}, dt) : Tensor();
@@ -62,20 +62,15 @@ std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::RnnAct act, cpu::RnnAct
             [spec, uc, rb, h, c, m, rm, hs, cs, saved, aux, lstm, gru](const Tensors&, const Tensors&, const Tensors& g) {
               const int64_t B = spec.B, T = spec.T, H = spec.H, GH = uc.dim(1);
               const DType dt = uc.dtype();
-              Tensor dhs = (g[0].dtype() == dt ? g[0] : cast(g[0], dt)).contiguous();
-              Tensor dcs = lstm ? (g[1].dtype() == dt ? g[1] : cast(g[1], dt)).contiguous() : Tensor();
+              Tensor dhs = as_contiguous(g[0], dt), dcs = lstm ? as_contiguous(g[1], dt) : Tensor();
               Tensor dxw = Tensor::empty({B, T, GH}, dt), du = Tensor::empty({H, GH}, dt);
               Tensor drb = rb.defined() ? Tensor::empty({GH}, dt) : Tensor();
               Tensor dh0 = Tensor::empty({B, H}, dt), dc0 = lstm ? Tensor::empty({B, H}, dt) : Tensor();
               cpu::rnn_backward(spec, uc, h, c, m, rm, hs, cs, saved, aux, dhs, dcs, dxw, du, drb, dh0, dc0);
               Tensors grads{dxw, du, drb, dh0, dc0};
-              Tensors defined;
-              for (const Tensor& t : grads)
-                if (t.defined()) defined.push_back(t);
-              TF_RECORD("rnn_sequence_grad", g, defined, [](const Tensors&, const Tensors&, const Tensors&) -> Tensors {
-                throw Unimplemented("[rnn_sequence] second derivatives through the fused recurrent kernel are not "
-                                    "supported; build the layer with unroll=True to differentiate its gradient");
-              });
+              record_first_order_only("rnn_sequence", g, grads,
+                                      "[rnn_sequence] second derivatives through the fused recurrent kernel are not "
+                                      "supported; build the layer with unroll=True to differentiate its gradient");
               return grads;
             });
   return outs;

@@ -25,10 +25,9 @@ def _causal(tq, tk):
 
 
 def _and(a, b):
-    if a is None:
-        return b
-    if b is None:
-        return a
+    """The logical and of two masks as bool (None: no mask)."""
+    if a is None or b is None:
+        return None if a is None and b is None else _core.cast(b if a is None else a, "bool")
     return _core.logical_and(_core.cast(a, "bool"), _core.cast(b, "bool"))
 
 
@@ -81,7 +80,7 @@ class MultiHeadAttention(Layer):
         kernel = self.add_weight(name="%s/kernel" % name, shape=(in_dim,) + heads_dim,
                                  initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
                                  constraint=self.kernel_constraint)
-        bias = self.add_weight(name="%s/bias" % name, shape=heads_dim[-2:] if len(heads_dim) == 2 else heads_dim,
+        bias = self.add_weight(name="%s/bias" % name, shape=heads_dim,
                                initializer=self.bias_initializer, regularizer=self.bias_regularizer,
                                constraint=self.bias_constraint) if self.use_bias else None
         return kernel, bias
@@ -129,16 +128,13 @@ class MultiHeadAttention(Layer):
         if key_given and key is not value and key_mask is None:
             key_mask = getattr(key, "_keras_mask", None)
         tq, tk = query.shape[1], key.shape[1]
-        keep = None
-        if query_mask is not None:
-            keep = _core.expand_dims(_core.cast(query_mask, "bool"), -1)
-        if value_mask is not None:
-            keep = _and(keep, _core.expand_dims(_core.cast(value_mask, "bool"), -2))
-        if key_mask is not None:
-            keep = _and(keep, _core.expand_dims(_core.cast(key_mask, "bool"), -2))
+        keep = None  # (B, Tq, Tk): queries as rows, keys as columns
+        for m, axis in ((query_mask, -1), (value_mask, -2), (key_mask, -2)):
+            if m is not None:
+                keep = _and(keep, _core.expand_dims(m, axis))
         if use_causal_mask:
             keep = _and(keep, _causal(tq, tk))
-        keep = _and(attention_mask, keep) if attention_mask is not None else keep
+        keep = _and(attention_mask, keep)
         q = _core.multiply(self._heads(query, self._q), 1.0 / math.sqrt(self.key_dim))
         k = self._heads(key, self._k)
         v = self._heads(value, self._v)

@@ -3,6 +3,12 @@ from tapeflow import _core
 from tapeflow.keras.layers.layer import Layer
 
 
+def keep_mask(shape, rate, dtype, seed=None):
+    """1 / (1 - rate) where a uniform draw keeps the unit (probability 1 - rate), else 0."""
+    keep = _core.greater_equal(_core.random_uniform(list(shape), 0.0, 1.0, dtype, seed), rate)
+    return _core.multiply(_core.cast(keep, dtype), 1.0 / (1.0 - rate))
+
+
 class Dropout(Layer):
     """Sets a fraction ``rate`` of inputs to 0 and scales the rest by ``1 / (1 - rate)``,
     only when called with ``training=True`` (``fit`` does); otherwise the identity.
@@ -31,9 +37,7 @@ class Dropout(Layer):
         shape = list(inputs._shape)
         if self.noise_shape is not None:
             shape = [s if n is None else n for s, n in zip(shape, self.noise_shape)]
-        keep = _core.greater_equal(_core.random_uniform(shape, 0.0, 1.0, inputs.dtype.name, self.seed), self.rate)
-        scale = _core.multiply(_core.cast(keep, inputs.dtype.name), 1.0 / (1.0 - self.rate))
-        return _core.multiply(inputs, scale)
+        return _core.multiply(inputs, keep_mask(shape, self.rate, inputs.dtype.name, self.seed))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -21,7 +21,7 @@ class Embedding(Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, weights=None, lora_rank=None, input_length=None,
                  **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(weights=weights, **kwargs)  # input_length: tf.keras 2's argument, not needed
         if lora_rank is not None:
             raise NotImplementedError("Embedding(lora_rank=...) is not supported in this version of tapeflow.")
         for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
@@ -34,11 +34,8 @@ class Embedding(Layer):
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = embeddings_constraint
         self.mask_zero = mask_zero
-        self.input_length = input_length
         self.supports_masking = mask_zero
         self.autocast = False
-        if weights is not None:
-            self._initial_weights = list(weights)
 
     def build(self, input_shape=None):
         self.embeddings = self.add_weight(name="embeddings", shape=(self.input_dim, self.output_dim),

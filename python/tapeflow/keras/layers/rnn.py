@@ -8,7 +8,8 @@ or ``unroll=True``, steps through time in Python with the cell's own ``call`` (c
 second derivatives). Both paths compute the same function, masks and dropout included.
 """
 from tapeflow import _core
-from tapeflow.keras import activations, initializers, regularizers
+from tapeflow.keras import activations, backend, initializers, regularizers
+from tapeflow.keras.layers.dropout import keep_mask
 from tapeflow.keras.layers.layer import Layer
 
 # Codes of the fused kernel (bindings/ops.cpp, _rnn_sequence); the cell codes are filled in below the classes.
@@ -21,12 +22,6 @@ def _check_rate(name, value):
     if not 0 <= value <= 1:
         raise ValueError("Argument `%s` must be a float between 0 and 1. Received: %s=%r" % (name, name, value))
     return float(value)
-
-
-def _keep_mask(shape, rate, dtype, seed):
-    """1 / (1 - rate) where a uniform draw keeps the unit, else 0."""
-    keep = _core.greater_equal(_core.random_uniform(list(shape), 0.0, 1.0, dtype, seed), rate)
-    return _core.multiply(_core.cast(keep, dtype), 1.0 / (1.0 - rate))
 
 
 class _Cell(Layer):
@@ -95,12 +90,12 @@ class _Cell(Layer):
 
     def get_dropout_mask(self, step_input):
         if self._dropout_mask is None and self.dropout > 0:
-            self._dropout_mask = _keep_mask(step_input.shape, self.dropout, step_input.dtype.name, self.seed)
+            self._dropout_mask = keep_mask(step_input.shape, self.dropout, step_input.dtype.name, self.seed)
         return self._dropout_mask
 
     def get_recurrent_dropout_mask(self, state):
         if self._recurrent_dropout_mask is None and self.recurrent_dropout > 0:
-            self._recurrent_dropout_mask = _keep_mask(state.shape, self.recurrent_dropout, state.dtype.name,
+            self._recurrent_dropout_mask = keep_mask(state.shape, self.recurrent_dropout, state.dtype.name,
                                                       None if self.seed is None else self.seed + 1)
         return self._recurrent_dropout_mask
 
@@ -119,6 +114,11 @@ class _Cell(Layer):
 
     def _input_bias(self):
         return self.bias
+
+    def _fused_biases(self):
+        """(bias added to x @ kernel, bias added to h @ recurrent_kernel) for the fused kernel: one bias can go
+        with either product, and with h @ U it costs no extra pass over the projected inputs."""
+        return None, self.bias
 
     def _fused_codes(self):
         """(cell, activation, recurrent activation) codes of the C++ kernel, or None when it cannot run this cell."""
@@ -229,6 +229,9 @@ class GRUCell(_Cell):
 
     def _recurrent_bias(self):
         return self.bias[1] if self.bias is not None and self.reset_after else None
+
+    def _fused_biases(self):  # the reset gate multiplies only the recurrent part, so the two biases stay apart
+        return self._input_bias(), self._recurrent_bias()
 
     def _fused_codes(self):
         return super()._fused_codes() if self.reset_after else None
@@ -372,13 +375,12 @@ class RNN(Layer):
         x = sequences
         if training and cell.dropout > 0:
             x = _core.multiply(x, _core.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1))
-        # GRU adds its input bias to the projection; the other cells' bias goes to the kernel with h @ U.
-        gru = isinstance(cell, GRUCell)
-        flat = _core.reshape(x, [batch * steps, features])
-        xw = _core.reshape(cell._project(flat) if gru else _core.matmul(flat, cell.kernel),
-                           [batch, steps, cell.kernel.shape[-1]])
+        input_bias, rbias = cell._fused_biases()
+        xw = _core.matmul(_core.reshape(x, [batch * steps, features]), cell.kernel)
+        if input_bias is not None:
+            xw = _core.add(xw, input_bias)
+        xw = _core.reshape(xw, [batch, steps, cell.kernel.shape[-1]])
         rmask = cell.get_recurrent_dropout_mask(states[0]) if training and cell.recurrent_dropout > 0 else None
-        rbias = cell._recurrent_bias() if gru else cell.bias
         c0 = states[1] if len(states) > 1 else None
         outs = _core._rnn_sequence(codes[0], codes[1], codes[2], xw, cell.recurrent_kernel, rbias, states[0], c0,
                                    mask, rmask)
@@ -426,10 +428,8 @@ class RNN(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from tapeflow.keras.saving.serialization import deserialize_keras_object
-        config = dict(config)
-        config["cell"] = deserialize_keras_object(config["cell"], custom_objects)
-        return cls(**config)
+        from tapeflow.keras.saving.serialization import with_sublayers
+        return cls(**with_sublayers(config, ("cell",), custom_objects))
 
 
 _RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask",
@@ -446,12 +446,9 @@ class _BuiltinRNN(RNN):
         kwargs.pop("use_cudnn", None)
         kwargs.pop("time_major", None)
         layer_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in _RNN_ARGS}
-        cell = self._cell_class(units, name="%s_cell" % self._snake(), dtype=layer_kwargs.get("dtype"), **kwargs)
+        cell = self._cell_class(units, name=backend.to_snake_case(self._cell_class.__name__),
+                                dtype=layer_kwargs.get("dtype"), **kwargs)
         super().__init__(cell, **layer_kwargs)
-
-    @classmethod
-    def _snake(cls):
-        return {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}[cls.__name__]
 
     def __getattr__(self, name):
         # units, activation, dropout, ...: the cell's arguments read through the layer, as in Keras.

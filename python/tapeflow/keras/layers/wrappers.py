@@ -1,6 +1,7 @@
 """keras.layers.Bidirectional and keras.layers.TimeDistributed."""
 from tapeflow import _core
 from tapeflow.keras.layers.layer import Layer
+from tapeflow.keras.layers.rnn import _as_list
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -11,10 +12,6 @@ def _clone(layer, **overrides):
     config = serialize_keras_object(layer)
     config["config"].update(overrides)
     return deserialize_keras_object(config)
-
-
-def _strip(name, prefix):
-    return name[len(prefix):] if name.startswith(prefix) else name
 
 
 class Bidirectional(Layer):
@@ -43,11 +40,11 @@ class Bidirectional(Layer):
         if merge_mode not in _MERGE_MODES:
             raise ValueError("Invalid merge mode. Received: %r. Merge mode should be one of "
                              '{"sum", "mul", "ave", "concat", None}' % (merge_mode,))
-        super().__init__(**kwargs)
-        self.forward_layer = _clone(layer, name="forward_" + _strip(layer.name, "forward_"))
+        super().__init__(weights=weights, **kwargs)
+        self.forward_layer = _clone(layer, name="forward_" + layer.name.removeprefix("forward_"))
         if backward_layer is None:
             backward_layer = _clone(layer, go_backwards=not layer.go_backwards,
-                                    name="backward_" + _strip(layer.name, "backward_"))
+                                    name="backward_" + layer.name.removeprefix("backward_"))
         self.backward_layer = backward_layer
         if self.forward_layer.go_backwards == self.backward_layer.go_backwards:
             raise ValueError("Forward layer and backward layer should have different `go_backwards` value.")
@@ -62,8 +59,6 @@ class Bidirectional(Layer):
         self.return_state = layer.return_state
         self.stateful = layer.stateful
         self.supports_masking = True
-        if weights:
-            self._initial_weights = list(weights)
 
     def build(self, sequences_shape, initial_state_shape=None):
         for sub in (self.forward_layer, self.backward_layer):
@@ -106,8 +101,7 @@ class Bidirectional(Layer):
         else:
             out = [None, None] if self.merge_mode is None else None
         if self.return_state:
-            n = 2 * len(self.forward_layer.cell.state_size) if isinstance(self.forward_layer.cell.state_size,
-                                                                          (list, tuple)) else 2
+            n = 2 * len(_as_list(self.forward_layer.cell.state_size))
             return (out if isinstance(out, list) else [out]) + [None] * n
         return out
 
@@ -124,12 +118,8 @@ class Bidirectional(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from tapeflow.keras.saving.serialization import deserialize_keras_object
-        config = dict(config)
-        config["layer"] = deserialize_keras_object(config["layer"], custom_objects)
-        if config.get("backward_layer") is not None:
-            config["backward_layer"] = deserialize_keras_object(config["backward_layer"], custom_objects)
-        return cls(**config)
+        from tapeflow.keras.saving.serialization import with_sublayers
+        return cls(**with_sublayers(config, ("layer", "backward_layer"), custom_objects))
 
 
 class TimeDistributed(Layer):
@@ -171,7 +161,5 @@ class TimeDistributed(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from tapeflow.keras.saving.serialization import deserialize_keras_object
-        config = dict(config)
-        config["layer"] = deserialize_keras_object(config["layer"], custom_objects)
-        return cls(**config)
+        from tapeflow.keras.saving.serialization import with_sublayers
+        return cls(**with_sublayers(config, ("layer",), custom_objects))

@@ -116,6 +116,16 @@ def deserialize_keras_object(spec, custom_objects=None):
     return obj
 
 
+def with_sublayers(config, keys, custom_objects=None):
+    """A copy of a layer config whose serialized layers under ``keys`` (where present and not None) are rebuilt:
+    the from_config of wrappers (the cell of an RNN, the layers of Bidirectional and TimeDistributed)."""
+    config = dict(config)
+    for key in keys:
+        if config.get(key) is not None:
+            config[key] = deserialize_keras_object(config[key], custom_objects)
+    return config
+
+
 def _as_shape(shape):
     """JSON lists back to shape tuples (nested lists of shapes stay lists)."""
     if isinstance(shape, list) and shape and isinstance(shape[0], list):
