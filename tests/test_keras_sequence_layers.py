@@ -155,15 +155,13 @@ def test_leading_masked_steps_with_initial_state(cls):
     rng = np.random.default_rng(3)
     x = rng.normal(size=(2, 5, 3)).astype(np.float32)
     mask = np.array([[False, False, True, True, False], [True] * 5])
-    outs = []
-    for unroll in (False, True):
-        layer = cls(4, return_sequences=True, return_state=True, unroll=unroll)
-        layer(x)
-        if outs:
-            layer.set_weights(weights)
-        weights = layer.get_weights()
-        init = [np.full((2, 4), 0.5, np.float32)] * (2 if cls is layers.LSTM else 1)
-        outs.append([o.numpy() for o in layer(x, initial_state=init, mask=tf.constant(mask))])
+    fused = cls(4, return_sequences=True, return_state=True)
+    stepped = cls(4, return_sequences=True, return_state=True, unroll=True)
+    fused(x)
+    stepped(x)
+    stepped.set_weights(fused.get_weights())
+    init = [np.full((2, 4), 0.5, np.float32)] * (2 if cls is layers.LSTM else 1)
+    outs = [[o.numpy() for o in layer(x, initial_state=init, mask=tf.constant(mask))] for layer in (fused, stepped)]
     for a, b in zip(*outs):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(outs[0][0][0, :2], 0.0)
