@@ -321,8 +321,7 @@ class Layer:
         self._call_losses = []
         with backend.training_scope(training):
             outputs = self.call(inputs, *args[1:], **kwargs)
-        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
-            _set_mask(outputs, self.compute_mask(inputs, previous_mask))
+        _set_mask(outputs, self.compute_mask(inputs, previous_mask))
         if self.activity_regularizer is not None:
             for o in nest.flatten(outputs):
                 self.add_loss(_core.divide(self.activity_regularizer(o), _core.cast(o.shape[0], o.dtype)))
