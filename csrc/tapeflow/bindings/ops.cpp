@@ -272,8 +272,8 @@ void init_ops(py::module_& m) {
     auto opt = [&](py::handle h) { return h.is_none() ? Tensor() : to_tensor(h, x.dtype()); };
     Tensor uu = to_tensor(u, x.dtype()), rb = opt(rbias), h = opt(h0), c = opt(c0), m = opt(mask), rm = opt(rmask);
     return nogil_if(true, [&] {
-      return ops::rnn_sequence(static_cast<cpu::RnnCell>(cell), static_cast<cpu::RnnAct>(act),
-                               static_cast<cpu::RnnAct>(rec_act), x, uu, rb, h, c, m, rm);
+      return ops::rnn_sequence(static_cast<cpu::RnnCell>(cell), static_cast<cpu::Act>(act),
+                               static_cast<cpu::Act>(rec_act), x, uu, rb, h, c, m, rm);
     });
   }, "cell"_a, "activation"_a, "recurrent_activation"_a, "xw"_a, "recurrent_kernel"_a, "recurrent_bias"_a,
      "h0"_a, "c0"_a, "mask"_a, "recurrent_mask"_a);

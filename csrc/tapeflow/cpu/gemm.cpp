@@ -2,148 +2,229 @@
 //   for jc (NC columns of B)  for pc (KC of K): pack B[pc, jc] into NR-wide panels
 //     tasks over (row range x column range), one per thread:
 //       for ic (MC rows): pack A[ic, pc] into MR-tall panels
-//         for jr (NR panel)  for ir (MR panel): micro-kernel on a MR x NR tile of C
-// Panels are zero-padded, so edge tiles run the same micro-kernel into a
-// scratch tile that is then copied out. Each C element is produced by one
-// thread, accumulating over K in the same KC order whatever the thread count:
-// results are bitwise identical for any number of threads.
-// Micro-kernels: AVX-512 14x32, AVX2+FMA 6x16 and a portable 4x16, chosen at
-// run time with __builtin_cpu_supports; the library itself is built for
-// baseline x86-64.
+//         for jr (NR panel)  for ir (MR panel): micro-kernel on an m x n (<= MR x NR) tile of C
+// Edge tiles run kernels compiled for their row count, with masked column loads and stores: no scratch tile and
+// no scalar copy-out. Operands that would be packed only to be read once are read in place instead: a row-major
+// B when there is a single block of rows, a row-major A when B has few column panels (see gemm_driver).
+// Each C element is produced by one thread, accumulating over K in the same KC order whatever the thread count:
+// results are bitwise identical for any number of threads. The epilogue (bias, activation) is applied to each
+// tile right after its last K block, while the tile is in L1.
+// Micro-kernels: AVX-512 14x32, AVX2+FMA 6x16 and a portable 4x16, chosen at run time with
+// __builtin_cpu_supports; the library itself is built for baseline x86-64.
 #include "tapeflow/cpu/gemm.h"
 
 #include <immintrin.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
+#include <utility>
 
 #include "tapeflow/core/threadpool.h"
+#include "tapeflow/cpu/vmath.h"
 
 namespace tapeflow {
 namespace cpu {
 namespace {
 
-// B's rows of NR values are ldb apart: NR for a packed panel, B's row stride when it is read in place.
-template <class T>
-using KernelFn = void (*)(int64_t kc, const T* ap, const T* bp, int64_t ldb, T* c, int64_t ldc, bool acc);
+constexpr int kMaxMR = 14;
+constexpr int kPackPrefetch = 16;  // rows ahead when packing a panel of B
+constexpr int kPrefetch = 8;  // rows of B ahead: software prefetch measured ~10% faster from 512^2 up
 
+// One micro-kernel call on a tile of m <= MR rows (fixed per instantiation) and n <= NR columns of C.
+// a: a packed panel (a[k * MR + i]) or, for the direct kernels, a row-major A read in place (a[i * lda + k]).
+// b: rows of NR values ldb apart, a packed panel or B read in place; columns at or past n are never read.
 template <class T>
-using DirectFn = void (*)(int64_t kc, const T* a, int64_t lda, const T* bp, int64_t ldb, T* c, int64_t ldc,
-                          bool acc);
+using KernelFn = void (*)(int64_t kc, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc, int m,
+                          int n, bool acc);
 
 template <class T>
 struct Kernel {
   int mr, nr;
-  KernelFn<T> fn;
+  std::array<KernelFn<T>, kMaxMR> packed;  // by m - 1
+  std::array<KernelFn<T>, kMaxMR> direct;  // by m - 1; empty: no direct-A kernel
   const char* name;
-  DirectFn<T> direct = nullptr;  // reads a row-major A in place (full MR-row tiles only)
 };
 
 #if defined(__x86_64__)
-// 14 x 32 tile, 28 accumulators. A comes from a packed panel (ap[k * 14 + i]) or, with kDirectA, from a
-// row-major A read in place (a[i * lda + k]): for a row-major A, packing is a transpose that costs as much as
-// the arithmetic when N is small (convolutions); the 14 rows' next values share cache lines across 16 steps
-// of k, so the broadcasts stay in L1.
-template <bool kDirectA>
-__attribute__((target("avx512f,fma"))) inline void ukr_avx512_body(int64_t kc, const float* a, int64_t lda,
-                                                                   const float* bp, int64_t ldb, float* c,
-                                                                   int64_t ldc, bool acc) {
-  __m512 c0[14], c1[14];
+// AVX-512: R rows x 32 columns in 2R accumulators (28 of the 32 registers at R = 14). For a row-major A read in
+// place, the R rows' next values share cache lines across 16 steps of k, so the broadcasts stay in L1.
+// kCols: 32 (a full tile: plain loads and stores), or a partial tile of up to 32 or up to 16 columns through
+// lane masks (masked loads in the k loop cost about a fifth of the full tile's speed, so full tiles avoid them).
+template <int R, bool kDirectA, int kCols>
+__attribute__((target("avx512f,fma"))) inline void avx512_body(int64_t kc, const float* a, int64_t lda,
+                                                              const float* b, int64_t ldb, float* c, int64_t ldc,
+                                                              int n, bool acc) {
+  constexpr bool kFull = kCols == 32, kTwo = kCols > 16;
+  const __mmask16 m0 = n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1);
+  const __mmask16 m1 = n >= 32 ? 0xFFFF : n > 16 ? static_cast<__mmask16>((1u << (n - 16)) - 1) : 0;
+  __m512 c0[R], c1[R];
 #pragma GCC unroll 14
-  for (int i = 0; i < 14; ++i) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
+  for (int i = 0; i < R; ++i) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
   for (int64_t k = 0; k < kc; ++k) {
-    __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+    if (kFull) {
+      _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetch * ldb), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetch * ldb + 16), _MM_HINT_T0);
+    }
+    const __m512 b0 = kFull ? _mm512_loadu_ps(b) : _mm512_maskz_loadu_ps(m0, b);
+    const __m512 b1 = kFull ? _mm512_loadu_ps(b + 16) : kTwo ? _mm512_maskz_loadu_ps(m1, b + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 14
-    for (int i = 0; i < 14; ++i) {
-      __m512 av = _mm512_set1_ps(kDirectA ? a[i * lda + k] : a[k * 14 + i]);
+    for (int i = 0; i < R; ++i) {
+      const __m512 av = _mm512_set1_ps(kDirectA ? a[i * lda + k] : a[k * kMaxMR + i]);
       c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
-      c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+      if (kTwo) c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
     }
-    bp += ldb;
+    b += ldb;
   }
 #pragma GCC unroll 14
-  for (int i = 0; i < 14; ++i) {
+  for (int i = 0; i < R; ++i) {
     float* row = c + i * ldc;
-    if (acc) {
-      c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(row));
-      c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(row + 16));
+    if (kFull) {
+      if (acc) {
+        c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(row));
+        c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(row + 16));
+      }
+      _mm512_storeu_ps(row, c0[i]);
+      _mm512_storeu_ps(row + 16, c1[i]);
+      continue;
     }
-    _mm512_storeu_ps(row, c0[i]);
-    _mm512_storeu_ps(row + 16, c1[i]);
+    if (acc) {
+      c0[i] = _mm512_add_ps(c0[i], _mm512_maskz_loadu_ps(m0, row));
+      if (kTwo) c1[i] = _mm512_add_ps(c1[i], _mm512_maskz_loadu_ps(m1, row + 16));
+    }
+    _mm512_mask_storeu_ps(row, m0, c0[i]);
+    if (kTwo) _mm512_mask_storeu_ps(row + 16, m1, c1[i]);
   }
 }
 
-__attribute__((target("avx512f,fma"))) void ukr_avx512_14x32(int64_t kc, const float* ap, const float* bp,
-                                                             int64_t ldb, float* c, int64_t ldc, bool acc) {
-  ukr_avx512_body<false>(kc, ap, 0, bp, ldb, c, ldc, acc);
+template <int R, bool kDirectA>
+__attribute__((target("avx512f,fma"))) void ukr_avx512(int64_t kc, const float* a, int64_t lda, const float* b,
+                                                       int64_t ldb, float* c, int64_t ldc, int, int n, bool acc) {
+  if (n == 32) avx512_body<R, kDirectA, 32>(kc, a, lda, b, ldb, c, ldc, n, acc);
+  else if (n > 16) avx512_body<R, kDirectA, 31>(kc, a, lda, b, ldb, c, ldc, n, acc);
+  else avx512_body<R, kDirectA, 16>(kc, a, lda, b, ldb, c, ldc, n, acc);
 }
 
-__attribute__((target("avx512f,fma"))) void ukr_avx512_14x32_rowa(int64_t kc, const float* a, int64_t lda,
-                                                                  const float* bp, int64_t ldb, float* c,
-                                                                  int64_t ldc, bool acc) {
-  ukr_avx512_body<true>(kc, a, lda, bp, ldb, c, ldc, acc);
+template <bool kDirectA, int... I>
+constexpr std::array<KernelFn<float>, kMaxMR> avx512_table(std::integer_sequence<int, I...>) {
+  return {{&ukr_avx512<I + 1, kDirectA>...}};
 }
 
-__attribute__((target("avx2,fma"))) void ukr_avx2_6x16(int64_t kc, const float* ap, const float* bp, int64_t ldb,
-                                                       float* c, int64_t ldc, bool acc) {
-  __m256 c0[6], c1[6];
+// AVX2: R rows x 16 columns; partial tiles load and store through lane masks.
+template <int R, bool kFull>
+__attribute__((target("avx2,fma"))) inline void avx2_body(int64_t kc, const float* a, const float* b, int64_t ldb,
+                                                          float* c, int64_t ldc, int n, bool acc) {
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i k0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), iota);
+  const __m256i k1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), iota);
+  __m256 c0[R], c1[R];
 #pragma GCC unroll 6
-  for (int i = 0; i < 6; ++i) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
+  for (int i = 0; i < R; ++i) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
   for (int64_t k = 0; k < kc; ++k) {
-    __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+    const __m256 b0 = kFull ? _mm256_loadu_ps(b) : _mm256_maskload_ps(b, k0);
+    const __m256 b1 = kFull ? _mm256_loadu_ps(b + 8) : _mm256_maskload_ps(b + 8, k1);
 #pragma GCC unroll 6
-    for (int i = 0; i < 6; ++i) {
-      __m256 a = _mm256_broadcast_ss(ap + i);
-      c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
-      c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
+    for (int i = 0; i < R; ++i) {
+      const __m256 av = _mm256_broadcast_ss(a + k * 6 + i);
+      c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
     }
-    ap += 6;
-    bp += ldb;
+    b += ldb;
   }
 #pragma GCC unroll 6
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < R; ++i) {
     float* row = c + i * ldc;
     if (acc) {
-      c0[i] = _mm256_add_ps(c0[i], _mm256_loadu_ps(row));
-      c1[i] = _mm256_add_ps(c1[i], _mm256_loadu_ps(row + 8));
+      c0[i] = _mm256_add_ps(c0[i], kFull ? _mm256_loadu_ps(row) : _mm256_maskload_ps(row, k0));
+      c1[i] = _mm256_add_ps(c1[i], kFull ? _mm256_loadu_ps(row + 8) : _mm256_maskload_ps(row + 8, k1));
     }
-    _mm256_storeu_ps(row, c0[i]);
-    _mm256_storeu_ps(row + 8, c1[i]);
+    if (kFull) {
+      _mm256_storeu_ps(row, c0[i]);
+      _mm256_storeu_ps(row + 8, c1[i]);
+    } else {
+      _mm256_maskstore_ps(row, k0, c0[i]);
+      _mm256_maskstore_ps(row + 8, k1, c1[i]);
+    }
   }
+}
+
+template <int R>
+__attribute__((target("avx2,fma"))) void ukr_avx2(int64_t kc, const float* a, int64_t, const float* b, int64_t ldb,
+                                                  float* c, int64_t ldc, int, int n, bool acc) {
+  if (n == 16) avx2_body<R, true>(kc, a, b, ldb, c, ldc, n, acc);
+  else avx2_body<R, false>(kc, a, b, ldb, c, ldc, n, acc);
 }
 #endif
 
+// Portable: any m x n tile of an MR x NR kernel.
 template <class T, int MR, int NR>
-void ukr_generic(int64_t kc, const T* ap, const T* bp, int64_t ldb, T* c, int64_t ldc, bool acc) {
+void ukr_generic(int64_t kc, const T* a, int64_t, const T* b, int64_t ldb, T* c, int64_t ldc, int m, int n,
+                 bool acc) {
   T t[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k) {
+    T bk[NR];
+    for (int j = 0; j < NR; ++j) bk[j] = j < n ? b[j] : T(0);
     for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NR; ++j) t[i][j] += ap[i] * bp[j];
-    ap += MR;
-    bp += ldb;
+      for (int j = 0; j < NR; ++j) t[i][j] += a[i] * bk[j];
+    a += MR;
+    b += ldb;
   }
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
 }
 
-const Kernel<float> kAvx512{14, 32, ukr_avx512_14x32, "avx512", ukr_avx512_14x32_rowa};
-const Kernel<float> kAvx2{6, 16, ukr_avx2_6x16, "avx2"};
-const Kernel<float> kGenericF{4, 16, ukr_generic<float, 4, 16>, "generic"};
-const Kernel<double> kGenericD{4, 8, ukr_generic<double, 4, 8>, "generic"};
+template <class T, int MR, int NR>
+constexpr std::array<KernelFn<T>, kMaxMR> generic_table() {
+  std::array<KernelFn<T>, kMaxMR> t{};
+  for (int i = 0; i < MR; ++i) t[i] = &ukr_generic<T, MR, NR>;
+  return t;
+}
+
+#if defined(__x86_64__)
+const Kernel<float> kAvx512{14, 32, avx512_table<false>(std::make_integer_sequence<int, 14>()),
+                            avx512_table<true>(std::make_integer_sequence<int, 14>()), "avx512"};
+const Kernel<float> kAvx2{6, 16, {{&ukr_avx2<1>, &ukr_avx2<2>, &ukr_avx2<3>, &ukr_avx2<4>, &ukr_avx2<5>, &ukr_avx2<6>}},
+                          {}, "avx2"};
+#endif
+const Kernel<float> kGenericF{4, 16, generic_table<float, 4, 16>(), {}, "generic"};
+const Kernel<double> kGenericD{4, 8, generic_table<double, 4, 8>(), {}, "generic"};
 
 const Kernel<float>* auto_kernel() {
+#if defined(__x86_64__)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) return &kAvx512;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &kAvx2;
+#endif
   return &kGenericF;
 }
 const Kernel<float>* g_forced = nullptr;
 const Kernel<float>& f32_kernel() {
   static const Kernel<float>* k = auto_kernel();
   return g_forced ? *g_forced : *k;
+}
+
+// The epilogue on a finished m x n tile (bias already offset to its first column).
+TF_SIMD_CLONES void epilogue_f32(float* c, int64_t ldc, int64_t m, int64_t n, const float* bias, Act act) {
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    for (int64_t j = 0; j < n; j += 16) {
+      const int64_t w = std::min<int64_t>(16, n - j);
+      vf16 v = ld(row + j, w);
+      if (bias) v += ld(bias + j, w);
+      st(row + j, act_v(act, v), w);
+    }
+  }
+}
+void apply_epilogue(float* c, int64_t ldc, int64_t m, int64_t n, const float* bias, Act act) {
+  epilogue_f32(c, ldc, m, n, bias, act);
+}
+void apply_epilogue(double* c, int64_t ldc, int64_t m, int64_t n, const double* bias, Act act) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = act_scalar(act, c[i * ldc + j] + (bias ? bias[j] : 0.0));
 }
 
 // An aligned scratch buffer that only grows; one per thread and role.
@@ -174,7 +255,7 @@ Blocking blocking_for(int mr, int nr, size_t elem) {
   // measured on AVX-512 (KC 512, MC 126) at ~15% above KC sized for the B micro-panel,
   // because a deep KC halves the read-modify-write passes over C.
   int64_t kc = std::clamp<int64_t>(static_cast<int64_t>(l1 * 6 / 10 / (mr * elem)) / 8 * 8, 64, 512);
-  int64_t mc = std::clamp<int64_t>(static_cast<int64_t>(l2 / 8 / (kc * elem)) / mr * mr, mr, 1024 / mr * mr);
+  int64_t mc = std::clamp<int64_t>((static_cast<int64_t>(l2 / 8 / (kc * elem)) + mr - 1) / mr * mr, mr, 1024 / mr * mr);
   int64_t nc = 4096 / nr * nr;
   // Overrides for tuning experiments (see benchmarks/native/bench_gemm.cpp).
   if (const char* e = std::getenv("TAPEFLOW_GEMM_KC")) kc = std::max(8L, std::atol(e));
@@ -183,10 +264,50 @@ Blocking blocking_for(int mr, int nr, size_t elem) {
   return {kc, mc, nc};
 }
 
+// 16 x 16 transpose in registers: four rounds of two-source lane shuffles. Round S swaps the off-diagonal S x S
+// blocks of every 2S x 2S block (rows i and i + S exchange halves of each 2S-lane chunk).
+constexpr int lo_lane(int S, int l) { return l % (2 * S) < S ? l : 16 + l - S; }
+constexpr int hi_lane(int S, int l) { return l % (2 * S) < S ? l + S : 16 + l; }
+template <int S, size_t... L>
+TF_INLINE void swap_blocks(vf16* r, std::index_sequence<L...>) {
+  for (int i = 0; i < 16; ++i)
+    if ((i & S) == 0) {
+      const vf16 x = r[i], y = r[i + S];
+      r[i] = __builtin_shufflevector(x, y, lo_lane(S, L)...);
+      r[i + S] = __builtin_shufflevector(x, y, hi_lane(S, L)...);
+    }
+}
+
+// out[k * stride + i] = src[i * ld + k] for i < rows (<= 16), k < kc: the packing of an operand whose packed
+// direction is strided (a row-major A, a column-major B), 16 x 16 blocks at a time instead of element gathers.
+TF_SIMD_CLONES void pack_transposed(const float* src, int64_t lds, int rows, int64_t kc, float* out, int64_t stride) {
+  int64_t k0 = 0;
+  for (; k0 + 16 <= kc; k0 += 16) {
+    vf16 r[16] = {};
+    for (int i = 0; i < rows; ++i) r[i] = ld(src + i * lds + k0, 16);
+    swap_blocks<8>(r, std::make_index_sequence<16>());
+    swap_blocks<4>(r, std::make_index_sequence<16>());
+    swap_blocks<2>(r, std::make_index_sequence<16>());
+    swap_blocks<1>(r, std::make_index_sequence<16>());
+    for (int k = 0; k < 16; ++k) st(out + (k0 + k) * stride, r[k], rows);
+  }
+  for (; k0 < kc; ++k0)
+    for (int i = 0; i < rows; ++i) out[k0 * stride + i] = src[i * lds + k0];
+}
+
 template <class T>
 void pack_a(int mr, int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa, T* out) {
   for (int64_t ir = 0; ir < mc; ir += mr) {
-    int64_t m = std::min<int64_t>(mr, mc - ir);
+    const int64_t m = std::min<int64_t>(mr, mc - ir);
+    if constexpr (std::is_same_v<T, float>) {
+      if (csa == 1 && mr <= 16) {  // a row-major A: each row's k values are contiguous
+        if (m < mr)
+          for (int64_t k = 0; k < kc; ++k) std::fill(out + k * mr + m, out + k * mr + mr, 0.0f);
+        pack_transposed(a + ir * rsa, rsa, static_cast<int>(m), kc, out, mr);
+        out += mr * kc;
+        continue;
+      }
+    }
     for (int64_t k = 0; k < kc; ++k) {
       const T* src = a + ir * rsa + k * csa;
       int64_t i = 0;
@@ -201,8 +322,21 @@ void pack_a(int mr, int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa
 
 template <class T>
 void pack_b_panel(int nr, int64_t n, int64_t kc, const T* b, int64_t rsb, int64_t csb, T* out) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (rsb == 1 && csb != 1 && nr % 16 == 0) {  // a column-major B (a transposed operand): columns contiguous
+      for (int64_t j = 0; j < nr; j += 16) {
+        const int w = static_cast<int>(std::clamp<int64_t>(n - j, 0, 16));
+        if (w < 16)
+          for (int64_t k = 0; k < kc; ++k) std::fill(out + k * nr + j + w, out + k * nr + j + 16, 0.0f);
+        if (w > 0) pack_transposed(b + j * csb, csb, w, kc, out + j, nr);
+      }
+      return;
+    }
+  }
   for (int64_t k = 0; k < kc; ++k) {
     const T* src = b + k * rsb;
+    // Rows of a panel are far apart (the row stride of B), beyond the reach of the hardware prefetchers.
+    if (k + kPackPrefetch < kc) __builtin_prefetch(src + kPackPrefetch * rsb);
     if (csb == 1 && n == nr) {
       for (int64_t j = 0; j < nr; ++j) out[j] = src[j];
     } else {
@@ -216,11 +350,13 @@ void pack_b_panel(int nr, int64_t n, int64_t kc, const T* b, int64_t rsb, int64_
 
 template <class T>
 void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* a, int64_t rsa, int64_t csa,
-                 const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, bool accumulate) {
+                 const T* b, int64_t rsb, int64_t csb, T* c, int64_t ldc, bool accumulate, const Epilogue<T>& ep) {
   if (M == 0 || N == 0) return;
   if (K == 0) {
-    if (!accumulate)
-      for (int64_t i = 0; i < M; ++i) std::fill(c + i * ldc, c + i * ldc + N, T(0));
+    for (int64_t i = 0; i < M; ++i) {
+      if (!accumulate) std::fill(c + i * ldc, c + i * ldc + N, T(0));
+      if (ep.active()) apply_epilogue(c + i * ldc, ldc, 1, N, ep.bias, ep.act);
+    }
     return;
   }
   const int mr = K_.mr, nr = K_.nr;
@@ -230,8 +366,15 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
   const int64_t KC = blk.kc, MC = blk.mc, NC = blk.nc;
   const double flops = 2.0 * M * N * K;
   const int nt = flops < 2e6 ? 1 : num_threads();
-  const bool direct_a = K_.direct != nullptr && csa == 1;
-  const bool direct_b = csb == 1 && M <= MC;
+  // A row-major A is read in place when B has few column panels: packing A is a transpose, amortised over the
+  // column panels, that costs as much as the arithmetic when N is small (convolutions).
+  const bool direct_a = K_.direct[0] != nullptr && csa == 1 && N <= 4 * nr;
+  // Two orders of the two inner loops. With a single block of rows (M <= MC, the layer shapes), each B panel is
+  // packed just before use into a small per-thread buffer that stays in L1 while every row tile of A passes over
+  // it; a single row tile reads a row-major B in place. With several row blocks, the KC x NC block of B is packed
+  // once and shared, and each micro-panel of A (held in L1) passes over all of its panels.
+  const bool single_block = M <= MC;
+  const bool direct_b = csb == 1 && M <= mr;
 
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = std::min(NC, N - jc);
@@ -239,72 +382,59 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
       const bool acc = accumulate || pc > 0;
-      // With a single block of rows, a packed B panel would be used once: a row-major B is then read in place
-      // and only a last partial panel (zero-padded to NR columns) is packed.
-      const int64_t first_packed = direct_b ? nc / nr : 0;
-      T* bpack = t_pack_b.get<T>(static_cast<size_t>((npanels - first_packed) * nr * kc));
-      auto pack_b_range = [&](int64_t lo, int64_t hi) {
-        for (int64_t p = lo; p < hi; ++p) {
-          int64_t j0 = p * nr;
-          pack_b_panel(nr, std::min<int64_t>(nr, nc - j0), kc, b + pc * rsb + (jc + j0) * csb, rsb, csb,
-                       bpack + (p - first_packed) * nr * kc);
-        }
-      };
-      if (nt > 1 && npanels - first_packed > 1) parallel_for(npanels - first_packed, 1, [&](int64_t lo, int64_t hi) {
-        pack_b_range(lo + first_packed, hi + first_packed);
-      });
-      else pack_b_range(first_packed, npanels);
-      auto b_panel = [&](int64_t p, int64_t& ldb) -> const T* {
-        if (p < first_packed) {
-          ldb = rsb;
-          return b + pc * rsb + jc + p * nr;
-        }
-        ldb = nr;
-        return bpack + (p - first_packed) * nr * kc;
-      };
+      const bool last = pc + kc == K;
+      const T* bsrc = b + pc * rsb + jc * csb;
+      T* bpack = nullptr;
+      if (!single_block) {
+        bpack = t_pack_b.get<T>(static_cast<size_t>(npanels * nr * kc));
+        auto pack_b_range = [&](int64_t lo, int64_t hi) {
+          for (int64_t p = lo; p < hi; ++p)
+            pack_b_panel(nr, std::min<int64_t>(nr, nc - p * nr), kc, bsrc + p * nr * csb, rsb, csb, bpack + p * nr * kc);
+        };
+        if (nt > 1 && npanels > 1) parallel_for(npanels, 1, pack_b_range);
+        else pack_b_range(0, npanels);
+      }
 
-      // Task grid: split rows when there are enough MR panels, else columns.
+      // Task grid: threads split columns for a single block of rows (each packs only its own B panels), else
+      // rows when there are enough MR panels.
       const int64_t mpanels = (M + mr - 1) / mr;
-      const int64_t m_parts = (nt > 1 && mpanels >= 2 * nt) || npanels < nt ? std::min<int64_t>(nt, mpanels) : 1;
+      const int64_t m_parts =
+          single_block && npanels >= nt ? 1 : (nt > 1 && mpanels >= 2 * nt) || npanels < nt ? std::min<int64_t>(nt, mpanels) : 1;
       const int64_t n_parts = std::max<int64_t>(1, std::min<int64_t>(nt / m_parts, npanels));
       auto task = [&](int64_t t) {
-        int64_t mi = t / n_parts, ni = t % n_parts;
-        int64_t mp0 = mpanels * mi / m_parts, mp1 = mpanels * (mi + 1) / m_parts;
-        int64_t np0 = npanels * ni / n_parts, np1 = npanels * (ni + 1) / n_parts;
-        T tile[16 * 32] __attribute__((aligned(64)));
+        const int64_t mi = t / n_parts, ni = t % n_parts;
+        const int64_t mp0 = mpanels * mi / m_parts, mp1 = mpanels * (mi + 1) / m_parts;
+        const int64_t np0 = npanels * ni / n_parts, np1 = npanels * (ni + 1) / n_parts;
+        auto tile = [&](const T* ap, int64_t lda, const T* bp, int64_t ldb, int64_t i0, int64_t p, int m) {
+          const int64_t jr = p * nr;
+          const int n = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+          T* cp = c + i0 * ldc + jc + jr;
+          (direct_a ? K_.direct : K_.packed)[m - 1](kc, ap, lda, bp, ldb, cp, ldc, m, n, acc);
+          if (last && ep.active()) apply_epilogue(cp, ldc, m, n, ep.bias ? ep.bias + jc + jr : nullptr, ep.act);
+        };
         for (int64_t ic = mp0 * mr; ic < std::min(M, mp1 * mr); ic += MC) {
           const int64_t mc = std::min({MC, M - ic, mp1 * mr - ic});
-          // A row-major A is read in place by the direct kernel; only a last partial panel is packed.
-          const bool direct = direct_a && mc % mr == 0;
           T* apack = nullptr;
-          if (!direct) {
+          if (!direct_a) {
             apack = t_pack_a.get<T>(static_cast<size_t>((mc + mr - 1) / mr * mr * kc));
             pack_a(mr, mc, kc, a + ic * rsa + pc * csa, rsa, csa, apack);
           }
-          for (int64_t p = np0; p < np1; ++p) {
-            const int64_t jr = p * nr, n = std::min<int64_t>(nr, nc - jr);
-            int64_t ldb;
-            const T* bp = b_panel(p, ldb);
-            for (int64_t ir = 0; ir < mc; ir += mr) {
-              const int64_t m = std::min<int64_t>(mr, mc - ir);
-              T* cp = c + (ic + ir) * ldc + jc + jr;
-              if (direct && n == nr) {
-                K_.direct(kc, a + (ic + ir) * rsa + pc, rsa, bp, ldb, cp, ldc, acc);
-                continue;
+          auto a_panel = [&](int64_t ir) { return direct_a ? a + (ic + ir) * rsa + pc : apack + ir * kc; };
+          if (single_block) {
+            T* bbuf = direct_b ? nullptr : t_pack_b.get<T>(static_cast<size_t>(nr * kc));
+            for (int64_t p = np0; p < np1; ++p) {
+              const T* bp = bsrc + p * nr * csb;
+              if (!direct_b) {
+                pack_b_panel(nr, std::min<int64_t>(nr, nc - p * nr), kc, bp, rsb, csb, bbuf);
+                bp = bbuf;
               }
-              if (direct) {  // a partial column panel: pack this row panel after all
-                apack = t_pack_a.get<T>(static_cast<size_t>(mr * kc));
-                pack_a(mr, mr, kc, a + (ic + ir) * rsa + pc * csa, rsa, csa, apack);
-              }
-              const T* ap = direct ? apack : apack + ir * kc;
-              if (m == mr && n == nr) {
-                K_.fn(kc, ap, bp, ldb, cp, ldc, acc);
-              } else {
-                K_.fn(kc, ap, bp, ldb, tile, nr, false);
-                for (int64_t i = 0; i < m; ++i)
-                  for (int64_t j = 0; j < n; ++j) cp[i * ldc + j] = acc ? cp[i * ldc + j] + tile[i * nr + j] : tile[i * nr + j];
-              }
+              for (int64_t ir = 0; ir < mc; ir += mr)
+                tile(a_panel(ir), rsa, bp, direct_b ? rsb : nr, ic + ir, p, static_cast<int>(std::min<int64_t>(mr, mc - ir)));
             }
+          } else {
+            for (int64_t ir = 0; ir < mc; ir += mr)
+              for (int64_t p = np0; p < np1; ++p)
+                tile(a_panel(ir), rsa, bpack + p * nr * kc, nr, ic + ir, p, static_cast<int>(std::min<int64_t>(mr, mc - ir)));
           }
         }
       };
@@ -318,13 +448,13 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
 }  // namespace
 
 void gemm_f32(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t csa, const float* b, int64_t rsb,
-              int64_t csb, float* c, int64_t ldc, bool accumulate) {
-  gemm_driver<float>(f32_kernel(), M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate);
+              int64_t csb, float* c, int64_t ldc, bool accumulate, const Epilogue<float>& ep) {
+  gemm_driver<float>(f32_kernel(), M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ep);
 }
 
 void gemm_f64(int64_t M, int64_t N, int64_t K, const double* a, int64_t rsa, int64_t csa, const double* b, int64_t rsb,
-              int64_t csb, double* c, int64_t ldc, bool accumulate) {
-  gemm_driver<double>(kGenericD, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate);
+              int64_t csb, double* c, int64_t ldc, bool accumulate, const Epilogue<double>& ep) {
+  gemm_driver<double>(kGenericD, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ep);
 }
 
 std::string gemm_isa() { return f32_kernel().name; }

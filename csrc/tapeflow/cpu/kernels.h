@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tapeflow/core/tensor.h"
+#include "tapeflow/cpu/gemm.h"
 
 namespace tapeflow {
 namespace cpu {
@@ -76,8 +77,7 @@ void avg_pool2d_grad(const Tensor& g, const Window2D& w, const Tensor& dx);  // 
 // Writes hs (B, T, H), cs (LSTM cell states), saved (B, T, G*H: gate activations) and aux (B, T, H; LSTM:
 // activation(c), GRU: h @ U_h + rbias_h; undefined for SimpleRNN).
 enum class RnnCell { SimpleRNN, LSTM, GRU };
-enum class RnnAct { Linear, Tanh, Sigmoid, Relu, HardSigmoid };
-struct RnnSpec { RnnCell cell; RnnAct act, rec_act; int64_t B, T, H; };
+struct RnnSpec { RnnCell cell; Act act, rec_act; int64_t B, T, H; };
 void rnn_forward(const RnnSpec& s, const Tensor& xw, const Tensor& u, const Tensor& rbias, const Tensor& h0,
                  const Tensor& c0, const Tensor& mask, const Tensor& rmask, const Tensor& hs, const Tensor& cs,
                  const Tensor& saved, const Tensor& aux);

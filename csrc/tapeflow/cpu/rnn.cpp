@@ -4,9 +4,7 @@
 // together, then the gate nonlinearities row by row. The backward pass walks
 // the sequence in reverse with one GEMM dA_t @ U^T per step and forms dU with a
 // single GEMM over all steps at the end.
-//
-// float32 activations use a vectorisable exp (Cody-Waite range reduction and a
-// degree-6 polynomial, about 2 ulp); float64 uses the C library.
+// The activations are those of cpu/vmath.h.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -16,59 +14,21 @@
 #include "tapeflow/core/threadpool.h"
 #include "tapeflow/cpu/gemm.h"
 #include "tapeflow/cpu/kernels.h"
-#include "tapeflow/cpu/simd.h"
+#include "tapeflow/cpu/vmath.h"
 
 namespace tapeflow {
 namespace cpu {
 namespace {
 
-TF_INLINE vf16 exp_v(vf16 x) {
-  x = x > splat(88.37f) ? splat(88.37f) : x;  // written so that NaN passes through
-  x = x < splat(-87.33f) ? splat(-87.33f) : x;
-  const vf16 magic = splat(12582912.0f);  // 1.5 * 2^23: adding and subtracting it rounds to an integer
-  const vf16 n = (x * 1.44269504088896341f + magic) - magic;
-  vf16 r = x - n * 0.693359375f;
-  r = r + n * 2.12194440e-4f;
-  vf16 p = splat(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  typedef uint32_t vu16 __attribute__((vector_size(64)));
-  const vu16 bits = (vu16)(__builtin_convertvector(n, vi16) + 127) << 23;  // unsigned: a NaN lane shifts defined
-  return p * (vf16)bits;  // a same-size vector cast reinterprets the bits
-}
-
-TF_INLINE vf16 act_v(RnnAct act, vf16 v) {
-  switch (act) {
-    case RnnAct::Linear: return v;
-    case RnnAct::Tanh: {
-      const vf16 a = v < 0.0f ? -v : v;
-      const vf16 e = exp_v(a * -2.0f);
-      const vf16 t = (1.0f - e) / (1.0f + e);
-      return v < 0.0f ? -t : t;
-    }
-    case RnnAct::Sigmoid: return 1.0f / (1.0f + exp_v(-v));
-    case RnnAct::Relu: return v < 0.0f ? splat(0.0f) : v;
-    case RnnAct::HardSigmoid: {  // NaN passes through, as with the other activations
-      const vf16 y = v * (1.0f / 6.0f) + 0.5f;
-      const vf16 lo = y < 0.0f ? splat(0.0f) : y;
-      return lo > 1.0f ? splat(1.0f) : lo;
-    }
-  }
-  return v;
-}
-
 // The derivative of an activation from its output y.
-TF_INLINE vf16 act_grad_v(RnnAct act, vf16 y) {
+TF_INLINE vf16 act_grad_v(Act act, vf16 y) {
   switch (act) {
-    case RnnAct::Linear: return splat(1.0f);
-    case RnnAct::Tanh: return 1.0f - y * y;
-    case RnnAct::Sigmoid: return y * (1.0f - y);
-    case RnnAct::Relu: return y > 0.0f ? splat(1.0f) : splat(0.0f);
-    case RnnAct::HardSigmoid: return (y > 0.0f) & (y < 1.0f) ? splat(1.0f / 6.0f) : splat(0.0f);
+    case Act::Linear: return splat(1.0f);
+    case Act::Tanh: return 1.0f - y * y;
+    case Act::Sigmoid: return y * (1.0f - y);
+    case Act::Relu: return y > 0.0f ? splat(1.0f) : splat(0.0f);
+    case Act::HardSigmoid: return (y > 0.0f) & (y < 1.0f) ? splat(1.0f / 6.0f) : splat(0.0f);
+    case Act::Gelu: case Act::GeluTanh: break;  // not offered to recurrent cells
   }
   return splat(1.0f);
 }
@@ -82,45 +42,34 @@ TF_INLINE void map_v(const float* v, float* out, int64_t n, F f) {
   }
 }
 
-TF_SIMD_CLONES void act_f32(RnnAct act, float* v, int64_t n) {
+TF_SIMD_CLONES void act_f32(Act act, float* v, int64_t n) {
   map_v(v, v, n, [act](vf16 x) __attribute__((always_inline)) { return act_v(act, x); });
 }
 
-TF_SIMD_CLONES void act_grad_f32(RnnAct act, const float* y, float* out, int64_t n) {
+TF_SIMD_CLONES void act_grad_f32(Act act, const float* y, float* out, int64_t n) {
   map_v(y, out, n, [act](vf16 x) __attribute__((always_inline)) { return act_grad_v(act, x); });
 }
 
-void act_apply(RnnAct act, float* v, int64_t n) { act_f32(act, v, n); }
-void act_grad_into(RnnAct act, const float* y, float* out, int64_t n) { act_grad_f32(act, y, out, n); }
+void act_apply(Act act, float* v, int64_t n) { act_f32(act, v, n); }
+void act_grad_into(Act act, const float* y, float* out, int64_t n) { act_grad_f32(act, y, out, n); }
 
-void act_apply(RnnAct act, double* v, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    switch (act) {
-      case RnnAct::Linear: break;
-      case RnnAct::Tanh: v[i] = std::tanh(v[i]); break;
-      case RnnAct::Sigmoid: v[i] = 1.0 / (1.0 + std::exp(-v[i])); break;
-      case RnnAct::Relu: v[i] = v[i] < 0.0 ? 0.0 : v[i]; break;
-      case RnnAct::HardSigmoid: {
-        const double y = v[i] / 6.0 + 0.5;
-        v[i] = y < 0.0 ? 0.0 : (y > 1.0 ? 1.0 : y);
-        break;
-      }
-    }
-  }
+void act_apply(Act act, double* v, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) v[i] = act_scalar(act, v[i]);
 }
 
-inline double act_grad(RnnAct act, double y) {
+inline double act_grad(Act act, double y) {
   switch (act) {
-    case RnnAct::Linear: return 1.0;
-    case RnnAct::Tanh: return 1.0 - y * y;
-    case RnnAct::Sigmoid: return y * (1.0 - y);
-    case RnnAct::Relu: return y > 0.0 ? 1.0 : 0.0;
-    case RnnAct::HardSigmoid: return y > 0.0 && y < 1.0 ? 1.0 / 6.0 : 0.0;
+    case Act::Linear: return 1.0;
+    case Act::Tanh: return 1.0 - y * y;
+    case Act::Sigmoid: return y * (1.0 - y);
+    case Act::Relu: return y > 0.0 ? 1.0 : 0.0;
+    case Act::HardSigmoid: return y > 0.0 && y < 1.0 ? 1.0 / 6.0 : 0.0;
+    case Act::Gelu: case Act::GeluTanh: break;  // not offered to recurrent cells
   }
   return 1.0;
 }
 
-void act_grad_into(RnnAct act, const double* y, double* out, int64_t n) {
+void act_grad_into(Act act, const double* y, double* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = act_grad(act, y[i]);
 }
 
@@ -197,13 +146,13 @@ const T* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullp
 
 // The float LSTM step of one row in a single pass of 16-lane vectors. The activations are template arguments
 // (kRuntimeAct: read from s) so that the default tanh / sigmoid pair needs no switch per vector.
-constexpr RnnAct kRuntimeAct = static_cast<RnnAct>(-1);
+constexpr Act kRuntimeAct = static_cast<Act>(-1);
 
-template <RnnAct A, RnnAct R>
+template <Act A, Act R>
 TF_INLINE void lstm_forward_v(const RnnSpec& s, const float* __restrict x, const float* __restrict ar,
                               const float* __restrict rbias, const float* __restrict cprev, float* __restrict g,
                               float* __restrict c, float* __restrict aux, float* __restrict h) {
-  const RnnAct act = A == kRuntimeAct ? s.act : A, rec = R == kRuntimeAct ? s.rec_act : R;
+  const Act act = A == kRuntimeAct ? s.act : A, rec = R == kRuntimeAct ? s.rec_act : R;
   const int64_t H = s.H;
   for (int64_t i = 0; i < H; i += 16) {
     const int64_t n = std::min<int64_t>(16, H - i);
@@ -225,12 +174,12 @@ TF_INLINE void lstm_forward_v(const RnnSpec& s, const float* __restrict x, const
   }
 }
 
-template <RnnAct A, RnnAct R>
+template <Act A, Act R>
 TF_INLINE void lstm_backward_v(const RnnSpec& s, const float* __restrict g, const float* __restrict aux,
                                const float* __restrict cprev, const float* __restrict dho,
                                const float* __restrict dco, float* __restrict dh, float* __restrict dc,
                                float* __restrict dg) {
-  const RnnAct act = A == kRuntimeAct ? s.act : A, rec = R == kRuntimeAct ? s.rec_act : R;
+  const Act act = A == kRuntimeAct ? s.act : A, rec = R == kRuntimeAct ? s.rec_act : R;
   const int64_t H = s.H;
   for (int64_t i = 0; i < H; i += 16) {
     const int64_t n = std::min<int64_t>(16, H - i);
@@ -263,8 +212,8 @@ TF_INLINE void forward_row_t(const RnnSpec& s, const T* __restrict x, const T* _
       break;
     case RnnCell::LSTM: {  // gates i, f, c, o; aux = activation(c)
       if constexpr (std::is_same_v<T, float>) {
-        if (s.act == RnnAct::Tanh && s.rec_act == RnnAct::Sigmoid)  // the default: activations known when compiled
-          lstm_forward_v<RnnAct::Tanh, RnnAct::Sigmoid>(s, x, ar, rbias, cprev, g, c, aux, h);
+        if (s.act == Act::Tanh && s.rec_act == Act::Sigmoid)  // the default: activations known when compiled
+          lstm_forward_v<Act::Tanh, Act::Sigmoid>(s, x, ar, rbias, cprev, g, c, aux, h);
         else
           lstm_forward_v<kRuntimeAct, kRuntimeAct>(s, x, ar, rbias, cprev, g, c, aux, h);
         break;
@@ -319,8 +268,8 @@ TF_INLINE void backward_row_t(const RnnSpec& s, const T* __restrict g, const T* 
       break;
     case RnnCell::LSTM: {
       if constexpr (std::is_same_v<T, float>) {
-        if (s.act == RnnAct::Tanh && s.rec_act == RnnAct::Sigmoid)
-          lstm_backward_v<RnnAct::Tanh, RnnAct::Sigmoid>(s, g, aux, cprev, dho, dco, dh, dc, dg);
+        if (s.act == Act::Tanh && s.rec_act == Act::Sigmoid)
+          lstm_backward_v<Act::Tanh, Act::Sigmoid>(s, g, aux, cprev, dho, dco, dh, dc, dg);
         else
           lstm_backward_v<kRuntimeAct, kRuntimeAct>(s, g, aux, cprev, dho, dco, dh, dc, dg);
         break;

@@ -128,7 +128,7 @@ Tensor avg_pool2d(const Tensor& x, const std::vector<int64_t>& ksize, const std:
                   const std::vector<int64_t>& pads);
 // A recurrent layer over a whole sequence (see cpu::rnn_forward for the operands; rbias, c0, mask and rmask may be
 // undefined where the cell has none). Returns {hs} or, for LSTM, {hs, cs}. Gradients for xw, u, rbias, h0, c0.
-std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::RnnAct act, cpu::RnnAct rec_act, const Tensor& xw,
+std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::Act act, cpu::Act rec_act, const Tensor& xw,
                                  const Tensor& u, const Tensor& rbias, const Tensor& h0, const Tensor& c0,
                                  const Tensor& mask, const Tensor& rmask);
 // Batch normalization with the batch's statistics over every axis but `axis`: {y, mean, variance} (mean and

@@ -21,7 +21,7 @@ Tensor as_operand(const char* what, const Tensor& t, const Shape& shape, DType d
 
 }  // namespace
 
-std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::RnnAct act, cpu::RnnAct rec_act, const Tensor& xw,
+std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::Act act, cpu::Act rec_act, const Tensor& xw,
                                  const Tensor& u, const Tensor& rbias, const Tensor& h0, const Tensor& c0,
                                  const Tensor& mask, const Tensor& rmask) {
   check_floating("rnn_sequence", xw);
