@@ -1,9 +1,12 @@
-"""The GEMM behind matmul: every micro-kernel the CPU can run, odd sizes, all
-transpose combinations, strided inputs; bitwise identical for any thread count."""
+"""The GEMM behind matmul and the fused dense op: every micro-kernel the CPU can run, odd sizes, all
+transpose combinations, strided inputs, the bias + activation epilogue; bitwise identical for any thread count."""
+import math
+
 import numpy as np
 import pytest
 
 import tapeflow as tf
+from opcheck import check_op, rand
 
 rng = np.random.default_rng(0)
 ISAS = [isa for isa in ("avx512", "avx2", "generic") if tf._core.gemm_force_isa(isa)]
@@ -19,8 +22,11 @@ def isa(request):
 
 # (20, 1100, 70) and (300, 600, 64): K over several KC blocks, B read in place (one row block) or packed, A read
 # in place (row-major) over several row blocks.
+# (1023, 33, 31) .. (31, 33, 1023): one long side at a time, the others odd; (32, 784, 128) and (128, 512, 784):
+# layer shapes (B read in place by three row tiles; a single row block with B packed per panel).
 @pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 31, 33), (33, 7, 1), (1, 64, 200), (31, 300, 17), (130, 65, 70),
-                                   (20, 1100, 70), (300, 600, 64)])
+                                   (20, 1100, 70), (300, 600, 64), (1023, 33, 31), (33, 1023, 7), (31, 33, 1023),
+                                   (32, 784, 128), (128, 512, 784)])
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
 def test_matmul_against_float64(isa, m, k, n, ta, tb):
     a = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(np.float32)
@@ -60,3 +66,113 @@ def test_same_bits_for_any_thread_count():
     for r in results[1:]:
         for got, want in zip(r, results[0]):
             np.testing.assert_array_equal(got, want)
+
+
+def test_same_bits_for_any_thread_count_on_every_path():
+    """A single row block (threads split columns), B read in place, transposed operands, the epilogue."""
+    cases = [((100, 300), (300, 500), False, False), ((30, 200), (200, 256), False, False),
+             ((64, 300), (520, 300), False, True), ((300, 80), (300, 700), True, False)]
+    bias = rng.uniform(-1, 1, 700).astype(np.float32)
+    for sa, sb, ta, tb in cases:
+        a, b = rng.uniform(-1, 1, sa).astype(np.float32), rng.uniform(-1, 1, sb).astype(np.float32)
+        results = []
+        for n in (1, 2, 3):
+            tf.config.threading.set_intra_op_parallelism_threads(n)
+            out = tf.matmul(a, b, transpose_a=ta, transpose_b=tb)
+            fused = tf._core.dense(a.T if ta else a, b.T if tb else b, bias[:out.shape[1]], 5)
+            results.append((out.numpy(), fused.numpy()))
+        tf.config.threading.set_intra_op_parallelism_threads(0)
+        for r in results[1:]:
+            for got, want in zip(r, results[0]):
+                np.testing.assert_array_equal(got, want)
+
+
+# ---- the fused dense op: act(x @ w + bias)
+
+_ERF = np.vectorize(math.erf, otypes=[np.float64])
+ACTS = {  # cpu::Act code -> float64 reference
+    0: lambda z: z,
+    1: np.tanh,
+    2: lambda z: 1 / (1 + np.exp(-z)),
+    3: lambda z: np.maximum(z, 0),
+    5: lambda z: 0.5 * z * (1 + _ERF(z / np.sqrt(2))),
+    6: lambda z: 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3))),
+}
+
+
+@pytest.mark.parametrize("act", sorted(ACTS))
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_dense_op(act, with_bias):
+    """Forward against NumPy float64, float32, non-contiguous inputs, and finite-difference gradients (GELU's
+    under a tape goes through the unfused path: the bias fused, GELU as its own op)."""
+    ref = ACTS[act]
+    x, w, b = rand(5, 7), rand(7, 3), rand(3)
+    if with_bias:
+        check_op(lambda x, w, b: tf._core.dense(x, w, b, act), lambda x, w, b: ref(x @ w + b), x, w, b)
+    else:
+        check_op(lambda x, w: tf._core.dense(x, w, None, act), lambda x, w: ref(x @ w), x, w, zero_size=True)
+
+
+def test_dense_op_batch_axes():
+    x, w, b = rand(2, 3, 4), rand(4, 5), rand(5)
+    check_op(lambda x, w, b: tf._core.dense(x, w, b, 3), lambda x, w, b: np.maximum(x @ w + b, 0), x, w, b)
+
+
+@pytest.mark.parametrize("m,k,n", [(1, 784, 10), (7, 31, 33), (33, 7, 1), (130, 65, 70), (32, 784, 128),
+                                   (128, 600, 300), (1023, 20, 45)])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_dense_epilogue_float32(isa, m, k, n, transposed):
+    """Every tile shape of every micro-kernel applies the epilogue once, after the last block of K; strided
+    (transposed) operands take the packing paths."""
+    x = rng.uniform(-2, 2, (m, k)).astype(np.float32)
+    w = (rng.uniform(-1, 1, (k, n)) / np.sqrt(k)).astype(np.float32)
+    b = rng.uniform(-1, 1, n).astype(np.float32)
+    xt = tf.transpose(tf.constant(x.T)) if transposed else x
+    wt = tf.transpose(tf.constant(w.T)) if transposed else w
+    z = x.astype(np.float64) @ w.astype(np.float64) + b
+    for act, ref in ACTS.items():
+        got = tf._core.dense(xt, wt, b, act).numpy()
+        np.testing.assert_allclose(got, ref(z), rtol=2e-5, atol=2e-6, err_msg="activation %d" % act)
+
+
+def test_dense_epilogue_nan_and_extremes():
+    x = np.array([[np.nan], [100.0], [-100.0], [0.0], [np.inf], [-np.inf]], np.float32)
+    w, b = np.ones((1, 1), np.float32), np.zeros(1, np.float32)
+    want = {0: [np.nan, 100, -100, 0, np.inf, -np.inf], 1: [np.nan, 1, -1, 0, 1, -1], 2: [np.nan, 1, 0, 0.5, 1, 0],
+            3: [np.nan, 100, 0, 0, np.inf, 0], 5: [np.nan, 100, 0, 0, np.inf, np.nan]}
+    for act, expected in want.items():
+        got = tf._core.dense(x, w, b, act).numpy().ravel()
+        np.testing.assert_allclose(got, np.array(expected, np.float32), rtol=1e-6, atol=1e-30, err_msg=str(act))
+
+
+def test_dense_layer_uses_the_fused_op():
+    """Dense with a fusable activation gives the numbers and gradients of the unfused composition."""
+    x = rng.uniform(-1, 1, (16, 12)).astype(np.float32)
+    for name in ("relu", "sigmoid", "tanh", "gelu", None):
+        fused = tf.keras.layers.Dense(6, activation=name)
+        plain = tf.keras.layers.Dense(6, activation=lambda t, f=tf.keras.activations.get(name): f(t))
+        fused.build((None, 12))
+        plain.build((None, 12))
+        plain.set_weights(fused.get_weights())
+        grads = []
+        for layer in (fused, plain):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(layer(x) * tf.constant(np.arange(6, dtype=np.float32)))
+            grads.append([g.numpy() for g in tape.gradient(loss, layer.trainable_weights)])
+        np.testing.assert_allclose(fused(x).numpy(), plain(x).numpy(), rtol=1e-5, atol=1e-6)
+        for g1, g2 in zip(*grads):
+            np.testing.assert_allclose(g1, g2, rtol=1e-5, atol=1e-5)
+
+
+def test_dense_op_errors():
+    x, w = np.ones((2, 3), np.float32), np.ones((3, 4), np.float32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[dense\] inner dimensions differ"):
+        tf._core.dense(x, np.ones((2, 4), np.float32))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[dense\] bias must have shape \(4,\)"):
+        tf._core.dense(x, w, np.ones(3, np.float32))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[dense\] unsupported activation code 9"):
+        tf._core.dense(x, w, None, 9)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[dense\] expects inputs of rank >= 2"):
+        tf._core.dense(np.ones(3, np.float32), w)
+    with pytest.raises(TypeError):
+        tf._core.dense(np.ones((2, 3), np.int32), np.ones((3, 4), np.int32))

@@ -24,12 +24,12 @@ import numpy as np
 SQUARES = [64, 128, 256, 512, 1024, 2048, 4096]
 # (label, M, K, N, transpose_a, transpose_b)
 MODEL = [
-    ("fwd   x@W    b32  784->128", 32, 784, 128, False, False),
-    ("dW    x^T@dy b32  784->128", 784, 32, 128, True, False),
-    ("dx    dy@W^T b32  784->128", 32, 128, 784, False, True),
-    ("fwd   x@W    b128 784->512", 128, 784, 512, False, False),
-    ("dW    x^T@dy b128 784->512", 784, 128, 512, True, False),
-    ("dx    dy@W^T b128 784->512", 128, 512, 784, False, True),
+    ("fwd b32 784->128", 32, 784, 128, False, False),
+    ("dW  b32 784->128", 784, 32, 128, True, False),
+    ("dx  b32 784->128", 32, 128, 784, False, True),
+    ("fwd b128 784->512", 128, 784, 512, False, False),
+    ("dW  b128 784->512", 784, 128, 512, True, False),
+    ("dx  b128 784->512", 128, 512, 784, False, True),
 ]
 ROUNDS = 3
 MIN_TIME = 0.2
@@ -119,14 +119,14 @@ def main():
     peers = [p for p in workers if p != "tapeflow"]
     print("float32 GEMM, GFLOP/s, %d threads, best of %d interleaved rounds (ratio = tapeflow / peer)"
           % (args.threads, rounds))
-    print("%-28s %9s" % ("shape (M x K x N)", "tapeflow") + "".join("%11s %6s" % (p, "ratio") for p in peers))
+    print("%-32s %9s" % ("shape (M x K x N)", "tapeflow") + "".join("%11s %6s" % (p, "ratio") for p in peers))
     for label, m, k, n, ta, tb in shapes:
         best = {p: 0.0 for p in workers}
         min_time = MIN_TIME if m * k * n < 1e9 else 2 * MIN_TIME
         for _ in range(rounds):
             for p, w in workers.items():
                 best[p] = max(best[p], w.time((m, k, n, ta, tb), min_time))
-        row = "%-28s %9.1f" % ("%s (%dx%dx%d)" % (label, m, k, n) if "^2" not in label else label, best["tapeflow"])
+        row = "%-32s %9.1f" % ("%s (%dx%dx%d)" % (label, m, k, n) if "^2" not in label else label, best["tapeflow"])
         for p in peers:
             row += "%11.1f %6.2f" % (best[p], best["tapeflow"] / best[p])
         print(row, flush=True)

@@ -277,6 +277,13 @@ void init_ops(py::module_& m) {
     });
   }, "cell"_a, "activation"_a, "recurrent_activation"_a, "xw"_a, "recurrent_kernel"_a, "recurrent_bias"_a,
      "h0"_a, "c0"_a, "mask"_a, "recurrent_mask"_a);
+  // act(x @ kernel + bias) in one GEMM (the Dense layer); activations 0 linear, 1 tanh, 2 sigmoid, 3 relu,
+  // 5 gelu, 6 gelu (tanh approximation).
+  m.def("dense", [](py::handle x, py::handle kernel, py::handle bias, int act) {
+    auto xw = binary_operands(x, kernel);
+    Tensor b = bias.is_none() ? Tensor() : to_tensor(bias, xw.first.dtype());
+    return nogil_if(true, [&] { return ops::dense(xw.first, xw.second, b, static_cast<cpu::Act>(act)); });
+  }, "x"_a, "kernel"_a, "bias"_a = none, "activation"_a = 0);
   m.def("matmul", [](py::handle a, py::handle b, bool ta, bool tb, bool adj_a, bool adj_b, py::handle, py::handle, py::handle, py::handle) {
     auto ab = binary_operands(a, b);
     return nogil_if(true, [&] { return ops::matmul(ab.first, ab.second, ta || adj_a, tb || adj_b); });

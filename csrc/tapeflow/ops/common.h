@@ -24,6 +24,9 @@ void record_first_order_only(const char* op, const Tensors& gout, const Tensors&
 
 inline Tensor f32(const Tensor& x) { return cast(x, DType::Float32); }
 inline Tensor f16(const Tensor& x) { return cast(x, DType::Float16); }
+// The gradient of a differentiable unary op from its input x, output y and the incoming gradient g (for the
+// rules of fused ops that end in one).
+Tensor unary_grad(cpu::UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& g);
 
 }  // namespace ops
 }  // namespace tapeflow

@@ -71,6 +71,13 @@ Tensor relu_grad(const Tensor& x, const Tensor& g) {
   return out;
 }
 
+bool unary_differentiable(UnaryOp op) {
+  return !(op == UnaryOp::Floor || op == UnaryOp::Ceil || op == UnaryOp::Round || op == UnaryOp::LogicalNot ||
+           op == UnaryOp::IsNan || op == UnaryOp::IsInf || op == UnaryOp::IsFinite);
+}
+
+}  // namespace
+
 // The gradient of each differentiable unary op, from x, y = f(x) and g = dL/dy.
 Tensor unary_grad(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& g) {
   switch (op) {
@@ -96,12 +103,6 @@ Tensor unary_grad(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& g)
   }
 }
 
-bool unary_differentiable(UnaryOp op) {
-  return !(op == UnaryOp::Floor || op == UnaryOp::Ceil || op == UnaryOp::Round || op == UnaryOp::LogicalNot ||
-           op == UnaryOp::IsNan || op == UnaryOp::IsInf || op == UnaryOp::IsFinite);
-}
-
-}  // namespace
 
 Tensor scalar_like(double v, const Tensor& like) { return Tensor::scalar(v, like.dtype()); }
 

@@ -1,5 +1,9 @@
-// matmul with batch broadcasting and transpose flags (as strides, never copies).
+// matmul with batch broadcasting and transpose flags (as strides, never copies), and the fused dense layer
+// product act(x @ w + bias).
 #include <string>
+
+#include "tapeflow/cpu/gemm.h"
+#include "tapeflow/cpu/kernels.h"
 
 #include "tapeflow/ops/common.h"
 
@@ -69,6 +73,59 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     if (ta && !tb) return Tensors{matmul(y, d, false, true), matmul(x, d, false, false)};
     return Tensors{matmul(y, d, true, true), matmul(d, x, true, true)};
   });
+  return out;
+}
+
+Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, cpu::Act act) {
+  using cpu::Act;
+  if (act != Act::Linear && act != Act::Relu && act != Act::Sigmoid && act != Act::Tanh && act != Act::Gelu &&
+      act != Act::GeluTanh)
+    throw InvalidArgument("[dense] unsupported activation code " + std::to_string(static_cast<int>(act)));
+  check_cpu("dense", x);
+  check_cpu("dense", w);
+  check_floating("dense", x);
+  check_same_dtype("dense", x, w);
+  if (bias.defined()) check_same_dtype("dense", x, bias);
+  if (x.ndim() < 2 || w.ndim() != 2)
+    throw InvalidArgument("[dense] expects inputs of rank >= 2 and a kernel of rank 2, got shapes " +
+                          shape_str(x.shape()) + " and " + shape_str(w.shape()));
+  const int64_t K = w.dim(0), N = w.dim(1);
+  if (x.dim(x.ndim() - 1) != K)
+    throw InvalidArgument("[dense] inner dimensions differ: " + shape_str(x.shape()) + " @ " + shape_str(w.shape()));
+  if (bias.defined() && (bias.ndim() != 1 || bias.dim(0) != N))
+    throw InvalidArgument("[dense] bias must have shape (" + std::to_string(N) + ",), got " + shape_str(bias.shape()));
+  if (x.dtype() == DType::Float16)
+    return f16(dense(f32(x), f32(w), bias.defined() ? f32(bias) : bias, act));
+  if (x.ndim() > 2) {
+    Shape out_shape(x.shape().begin(), x.shape().end() - 1);
+    out_shape.push_back(N);
+    return reshape(dense(reshape(x, {-1, K}), w, bias, act), out_shape);
+  }
+  // GELU's derivative needs its input: under a tape the GEMM fuses only the bias and GELU runs as its own op.
+  if ((act == Act::Gelu || act == Act::GeluTanh) && autograd::any_active())
+    return gelu(dense(x, w, bias, Act::Linear), act == Act::GeluTanh);
+  const int64_t M = x.dim(0);
+  Tensor out = Tensor::empty({M, N}, x.dtype());
+  const Tensor b = bias.defined() ? as_contiguous(bias, x.dtype()) : bias;
+  const int64_t rsa = x.strides()[0], csa = x.strides()[1], rsb = w.strides()[0], csb = w.strides()[1];
+  if (x.dtype() == DType::Float32)
+    cpu::gemm_f32(M, N, K, x.data<float>(), rsa, csa, w.data<float>(), rsb, csb, out.data<float>(), N, false,
+                  {b.defined() ? b.data<float>() : nullptr, act});
+  else
+    cpu::gemm_f64(M, N, K, x.data<double>(), rsa, csa, w.data<double>(), rsb, csb, out.data<double>(), N, false,
+                  {b.defined() ? b.data<double>() : nullptr, act});
+  const bool has_bias = bias.defined();
+  TF_RECORD("dense", has_bias ? Tensors{x, w, bias} : Tensors{x, w}, {out},
+            [act, has_bias](const Tensors& in, const Tensors& outs, const Tensors& g) {
+              const Tensor& y = outs[0];
+              Tensor dz = g[0];
+              if (act == Act::Relu) dz = unary_grad(cpu::UnaryOp::Relu, y, y, dz);  // y > 0 exactly where x @ w + b > 0
+              if (act == Act::Sigmoid) dz = unary_grad(cpu::UnaryOp::Sigmoid, Tensor(), y, dz);
+              if (act == Act::Tanh) dz = unary_grad(cpu::UnaryOp::Tanh, Tensor(), y, dz);
+              Tensors grads{matmul(dz, in[1], false, true), matmul(in[0], dz, true, false)};
+              if (has_bias) grads.push_back(reduce_sum(dz, std::vector<int64_t>{0}, false));
+              return grads;
+            });
   return out;
 }
 

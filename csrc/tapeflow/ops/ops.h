@@ -94,6 +94,10 @@ Tensor sparse_softmax_cross_entropy_with_logits(const Tensor& labels, const Tens
 
 // ---- linear algebra
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b);
+// act(x @ w + bias) in one GEMM with the bias and activation applied as each output tile is finished. x has
+// rank >= 2 (leading axes are batch), w is (K, N), bias (N,) or undefined; act is Linear, Relu, Sigmoid, Tanh,
+// Gelu or GeluTanh.
+Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, cpu::Act act);
 
 // ---- shapes, views and indexing
 Tensor reshape(const Tensor& x, const Shape& shape);  // one -1 allowed

@@ -4,6 +4,10 @@ from tapeflow.keras import activations, initializers, regularizers
 from tapeflow.keras.layers.input_spec import InputSpec
 from tapeflow.keras.layers.layer import Layer
 
+# Activations the C++ dense op applies in the GEMM epilogue (codes of cpu::Act).
+_FUSED_ACTIVATIONS = {activations.linear: 0, activations.tanh: 1, activations.sigmoid: 2, activations.relu: 3,
+                      activations.gelu: 5}
+
 
 class Dense(Layer):
     """A densely connected layer: ``activation(inputs @ kernel + bias)``.
@@ -61,6 +65,9 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
+        code = _FUSED_ACTIVATIONS.get(self.activation)
+        if code is not None:  # one GEMM with the bias and activation applied to each finished tile
+            return _core.dense(inputs, self.kernel, self.bias, code)
         x = _core.matmul(inputs, self.kernel)
         if self.bias is not None:
             x = _core.add(x, self.bias)
