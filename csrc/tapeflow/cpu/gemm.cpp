@@ -396,7 +396,8 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
           for (int64_t p = lo; p < hi; ++p)
             pack_b_panel(nr, std::min<int64_t>(nr, nc - p * nr), kc, bsrc + p * nr * csb, rsb, csb, bpack + p * nr * kc);
         };
-        if (nt > 1 && npanels > 1) parallel_for(npanels, 1, pack_b_range);
+        // In parallel only when it is large enough to pay for a fork and join (a few microseconds).
+        if (nt > 1 && npanels > 1 && npanels * nr * kc >= (1 << 16)) parallel_for(npanels, 1, pack_b_range);
         else pack_b_range(0, npanels);
       }
 
