@@ -64,7 +64,13 @@ __attribute__((target("avx512f,fma"))) inline void avx512_body(int64_t kc, const
   const __mmask16 m1 = n >= 32 ? 0xFFFF : n > 16 ? static_cast<__mmask16>((1u << (n - 16)) - 1) : 0;
   __m512 c0[R], c1[R];
 #pragma GCC unroll 14
-  for (int i = 0; i < R; ++i) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
+  for (int i = 0; i < R; ++i) {
+    c0[i] = _mm512_setzero_ps();
+    c1[i] = _mm512_setzero_ps();
+    // The tile of C is read (accumulation) and written once the k loop ends: fetch it now, behind the FMAs.
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    if (kTwo) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+  }
   for (int64_t k = 0; k < kc; ++k) {
     if (kFull) {
       _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetch * ldb), _MM_HINT_T0);
