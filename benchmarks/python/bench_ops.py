@@ -1,6 +1,7 @@
-"""Side-by-side timings of float32 matmul and small elementwise calls:
+"""Side-by-side timings of elementwise calls (per-call overhead and a large add):
 tapeflow and NumPy in this process, PyTorch in its own interpreter (it lives in a
-separate virtual environment), all in one run, printed as ratios.
+separate virtual environment), all in one run, printed as ratios. The GEMM has its
+own benchmark, bench_gemm.py.
 
     python benchmarks/python/bench_ops.py [--torch-python venv-torch/bin/python] [--threads 2]
 
@@ -14,9 +15,6 @@ import sys
 import time
 
 import numpy as np
-
-SIZES = [128, 256, 512, 1024, 2048]
-
 
 def best_time(fn, min_time=0.3, max_reps=200):
     fn()
@@ -41,22 +39,17 @@ def per_call(fn, calls=20000):
 
 
 def run(framework, threads):
-    rng = np.random.default_rng(0)
     if framework == "tapeflow":
         import tapeflow as tf
         tf.config.threading.set_intra_op_parallelism_threads(threads)
-        const, mm, add = tf.constant, tf.matmul, tf.add
+        const, add = tf.constant, tf.add
     elif framework == "torch":
         import torch
         torch.set_num_threads(threads)
-        const, mm, add = torch.from_numpy, torch.matmul, torch.add
+        const, add = torch.from_numpy, torch.add
     else:  # OpenBLAS threads are set by the parent through OPENBLAS_NUM_THREADS
-        const, mm, add = (lambda a: a), np.matmul, np.add
-    out = {"matmul_gflops": {}, "add_call_us": None, "add_1m_us": None}
-    for n in SIZES:
-        a = const(rng.uniform(-1, 1, (n, n)).astype(np.float32))
-        b = const(rng.uniform(-1, 1, (n, n)).astype(np.float32))
-        out["matmul_gflops"][str(n)] = 2.0 * n ** 3 / best_time(lambda: mm(a, b)) / 1e9
+        const, add = (lambda a: a), np.add
+    out = {}
     x, y = const(np.ones(4, np.float32)), const(np.ones(4, np.float32))
     out["add_call_us"] = per_call(lambda: add(x, y)) * 1e6
     x, y = const(np.ones(1 << 20, np.float32)), const(np.ones(1 << 20, np.float32))
@@ -83,16 +76,8 @@ def main():
     else:
         print("(PyTorch not found at %s: pass --torch-python)" % args.torch_python)
     peers = [p for p in ("torch", "numpy") if p in results]
-    print("float32 matmul, GFLOP/s, %d threads (ratio = tapeflow / peer)" % args.threads)
-    print("%6s %10s" % ("n", "tapeflow") + "".join("%10s %8s" % (p, "ratio") for p in peers))
-    for n in SIZES:
-        tfv = results["tapeflow"]["matmul_gflops"][str(n)]
-        row = "%6d %10.1f" % (n, tfv)
-        for p in peers:
-            pv = results[p]["matmul_gflops"][str(n)]
-            row += "%10.1f %8.2f" % (pv, tfv / pv)
-        print(row)
-    print("\nelementwise add (ratio = peer time / tapeflow time; > 1 means tapeflow is faster)")
+    print("elementwise add, %d threads (ratio = peer time / tapeflow time; > 1 means tapeflow is faster)"
+          % args.threads)
     for key, label in (("add_call_us", "call on 4 elements, us"), ("add_1m_us", "1M elements, us")):
         tfv = results["tapeflow"][key]
         print("%-24s tapeflow %8.2f" % (label, tfv) +

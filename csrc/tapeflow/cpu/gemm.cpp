@@ -1,11 +1,12 @@
 // Packed, register-blocked GEMM (the BLIS loop structure).
-//   for jc (NC columns of B)  for pc (KC of K): pack B[pc, jc] into NR-wide panels
+//   for jc (NC columns of B)  for pc (KC of K):
 //     tasks over (row range x column range), one per thread:
 //       for ic (MC rows): pack A[ic, pc] into MR-tall panels
-//         for jr (NR panel)  for ir (MR panel): micro-kernel on an m x n (<= MR x NR) tile of C
+//         micro-kernels on m x n (<= MR x NR) tiles of C, in one of two orders (see gemm_driver): B panels
+//         packed one at a time just before use (a single block of rows), or a shared, pre-packed KC x NC
+//         block of B that each A micro-panel passes over.
 // Edge tiles run kernels compiled for their row count, with masked column loads and stores: no scratch tile and
-// no scalar copy-out. Operands that would be packed only to be read once are read in place instead: a row-major
-// B when there is a single block of rows, a row-major A when B has few column panels (see gemm_driver).
+// no scalar copy-out. Operands that would be packed only to be read once are read in place instead.
 // Each C element is produced by one thread, accumulating over K in the same KC order whatever the thread count:
 // results are bitwise identical for any number of threads. The epilogue (bias, activation) is applied to each
 // tile right after its last K block, while the tile is in L1.
@@ -33,7 +34,7 @@ namespace {
 
 constexpr int kMaxMR = 14;
 constexpr int kPackPrefetch = 16;  // rows ahead when packing a panel of B
-constexpr int kPrefetch = 8;  // rows of B ahead: software prefetch measured ~10% faster from 512^2 up
+constexpr int kPrefetch = 8;       // rows of B ahead in the micro-kernel (about 10% faster from 512^2 up)
 
 // One micro-kernel call on a tile of m <= MR rows (fixed per instantiation) and n <= NR columns of C.
 // a: a packed panel (a[k * MR + i]) or, for the direct kernels, a row-major A read in place (a[i * lda + k]).
@@ -76,9 +77,6 @@ __attribute__((target("avx512f,fma"))) inline void avx512_body(int64_t kc, const
       _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetch * ldb), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetch * ldb + 16), _MM_HINT_T0);
     }
-    // A read in place needs a new cache line in every row at once every 16 steps of k: spread those misses by
-    // fetching one row's line two lines ahead at each step.
-    if (kDirectA && (k & 15) < R) _mm_prefetch(reinterpret_cast<const char*>(a + (k & 15) * lda + k + 32), _MM_HINT_T0);
     const __m512 b0 = kFull ? _mm512_loadu_ps(b) : _mm512_maskz_loadu_ps(m0, b);
     const __m512 b1 = kFull ? _mm512_loadu_ps(b + 16) : kTwo ? _mm512_maskz_loadu_ps(m1, b + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 14
