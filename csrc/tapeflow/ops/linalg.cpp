@@ -64,8 +64,14 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   Tensor out = Tensor::empty(oshape, a.dtype());
   int64_t B = 1;
   for (int64_t d : batch) B *= d;
-  if (out.numel() > 0)
-    cpu::matmul(as_batched(a, batch), as_batched(b, batch), ta, tb, out.as_strided({B, M, N}, {M * N, N, 1}, 0));
+  if (out.numel() > 0) {
+    const Shape &sa = a.strides(), &sb = b.strides();
+    if (a.ndim() == 2 && b.ndim() == 2 && a.dtype() == DType::Float32)  // no batch views to build
+      cpu::gemm_f32(M, N, Ka, a.data<float>(), sa[ta ? 1 : 0], sa[ta ? 0 : 1], b.data<float>(), sb[tb ? 1 : 0],
+                    sb[tb ? 0 : 1], out.data<float>(), N, false);
+    else
+      cpu::matmul(as_batched(a, batch), as_batched(b, batch), ta, tb, out.as_strided({B, M, N}, {M * N, N, 1}, 0));
+  }
   TF_RECORD("matmul", {a, b}, {out}, [ta, tb](const Tensors& in, const Tensors&, const Tensors& g) {
     const Tensor &x = in[0], &y = in[1], &d = g[0];
     if (!ta && !tb) return Tensors{matmul(d, y, false, true), matmul(x, d, true, false)};
