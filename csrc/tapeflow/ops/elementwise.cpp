@@ -103,7 +103,6 @@ Tensor unary_grad(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& g)
   }
 }
 
-
 Tensor scalar_like(double v, const Tensor& like) { return Tensor::scalar(v, like.dtype()); }
 
 Tensor unary(UnaryOp op, const Tensor& x) {
