@@ -37,7 +37,8 @@ constexpr int kPackPrefetch = 16;  // rows ahead when packing a panel of B
 constexpr int kPrefetch = 8;       // rows of B ahead in the micro-kernel (about 10% faster from 512^2 up)
 
 // One micro-kernel call on a tile of m <= MR rows (fixed per instantiation) and n <= NR columns of C.
-// a: a packed panel (a[k * MR + i]) or, for the direct kernels, a row-major A read in place (a[i * lda + k]).
+// a: a packed panel (a[k * MR + i]; the AVX-512 kernels take the step between k as lda, so they also read a
+// column-major A in place), or, for the direct kernels, a row-major A read in place (a[i * lda + k]).
 // b: rows of NR values ldb apart, a packed panel or B read in place; columns at or past n are never read.
 template <class T>
 using KernelFn = void (*)(int64_t kc, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc, int m,
@@ -49,6 +50,7 @@ struct Kernel {
   std::array<KernelFn<T>, kMaxMR> packed;  // by m - 1
   std::array<KernelFn<T>, kMaxMR> direct;  // by m - 1; empty: no direct-A kernel
   const char* name;
+  bool packed_lda = false;  // the packed kernels step k by lda (a column-major A can be read in place)
 };
 
 #if defined(__x86_64__)
@@ -81,7 +83,7 @@ __attribute__((target("avx512f,fma"))) inline void avx512_body(int64_t kc, const
     const __m512 b1 = kFull ? _mm512_loadu_ps(b + 16) : kTwo ? _mm512_maskz_loadu_ps(m1, b + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 14
     for (int i = 0; i < R; ++i) {
-      const __m512 av = _mm512_set1_ps(kDirectA ? a[i * lda + k] : a[k * kMaxMR + i]);
+      const __m512 av = _mm512_set1_ps(kDirectA ? a[i * lda + k] : a[k * lda + i]);
       c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
       if (kTwo) c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
     }
@@ -193,7 +195,7 @@ constexpr std::array<KernelFn<T>, kMaxMR> generic_table() {
 
 #if defined(__x86_64__)
 const Kernel<float> kAvx512{14, 32, avx512_table<false>(std::make_integer_sequence<int, 14>()),
-                            avx512_table<true>(std::make_integer_sequence<int, 14>()), "avx512"};
+                            avx512_table<true>(std::make_integer_sequence<int, 14>()), "avx512", true};
 const Kernel<float> kAvx2{6, 16, {{&ukr_avx2<1>, &ukr_avx2<2>, &ukr_avx2<3>, &ukr_avx2<4>, &ukr_avx2<5>, &ukr_avx2<6>}},
                           {}, "avx2"};
 #endif
@@ -375,6 +377,9 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
   // A row-major A is read in place when B has few column panels: packing A is a transpose, amortised over the
   // column panels, that costs as much as the arithmetic when N is small (convolutions).
   const bool direct_a = K_.direct[0] != nullptr && csa == 1 && N <= 4 * nr;
+  // Likewise a column-major A (a transposed operand, as in a weight gradient x^T @ dy): each k's rows are
+  // already contiguous, so the packed kernel reads them in place with the column stride as its step.
+  const bool strided_a = K_.packed_lda && rsa == 1 && csa != 1 && N <= 4 * nr;
   // Two orders of the two inner loops. With a single block of rows (M <= MC, the layer shapes), each B panel is
   // packed just before use into a small per-thread buffer that stays in cache while every row tile of A passes
   // over it. With several row blocks, the KC x NC block of B is packed once and shared, and each micro-panel of
@@ -425,11 +430,14 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
         for (int64_t ic = mp0 * mr; ic < std::min(M, mp1 * mr); ic += MC) {
           const int64_t mc = std::min({MC, M - ic, mp1 * mr - ic});
           T* apack = nullptr;
-          if (!direct_a) {
+          if (!direct_a && !strided_a) {
             apack = t_pack_a.get<T>(static_cast<size_t>((mc + mr - 1) / mr * mr * kc));
             pack_a(mr, mc, kc, a + ic * rsa + pc * csa, rsa, csa, apack);
           }
-          auto a_panel = [&](int64_t ir) { return direct_a ? a + (ic + ir) * rsa + pc : apack + ir * kc; };
+          auto a_panel = [&](int64_t ir) {
+            return direct_a ? a + (ic + ir) * rsa + pc : strided_a ? a + ic + ir + pc * csa : apack + ir * kc;
+          };
+          const int64_t lda = direct_a ? rsa : strided_a ? csa : mr;
           if (single_block) {
             T* bbuf = direct_b ? nullptr : t_pack_b.get<T>(static_cast<size_t>(nr * kc));
             for (int64_t p = np0; p < np1; ++p) {
@@ -439,12 +447,12 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
                 bp = bbuf;
               }
               for (int64_t ir = 0; ir < mc; ir += mr)
-                tile(a_panel(ir), rsa, bp, direct_b ? rsb : nr, ic + ir, p, static_cast<int>(std::min<int64_t>(mr, mc - ir)));
+                tile(a_panel(ir), lda, bp, direct_b ? rsb : nr, ic + ir, p, static_cast<int>(std::min<int64_t>(mr, mc - ir)));
             }
           } else {
             for (int64_t ir = 0; ir < mc; ir += mr)
               for (int64_t p = np0; p < np1; ++p)
-                tile(a_panel(ir), rsa, bpack + p * nr * kc, nr, ic + ir, p, static_cast<int>(std::min<int64_t>(mr, mc - ir)));
+                tile(a_panel(ir), lda, bpack + p * nr * kc, nr, ic + ir, p, static_cast<int>(std::min<int64_t>(mr, mc - ir)));
           }
         }
       };
