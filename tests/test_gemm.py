@@ -145,8 +145,12 @@ def test_dense_epilogue_nan_and_extremes():
         np.testing.assert_allclose(got, np.array(expected, np.float32), rtol=1e-6, atol=1e-30, err_msg=str(act))
 
 
-def test_dense_layer_uses_the_fused_op():
-    """Dense with a fusable activation gives the numbers and gradients of the unfused composition."""
+def test_dense_layer_uses_the_fused_op(monkeypatch):
+    """Dense with a fusable activation calls the fused op, and gives the numbers and gradients of the unfused
+    composition."""
+    calls = []
+    fused_op = tf._core.dense
+    monkeypatch.setattr(tf._core, "dense", lambda *a: calls.append(a[3]) or fused_op(*a))
     x = rng.uniform(-1, 1, (16, 12)).astype(np.float32)
     for name in ("relu", "sigmoid", "tanh", "gelu", None):
         fused = tf.keras.layers.Dense(6, activation=name)
@@ -162,6 +166,7 @@ def test_dense_layer_uses_the_fused_op():
         np.testing.assert_allclose(fused(x).numpy(), plain(x).numpy(), rtol=1e-5, atol=1e-6)
         for g1, g2 in zip(*grads):
             np.testing.assert_allclose(g1, g2, rtol=1e-5, atol=1e-5)
+    assert sorted(set(calls)) == [0, 1, 2, 3, 5]  # every fusable activation went through the fused op
 
 
 def test_dense_op_errors():

@@ -1,6 +1,6 @@
 // bench_gemm: times tapeflow's float32 GEMM on square sizes 64 ... 4096 and on the layer shapes of a 784-input
 // MLP at batch 32 and 128 (the forward product and the two gradient products, with their transposed operands),
-// checks each result against a float64 reference (every element up to 2^24 outputs, else 64 sampled rows), and
+// checks each result against a float64 reference (every element when M*N*K <= 2^24, else 64 sampled rows), and
 // reports GFLOP/s and the fraction of this machine's FMA peak.
 //
 // The peak is measured with a register-only loop of independent FMAs (AVX-512 when the CPU has it, else AVX2)

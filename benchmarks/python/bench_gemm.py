@@ -17,9 +17,10 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
+
+from harness import best_time
 
 SQUARES = [64, 128, 256, 512, 1024, 2048, 4096]
 # (label, M, K, N, transpose_a, transpose_b)
@@ -33,17 +34,6 @@ MODEL = [
 ]
 ROUNDS = 3
 MIN_TIME = 0.2
-
-
-def best_time(fn, min_time):
-    fn()
-    reps, best, spent = 0, float("inf"), 0.0
-    while (spent < min_time or reps < 3) and reps < 2000:
-        t = time.perf_counter()
-        fn()
-        dt = time.perf_counter() - t
-        best, spent, reps = min(best, dt), spent + dt, reps + 1
-    return best
 
 
 def worker(framework, threads):

@@ -16,16 +16,7 @@ import time
 
 import numpy as np
 
-def best_time(fn, min_time=0.3, max_reps=200):
-    fn()
-    reps, best, spent = 0, float("inf"), 0.0
-    while (spent < min_time or reps < 3) and reps < max_reps:
-        t = time.perf_counter()
-        fn()
-        dt = time.perf_counter() - t
-        best, spent, reps = min(best, dt), spent + dt, reps + 1
-    return best
-
+from harness import best_time
 
 def per_call(fn, calls=20000):
     fn()
@@ -53,7 +44,7 @@ def run(framework, threads):
     x, y = const(np.ones(4, np.float32)), const(np.ones(4, np.float32))
     out["add_call_us"] = per_call(lambda: add(x, y)) * 1e6
     x, y = const(np.ones(1 << 20, np.float32)), const(np.ones(1 << 20, np.float32))
-    out["add_1m_us"] = best_time(lambda: add(x, y)) * 1e6
+    out["add_1m_us"] = best_time(lambda: add(x, y), max_reps=200) * 1e6
     return out
 
 

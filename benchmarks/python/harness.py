@@ -13,6 +13,18 @@ import time
 EPOCHS = 4
 
 
+def best_time(fn, min_time=0.3, max_reps=2000):
+    """The fastest of repeated calls of fn (after one warm-up call), for at least min_time seconds and 3 calls."""
+    fn()
+    reps, best, spent = 0, float("inf"), 0.0
+    while (spent < min_time or reps < 3) and reps < max_reps:
+        t = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t
+        best, spent, reps = min(best, dt), spent + dt, reps + 1
+    return best
+
+
 def fit_epochs(keras, model, x, y, batch, epochs=EPOCHS):
     """Wall-clock seconds of each one-epoch ``fit`` and the last epoch's training accuracy."""
     times, acc = [], None

@@ -39,7 +39,8 @@ constexpr int kPrefetch = 8;       // rows of B ahead in the micro-kernel (about
 // One micro-kernel call on a tile of m <= MR rows (fixed per instantiation) and n <= NR columns of C.
 // a: a packed panel (a[k * MR + i]; the AVX-512 kernels take the step between k as lda, so they also read a
 // column-major A in place), or, for the direct kernels, a row-major A read in place (a[i * lda + k]).
-// b: rows of NR values ldb apart, a packed panel or B read in place; columns at or past n are never read.
+// b: rows of NR values ldb apart, a packed panel or B read in place. Rows of A at or past m and columns at or
+// past n are never read, so partial panels are packed without padding.
 template <class T>
 using KernelFn = void (*)(int64_t kc, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc, int m,
                           int n, bool acc);
@@ -177,7 +178,7 @@ void ukr_generic(int64_t kc, const T* a, int64_t, const T* b, int64_t ldb, T* c,
   for (int64_t k = 0; k < kc; ++k) {
     T bk[NR];
     for (int j = 0; j < NR; ++j) bk[j] = j < n ? b[j] : T(0);
-    for (int i = 0; i < MR; ++i)
+    for (int i = 0; i < m; ++i)
       for (int j = 0; j < NR; ++j) t[i][j] += a[i] * bk[j];
     a += MR;
     b += ldb;
@@ -309,8 +310,6 @@ void pack_a(int mr, int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa
     const int64_t m = std::min<int64_t>(mr, mc - ir);
     if constexpr (std::is_same_v<T, float>) {
       if (csa == 1 && mr <= 16) {  // a row-major A: each row's k values are contiguous
-        if (m < mr)
-          for (int64_t k = 0; k < kc; ++k) std::fill(out + k * mr + m, out + k * mr + mr, 0.0f);
         pack_transposed(a + ir * rsa, rsa, static_cast<int>(m), kc, out, mr);
         out += mr * kc;
         continue;
@@ -322,7 +321,6 @@ void pack_a(int mr, int64_t mc, int64_t kc, const T* a, int64_t rsa, int64_t csa
       if (rsa == 1)  // a column-major A (a transposed operand): each k's MR values are contiguous
         for (; i < m; ++i) out[i] = src[i];  // a loop, not memcpy: a library call per 14 values costs more
       for (; i < m; ++i) out[i] = src[i * rsa];
-      for (; i < mr; ++i) out[i] = T(0);
       out += mr;
     }
   }
@@ -334,8 +332,6 @@ void pack_b_panel(int nr, int64_t n, int64_t kc, const T* b, int64_t rsb, int64_
     if (rsb == 1 && csb != 1 && nr % 16 == 0) {  // a column-major B (a transposed operand): columns contiguous
       for (int64_t j = 0; j < nr; j += 16) {
         const int w = static_cast<int>(std::clamp<int64_t>(n - j, 0, 16));
-        if (w < 16)
-          for (int64_t k = 0; k < kc; ++k) std::fill(out + k * nr + j + w, out + k * nr + j + 16, 0.0f);
         if (w > 0) pack_transposed(b + j * csb, csb, w, kc, out + j, nr);
       }
       return;
@@ -348,9 +344,7 @@ void pack_b_panel(int nr, int64_t n, int64_t kc, const T* b, int64_t rsb, int64_
     if (csb == 1 && n == nr) {
       for (int64_t j = 0; j < nr; ++j) out[j] = src[j];
     } else {
-      int64_t j = 0;
-      for (; j < n; ++j) out[j] = src[j * csb];
-      for (; j < nr; ++j) out[j] = T(0);
+      for (int64_t j = 0; j < n; ++j) out[j] = src[j * csb];
     }
     out += nr;
   }
