@@ -59,5 +59,15 @@ class experimental:  # noqa: N801 - tf.config.experimental namespace
         pass
 
 
+_run_functions_eagerly = False
+
+
 def run_functions_eagerly(run_eagerly):
-    """Accepted for compatibility: tapeflow always executes eagerly."""
+    """With True, Keras models run every fit / evaluate / predict step eagerly instead of replaying a captured
+    step (as ``compile(run_eagerly=True)``)."""
+    global _run_functions_eagerly
+    _run_functions_eagerly = bool(run_eagerly)
+
+
+def functions_run_eagerly():
+    return _run_functions_eagerly

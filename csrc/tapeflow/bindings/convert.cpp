@@ -1,4 +1,5 @@
 #include "tapeflow/bindings/convert.h"
+#include "tapeflow/graph/plan.h"
 
 #include <cstring>
 #include <limits>
@@ -46,6 +47,7 @@ Tensor from_array(const py::array& arr, DType dtype) {
   Shape shape(c.shape(), c.shape() + c.ndim());
   Tensor t = Tensor::empty(shape, dtype);
   if (t.numel()) std::memcpy(t.raw_data(), c.data(), static_cast<size_t>(t.numel()) * itemsize(dtype));
+  t.storage()->host_constant = true;
   return t;
 }
 
@@ -109,6 +111,7 @@ Tensor to_tensor(py::handle obj, std::optional<DType> dtype, bool strict) {
     if (d == DType::Int64) {
       Tensor t = Tensor::empty({}, DType::Int64);
       *t.data<int64_t>() = v;  // exact beyond 2^53
+      t.storage()->host_constant = true;
       return t;
     }
     return Tensor::scalar(static_cast<double>(v), d);
@@ -191,6 +194,7 @@ Shape parse_shape(py::handle obj) {
 }
 
 py::array to_numpy(const Tensor& t, bool writeable_copy) {
+  graph::check_host_read(t, "numpy");
   const size_t es = itemsize(t.dtype());
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
   for (int64_t s : t.strides()) strides.push_back(static_cast<py::ssize_t>(s * static_cast<int64_t>(es)));

@@ -38,4 +38,5 @@ PYBIND11_MODULE(_core, m) {
   tapeflow::init_ops(m);
   tapeflow::init_autograd(m);
   tapeflow::init_runtime(m);
+  tapeflow::init_graph(m);
 }

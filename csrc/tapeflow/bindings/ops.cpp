@@ -376,6 +376,7 @@ void init_ops(py::module_& m) {
     DType d = parse_dtype(out_type).value_or(DType::Int32);
     Tensor s = Tensor::empty({t.ndim()}, DType::Int64);
     for (int64_t i = 0; i < t.ndim(); ++i) s.data<int64_t>()[i] = t.dim(i);
+    s.storage()->host_constant = true;
     return ops::cast(s, d);
   }, "input"_a, "out_type"_a = none, "name"_a = none);
   m.def("size", [](py::handle x, py::handle out_type, py::handle) {

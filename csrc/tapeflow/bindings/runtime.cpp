@@ -31,13 +31,20 @@ Seeds& seeds() {
   return s;
 }
 
-uint64_t next_key(py::handle seed) {
+uint64_t next_key(std::optional<int64_t> seed) {
   Seeds& s = seeds();
-  if (!s.global && seed.is_none()) return splitmix(s.entropy + s.op_counter++);
+  if (!s.global && !seed) return splitmix(s.entropy + s.op_counter++);
   const int64_t g = s.global.value_or(87654321);
-  const int64_t op = seed.is_none() ? static_cast<int64_t>(s.op_counter++) : seed.cast<int64_t>();
+  const int64_t op = seed ? *seed : static_cast<int64_t>(s.op_counter++);
   const uint64_t n = s.uses[{g, op}]++;
   return splitmix(static_cast<uint64_t>(g) ^ splitmix(static_cast<uint64_t>(op) ^ splitmix(n)));
+}
+
+// The keys of one random op: a replayed step draws the next key of the same sequence, as an eager step would.
+std::function<uint64_t()> key_source(py::handle seed) {
+  std::optional<int64_t> s;
+  if (!seed.is_none()) s = seed.cast<int64_t>();
+  return [s] { return next_key(s); };
 }
 
 }  // namespace
@@ -66,13 +73,13 @@ void init_runtime(py::module_& m) {
     DType d = parse_dtype(dtype).value_or(DType::Float32);
     if (is_integer(d) && maxval.is_none()) throw ValueError("[random_uniform] Must specify maxval for integer dtype " + std::string(dtype_name(d)));
     double lo = minval.is_none() ? 0.0 : to_tensor(minval).item(), hi = maxval.is_none() ? 1.0 : to_tensor(maxval).item();
-    return ops::random_uniform(parse_shape(shape), lo, hi, d, next_key(seed));
+    return ops::random_uniform(parse_shape(shape), lo, hi, d, key_source(seed));
   }, "shape"_a, "minval"_a = 0, "maxval"_a = none, "dtype"_a = none, "seed"_a = none, "name"_a = none);
   m.def("random_normal", [](py::handle shape, double mean, double stddev, py::handle dtype, py::handle seed, py::handle) {
-    return ops::random_normal(parse_shape(shape), mean, stddev, parse_dtype(dtype).value_or(DType::Float32), next_key(seed), false);
+    return ops::random_normal(parse_shape(shape), mean, stddev, parse_dtype(dtype).value_or(DType::Float32), key_source(seed), false);
   }, "shape"_a, "mean"_a = 0.0, "stddev"_a = 1.0, "dtype"_a = none, "seed"_a = none, "name"_a = none);
   m.def("truncated_normal", [](py::handle shape, double mean, double stddev, py::handle dtype, py::handle seed, py::handle) {
-    return ops::random_normal(parse_shape(shape), mean, stddev, parse_dtype(dtype).value_or(DType::Float32), next_key(seed), true);
+    return ops::random_normal(parse_shape(shape), mean, stddev, parse_dtype(dtype).value_or(DType::Float32), key_source(seed), true);
   }, "shape"_a, "mean"_a = 0.0, "stddev"_a = 1.0, "dtype"_a = none, "seed"_a = none, "name"_a = none);
 }
 

@@ -2,6 +2,7 @@
 // operators, indexing and the variable primitives. tf.Variable is a Python
 // subclass; its value lives in a TensorImpl that keeps its id across
 // assignments and is copied on write when its storage is shared.
+#include <cmath>
 #include <cstring>
 
 #include "tapeflow/bindings/bindings.h"
@@ -49,12 +50,15 @@ Tensor& var_checked(Tensor& v, const char* op) {
   return v;
 }
 
-// Gives the variable storage that nobody else sees (copying if shared).
+// Gives the variable storage that nobody else sees (copying if shared), so that values saved earlier (by a tape,
+// a read) keep theirs. Inside a captured step the variable is written in place instead: the plan's kernels refer
+// to its storage, and the step reads nothing it saved after the update. A copy makes every plan stale.
 void own_storage(Tensor& v, bool keep_values) {
   TensorImpl* impl = v.impl();
-  if (impl->storage.use_count() == 1) return;
+  if (impl->storage.use_count() == 1 || graph::capturing()) return;
+  graph::note_variable_moved();
   Tensor fresh = Tensor::empty(impl->shape, impl->dtype, impl->storage->device);
-  if (keep_values) cpu::copy(v, fresh);
+  if (keep_values) TF_KERNEL(cpu::copy(v, fresh));
   impl->storage = fresh.storage();
   impl->strides = fresh.strides();
   impl->offset = 0;
@@ -76,8 +80,9 @@ void variable_update(Tensor& v, py::handle value, const char* op, int kind) {  /
   var_checked(v, op);
   Tensor x = assign_value(v, value, op);
   own_storage(v, kind != 0);
-  if (kind == 0) cpu::copy(x, v);
-  else cpu::binary(kind == 1 ? BinaryOp::Add : BinaryOp::Sub, v, x, v);
+  const Tensor target = v;
+  if (kind == 0) TF_KERNEL(cpu::copy(x, target));
+  else TF_KERNEL(cpu::binary(kind == 1 ? BinaryOp::Add : BinaryOp::Sub, target, x, target));
 }
 
 py::object compare_op(const Tensor& self, py::handle other, BinaryOp op) {
@@ -215,14 +220,19 @@ void init_tensor(py::module_& m) {
           throw ValueError("[assign] Shapes " + shape_str(target) + " and " + shape_str(x.shape()) +
                            " are incompatible for a sliced assignment");
         own_storage(v, true);
-        cpu::copy(ops::broadcast_to(x, target), ops::slice_view(v, specs));
+        const Tensor src = ops::broadcast_to(x, target), dst = ops::slice_view(v, specs);
+        TF_KERNEL(cpu::copy(src, dst));
       });
   cls.attr("__hash__") = py::none();
   cls.attr("__array_priority__") = 100;
 
   // With `indices`, grad holds the gradients of those rows of var (tf.IndexedSlices values), duplicates summed.
+  // The step size is `lr`, or the value of `lr_var` when given (read when the update runs, so that a replayed step
+  // sees changes); with `step_var` (the iteration count before this step) it gets Adam's bias correction
+  // lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) for t = step + 1.
   m.def("_apply_update", [](int rule_code, Tensor& var, py::handle grad_obj, std::vector<Tensor> slots, double lr,
-                            double a, double b, double eps, py::handle indices_obj) {
+                            double a, double b, double eps, py::handle indices_obj, py::handle lr_obj,
+                            py::handle step_obj, double beta_1, double beta_2) {
     if (rule_code < 0 || rule_code > static_cast<int>(cpu::UpdateRule::Adagrad))
       throw ValueError("[apply_update] unknown update rule " + std::to_string(rule_code));
     auto rule = static_cast<cpu::UpdateRule>(rule_code);
@@ -260,13 +270,35 @@ void init_tensor(py::module_& m) {
     if (!var.is_contiguous()) throw RuntimeError("[apply_update] variable storage is not contiguous");
     for (Tensor& s : slots)
       if (!s.is_contiguous()) throw RuntimeError("[apply_update] slot storage is not contiguous");
+    Tensor lr_var, step_var;
+    if (!lr_obj.is_none()) {
+      lr_var = lr_obj.cast<Tensor>();
+      if (lr_var.numel() != 1 || !is_floating(lr_var.dtype()))
+        throw ValueError("[apply_update] the learning rate must be a floating-point scalar");
+    }
+    if (!step_obj.is_none()) {
+      step_var = step_obj.cast<Tensor>();
+      if (step_var.numel() != 1 || step_var.dtype() != DType::Int64)
+        throw ValueError("[apply_update] the step counter must be an int64 scalar");
+    }
+    const Tensor target = var;
     py::gil_scoped_release release;
-    if (indices.defined()) cpu::apply_sparse_update(rule, var, indices, grad, slots, cpu::UpdateParams{lr, a, b, eps});
-    else cpu::apply_update(rule, var, grad, slots, cpu::UpdateParams{lr, a, b, eps});
+    TF_KERNEL({
+      double step = lr_var.defined() ? cpu::read_scalar(lr_var) : lr;
+      if (step_var.defined()) {
+        const double t = static_cast<double>(*step_var.data<int64_t>() + 1);
+        step = step * std::sqrt(1 - std::pow(beta_2, t)) / (1 - std::pow(beta_1, t));
+      }
+      const cpu::UpdateParams p{step, a, b, eps};
+      if (indices.defined()) cpu::apply_sparse_update(rule, target, indices, grad, slots, p);
+      else cpu::apply_update(rule, target, grad, slots, p);
+    });
   }, py::arg("rule"), py::arg("variable"), py::arg("gradient"), py::arg("slots"), py::arg("lr"), py::arg("a"), py::arg("b"),
-     py::arg("eps"), py::arg("indices") = py::none());
+     py::arg("eps"), py::arg("indices") = py::none(), py::arg("lr_variable") = py::none(),
+     py::arg("step_variable") = py::none(), py::arg("beta_1") = 0.0, py::arg("beta_2") = 0.0);
 
   m.def("_make_variable", [](const Tensor& value, bool trainable) {
+    graph::fail("a variable is created inside the step");
     Tensor fresh = ops::contiguous_copy(value);
     fresh.impl()->is_variable = true;
     fresh.impl()->trainable = trainable && is_floating(value.dtype());

@@ -8,6 +8,7 @@
 
 #include "tapeflow/cpu/kernels.h"
 #include "tapeflow/cuda/cuda_api.h"
+#include "tapeflow/graph/plan.h"
 
 namespace tapeflow {
 
@@ -102,6 +103,7 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   if (impl->numel > static_cast<int64_t>((size_t(1) << 62) / itemsize(dtype)))
     throw ValueError("[empty] shape " + shape_str(shape) + " is too large to allocate");
   impl->storage = std::make_shared<Storage>(static_cast<size_t>(impl->numel) * itemsize(dtype), device);
+  graph::note_allocation(impl->storage->nbytes);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
@@ -111,13 +113,14 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
-  if (t.numel()) std::memset(t.raw_data(), 0, t.storage()->nbytes);
+  if (t.numel()) TF_KERNEL(std::memset(t.raw_data(), 0, t.storage()->nbytes));
   return t;
 }
 
 Tensor Tensor::scalar(double v, DType dtype) {
   Tensor t = empty({}, dtype);
   cpu::fill_scalar(t, v);
+  t.storage()->host_constant = true;
   return t;
 }
 
@@ -153,12 +156,14 @@ Tensor Tensor::snapshot() const {
 Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
   Tensor out = empty(shape(), dtype(), device());
-  cpu::copy(*this, out);
+  const Tensor self = *this;
+  TF_KERNEL(cpu::copy(self, out));
   return out;
 }
 
 double Tensor::item() const {
   if (numel() != 1) throw ValueError("[item] expected a tensor with one element, got shape " + shape_str(shape()));
+  graph::check_host_read(*this, "item");
   return cpu::read_scalar(*this);
 }
 

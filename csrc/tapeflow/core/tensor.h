@@ -29,6 +29,9 @@ struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
   Device device;
+  // Filled once from host data (a constant from Python or a scalar), never written by a kernel: reading it on
+  // the host inside a captured step is safe.
+  bool host_constant = false;
   Storage(size_t nbytes, Device device);
   ~Storage();
   Storage(const Storage&) = delete;

@@ -49,7 +49,7 @@ Tensor broadcast_view(const Tensor& x, const Shape& shape) {
 
 Tensor contiguous_copy(const Tensor& x) {
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::copy(x, out);
+  TF_KERNEL(cpu::copy(x, out));
   return out;
 }
 

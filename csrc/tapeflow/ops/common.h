@@ -1,6 +1,7 @@
 // Internal helpers for op implementations.
 #pragma once
 #include "tapeflow/autograd/tape.h"
+#include "tapeflow/graph/plan.h"
 #include "tapeflow/ops/ops.h"
 
 namespace tapeflow {

@@ -38,7 +38,8 @@ Tensor im2col(const Tensor& x, const cpu::Window2D& w);
 
 Tensor col2im(const Tensor& cols, const cpu::Window2D& w) {
   Tensor dx = Tensor::zeros({w.N, w.H, w.W, w.C}, cols.dtype());
-  if (cols.numel() > 0) cpu::col2im(cols.contiguous(), w, dx);
+  const Tensor cc = cols.contiguous();
+  if (cols.numel() > 0) TF_KERNEL(cpu::col2im(cc, w, dx));
   TF_RECORD("col2im", {cols}, {dx}, [w](const Tensors&, const Tensors&, const Tensors& g) {
     return Tensors{im2col(g[0], w)};
   });
@@ -47,7 +48,8 @@ Tensor col2im(const Tensor& cols, const cpu::Window2D& w) {
 
 Tensor im2col(const Tensor& x, const cpu::Window2D& w) {
   Tensor cols = Tensor::empty({w.N * w.OH * w.OW, w.KH * w.KW * w.C}, x.dtype());
-  if (cols.numel() > 0) cpu::im2col(x.contiguous(), w, cols);
+  const Tensor xc = x.contiguous();
+  if (cols.numel() > 0) TF_KERNEL(cpu::im2col(xc, w, cols));
   TF_RECORD("im2col", {x}, {cols}, [w](const Tensors&, const Tensors&, const Tensors& g) {
     return Tensors{col2im(g[0], w)};
   });
@@ -128,14 +130,16 @@ Tensor pool2d(bool is_max, const Tensor& x, const std::vector<int64_t>& ksize, c
   // Max pooling keeps the window tap of each maximum for its gradient.
   Tensor arg = is_max ? Tensor::empty(out.shape(), DType::Int32) : Tensor();
   if (out.numel() > 0) {
-    if (is_max) cpu::max_pool2d(x.contiguous(), w, out, arg);
-    else cpu::avg_pool2d(x.contiguous(), w, out);
+    const Tensor xc = x.contiguous();
+    if (is_max) TF_KERNEL(cpu::max_pool2d(xc, w, out, arg));
+    else TF_KERNEL(cpu::avg_pool2d(xc, w, out));
   }
   TF_RECORD(name, {x}, {out}, [is_max, w, arg](const Tensors& in, const Tensors&, const Tensors& g) {
     Tensor dx = Tensor::zeros(in[0].shape(), g[0].dtype());
     if (g[0].numel() > 0) {
-      if (is_max) cpu::max_pool2d_grad(arg, g[0].contiguous(), w, dx);
-      else cpu::avg_pool2d_grad(g[0].contiguous(), w, dx);
+      const Tensor gc = g[0].contiguous();
+      if (is_max) TF_KERNEL(cpu::max_pool2d_grad(arg, gc, w, dx));
+      else TF_KERNEL(cpu::avg_pool2d_grad(gc, w, dx));
     }
     return Tensors{dx};
   });

@@ -17,7 +17,8 @@ Tensor binary_raw(BinaryOp op, const char* name, const Tensor& a, const Tensor& 
   check_same_dtype(name, a, b);
   Shape s = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = Tensor::empty(s, bool_out ? DType::Bool : a.dtype());
-  cpu::binary(op, broadcast_view(a, s), broadcast_view(b, s), out);
+  const Tensor av = broadcast_view(a, s), bv = broadcast_view(b, s);
+  TF_KERNEL(cpu::binary(op, av, bv, out));
   return out;
 }
 
@@ -64,7 +65,8 @@ UnaryInfo unary_info(UnaryOp op) {
 // relu's gradient in one pass: g where x > 0, else 0 (its own gradient with respect to g is the same map).
 Tensor relu_grad(const Tensor& x, const Tensor& g) {
   Tensor out = Tensor::empty(g.shape(), g.dtype());
-  if (out.numel() > 0) cpu::binary(BinaryOp::ReluGrad, broadcast_view(x, g.shape()), g, out);
+  const Tensor xv = broadcast_view(x, g.shape());
+  if (out.numel() > 0) TF_KERNEL(cpu::binary(BinaryOp::ReluGrad, xv, g, out));
   TF_RECORD("relu_grad", {g}, {out}, [x](const Tensors&, const Tensors&, const Tensors& gg) {
     return Tensors{relu_grad(x, gg[0])};
   });
@@ -120,7 +122,7 @@ Tensor unary(UnaryOp op, const Tensor& x) {
     return bool_out ? r : f16(r);
   }
   Tensor out = Tensor::empty(x.shape(), bool_out ? DType::Bool : x.dtype());
-  cpu::unary(op, x, out);
+  TF_KERNEL(cpu::unary(op, x, out));
   if (unary_differentiable(op))
     TF_RECORD(info.name, {x}, {out}, [op](const Tensors& in, const Tensors& o, const Tensors& g) {
       return Tensors{unary_grad(op, in[0], o[0], g[0])};
@@ -257,7 +259,8 @@ Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y) {
   check_same_dtype("where", x, y);
   Shape s = broadcast_shapes(broadcast_shapes(cond.shape(), x.shape(), "where"), y.shape(), "where");
   Tensor out = Tensor::empty(s, x.dtype());
-  cpu::where(broadcast_view(cond, s), broadcast_view(x, s), broadcast_view(y, s), out);
+  const Tensor cv = broadcast_view(cond, s), xv = broadcast_view(x, s), yv = broadcast_view(y, s);
+  TF_KERNEL(cpu::where(cv, xv, yv, out));
   TF_RECORD("where", {cond, x, y}, {out}, [](const Tensors& in, const Tensors&, const Tensors& g) {
     Tensor z = zeros_like(g[0]);
     return Tensors{Tensor(), where(in[0], g[0], z), where(in[0], z, g[0])};
@@ -269,7 +272,7 @@ Tensor cast(const Tensor& x, DType dtype) {
   check_cpu("cast", x);
   if (x.dtype() == dtype) return x;
   Tensor out = Tensor::empty(x.shape(), dtype);
-  cpu::cast(x, out);
+  TF_KERNEL(cpu::cast(x, out));
   if (is_floating(x.dtype()) && is_floating(dtype))
     TF_RECORD("cast", {x}, {out}, [](const Tensors&, const Tensors&, const Tensors& g) { return Tensors{g[0]}; });
   return out;

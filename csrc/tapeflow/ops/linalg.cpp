@@ -66,11 +66,14 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   for (int64_t d : batch) B *= d;
   if (out.numel() > 0) {
     const Shape &sa = a.strides(), &sb = b.strides();
-    if (a.ndim() == 2 && b.ndim() == 2 && a.dtype() == DType::Float32)  // no batch views to build
-      cpu::gemm_f32(M, N, Ka, a.data<float>(), sa[ta ? 1 : 0], sa[ta ? 0 : 1], b.data<float>(), sb[tb ? 1 : 0],
-                    sb[tb ? 0 : 1], out.data<float>(), N, false);
-    else
-      cpu::matmul(as_batched(a, batch), as_batched(b, batch), ta, tb, out.as_strided({B, M, N}, {M * N, N, 1}, 0));
+    if (a.ndim() == 2 && b.ndim() == 2 && a.dtype() == DType::Float32) {  // no batch views to build
+      const int64_t rsa = sa[ta ? 1 : 0], csa = sa[ta ? 0 : 1], rsb = sb[tb ? 1 : 0], csb = sb[tb ? 0 : 1];
+      TF_KERNEL(cpu::gemm_f32(M, N, Ka, a.data<float>(), rsa, csa, b.data<float>(), rsb, csb, out.data<float>(), N,
+                              false));
+    } else {
+      const Tensor ab = as_batched(a, batch), bb = as_batched(b, batch), ob = out.as_strided({B, M, N}, {M * N, N, 1}, 0);
+      TF_KERNEL(cpu::matmul(ab, bb, ta, tb, ob));
+    }
   }
   TF_RECORD("matmul", {a, b}, {out}, [ta, tb](const Tensors& in, const Tensors&, const Tensors& g) {
     const Tensor &x = in[0], &y = in[1], &d = g[0];
@@ -115,11 +118,11 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, cpu::Act act)
   const Tensor b = bias.defined() ? as_contiguous(bias, x.dtype()) : bias;
   const int64_t rsa = x.strides()[0], csa = x.strides()[1], rsb = w.strides()[0], csb = w.strides()[1];
   if (x.dtype() == DType::Float32)
-    cpu::gemm_f32(M, N, K, x.data<float>(), rsa, csa, w.data<float>(), rsb, csb, out.data<float>(), N, false,
-                  {b.defined() ? b.data<float>() : nullptr, act});
+    TF_KERNEL(cpu::gemm_f32(M, N, K, x.data<float>(), rsa, csa, w.data<float>(), rsb, csb, out.data<float>(), N, false,
+                            {b.defined() ? b.data<float>() : nullptr, act}));
   else
-    cpu::gemm_f64(M, N, K, x.data<double>(), rsa, csa, w.data<double>(), rsb, csb, out.data<double>(), N, false,
-                  {b.defined() ? b.data<double>() : nullptr, act});
+    TF_KERNEL(cpu::gemm_f64(M, N, K, x.data<double>(), rsa, csa, w.data<double>(), rsb, csb, out.data<double>(), N,
+                            false, {b.defined() ? b.data<double>() : nullptr, act}));
   const bool has_bias = bias.defined();
   TF_RECORD("dense", has_bias ? Tensors{x, w, bias} : Tensors{x, w}, {out},
             [act, has_bias](const Tensors& in, const Tensors& outs, const Tensors& g) {

@@ -4,6 +4,7 @@
 // rule each. Composite ops are written with other ops and need no rule.
 // float16 tensors are computed in float32 and rounded back.
 #pragma once
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -24,8 +25,10 @@ Tensor ones_like(const Tensor& x);
 Tensor range(double start, double limit, double delta, DType dtype);
 Tensor linspace(double start, double stop, int64_t num, DType dtype);
 Tensor eye(int64_t rows, int64_t cols, DType dtype);
-Tensor random_uniform(const Shape& shape, double minval, double maxval, DType dtype, uint64_t key);
-Tensor random_normal(const Shape& shape, double mean, double stddev, DType dtype, uint64_t key, bool truncated);
+// `key` gives the Philox stream of each fill; it is called again at every replay of a captured step.
+Tensor random_uniform(const Shape& shape, double minval, double maxval, DType dtype, std::function<uint64_t()> key);
+Tensor random_normal(const Shape& shape, double mean, double stddev, DType dtype, std::function<uint64_t()> key,
+                     bool truncated);
 
 // ---- elementwise
 Tensor unary(cpu::UnaryOp op, const Tensor& x);

@@ -57,7 +57,8 @@ Tensor reduce(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdims) {
   std::vector<bool> mask = axes_mask(axes, x.ndim(), name);
   if (x.dtype() == DType::Float16) return f16(reduce(op, f32(x), axes, keepdims));
   Tensor out = Tensor::empty(reduced_shape(x.shape(), mask, keepdims), x.dtype());
-  cpu::reduce(op, x.contiguous(), mask, out);
+  const Tensor xc = x.contiguous();
+  TF_KERNEL(cpu::reduce(op, xc, mask, out));
   if (op == ReduceOp::Any || op == ReduceOp::All) return out;
   TF_RECORD(name, {x}, {out}, [op, mask](const Tensors& in, const Tensors& o, const Tensors& g) {
     const Tensor& x = in[0];
@@ -119,7 +120,8 @@ Tensor arg_reduce(const Tensor& x, int64_t axis, bool is_max, DType out_dtype) {
   Shape os = x.shape();
   os.erase(os.begin() + axis);
   Tensor out = Tensor::empty(os, DType::Int64);
-  cpu::arg_reduce(x.contiguous(), axis, is_max, out);
+  const Tensor xc = x.contiguous();
+  TF_KERNEL(cpu::arg_reduce(xc, axis, is_max, out));
   return out_dtype == DType::Int64 ? out : cast(out, out_dtype);
 }
 
@@ -130,7 +132,8 @@ static Tensor scan(const Tensor& x, int64_t axis, bool exclusive, bool reverse, 
   if (x.dtype() == DType::Float16) return f16(scan(f32(x), axis, exclusive, reverse, product));
   axis = normalize_axis(axis, x.ndim(), name);
   Tensor out = Tensor::empty(x.shape(), x.dtype());
-  cpu::cumulative(x.contiguous(), axis, exclusive, reverse, product, out);
+  const Tensor xc = x.contiguous();
+  TF_KERNEL(cpu::cumulative(xc, axis, exclusive, reverse, product, out));
   TF_RECORD(name, {x}, {out}, [=](const Tensors& in, const Tensors& o, const Tensors& g) {
     if (!product) return Tensors{cumsum(g[0], axis, exclusive, !reverse)};
     return Tensors{divide(cumsum(multiply(g[0], o[0]), axis, exclusive, !reverse), in[0])};
@@ -149,7 +152,8 @@ static Tensor softmax_impl(const Tensor& x, int64_t axis, bool log) {
   if (x.ndim() == 0) throw InvalidArgument(std::string("[") + name + "] expects a tensor of rank >= 1, got a scalar");
   axis = normalize_axis(axis, x.ndim(), name);
   Tensor out = Tensor::empty(x.shape(), x.dtype());
-  cpu::softmax(x.contiguous(), axis, log, out);
+  const Tensor xc = x.contiguous();
+  TF_KERNEL(cpu::softmax(xc, axis, log, out));
   TF_RECORD(name, {x}, {out}, [=](const Tensors&, const Tensors& o, const Tensors& g) {
     std::vector<int64_t> ax{axis};
     if (log) return Tensors{subtract(g[0], multiply(exp(o[0]), reduce_sum(g[0], ax, true)))};

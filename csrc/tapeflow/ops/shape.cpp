@@ -25,7 +25,8 @@ Tensor reshape_grad_rule(const char* name, const Tensor& x, const Tensor& out) {
 // Slice `g` back into a zero tensor of `shape` (the gradient of strided_slice).
 Tensor strided_slice_grad(const Tensor& g, const Shape& shape, const std::vector<SliceSpec>& specs) {
   Tensor out = Tensor::zeros(shape, g.dtype());
-  cpu::copy(g, slice_view(out, specs));
+  const Tensor dst = slice_view(out, specs);
+  TF_KERNEL(cpu::copy(g, dst));
   TF_RECORD("strided_slice_grad", {g}, {out}, [specs](const Tensors&, const Tensors&, const Tensors& gg) {
     return Tensors{strided_slice(gg[0], specs)};
   });
@@ -38,7 +39,8 @@ Tensor gather_grad(const Tensor& g, const Tensor& indices, const Shape& params_s
   for (int64_t i = batch_dims; i < axis; ++i) outer *= params_shape[i];
   for (size_t i = axis + 1; i < params_shape.size(); ++i) inner *= params_shape[i];
   Tensor out = Tensor::zeros(params_shape, g.dtype());
-  cpu::gather_grad(g.contiguous(), indices.contiguous(), batch, outer, inner, out);
+  const Tensor gc = g.contiguous(), ic = indices.contiguous();
+  TF_KERNEL(cpu::gather_grad(gc, ic, batch, outer, inner, out));
   TF_RECORD("gather_grad", {g}, {out}, [indices, axis, batch_dims](const Tensors&, const Tensors&, const Tensors& gg) {
     return Tensors{gather(gg[0], indices, axis, batch_dims)};
   });
@@ -258,7 +260,8 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
   int64_t pos = 0;
   for (const Tensor& x : xs) {
     Shape st = out.strides();
-    cpu::copy(x, out.as_strided(x.shape(), st, pos * st[axis]));
+    const Tensor dst = out.as_strided(x.shape(), st, pos * st[axis]);
+    TF_KERNEL(cpu::copy(x, dst));
     pos += x.dim(axis);
     sizes.push_back(x.dim(axis));
   }
@@ -350,7 +353,8 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& padd
       specs.push_back(s);
     }
     Tensor out = full(shape, constant, x.dtype());
-    cpu::copy(x, slice_view(out, specs));
+    const Tensor dst = slice_view(out, specs);
+    TF_KERNEL(cpu::copy(x, dst));
     TF_RECORD("pad", {x}, {out}, [specs](const Tensors&, const Tensors&, const Tensors& g) {
       return Tensors{strided_slice(g[0], specs)};
     });
@@ -401,7 +405,8 @@ Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis, int64_t
   for (int64_t i = axis + 1; i < params.ndim(); ++i) inner *= params.dim(i);
   Tensor out = Tensor::empty(shape, params.dtype());
   Tensor idx = indices.contiguous();
-  cpu::gather(params.contiguous(), idx, batch, outer, inner, out);
+  const Tensor pc = params.contiguous();
+  TF_KERNEL(cpu::gather(pc, idx, batch, outer, inner, out));
   autograd::SparseFn rows;
   if (axis == 0 && batch_dims == 0)  // a row lookup: the gradient of params is the looked-up rows' gradients
     rows = [idx](const Tensors& in, const Tensor& g) {
@@ -426,7 +431,8 @@ Tensor gather_nd(const Tensor& params, const Tensor& indices) {
   shape.insert(shape.end(), params.shape().begin() + k, params.shape().end());
   Tensor out = Tensor::empty(shape, params.dtype());
   Tensor idx = indices.contiguous();
-  cpu::gather_nd(params.contiguous(), idx, out);
+  const Tensor pc = params.contiguous();
+  TF_KERNEL(cpu::gather_nd(pc, idx, out));
   TF_RECORD("gather_nd", {params, indices}, {out}, [idx](const Tensors& in, const Tensors&, const Tensors& g) {
     return Tensors{scatter_nd(idx, g[0], in[0].shape()), Tensor()};
   });
@@ -448,7 +454,8 @@ Tensor scatter_nd(const Tensor& indices, const Tensor& updates, const Shape& sha
     throw TypeError(std::string("[scatter_nd] unsupported dtype ") + dtype_name(updates.dtype()));
   Tensor out = Tensor::zeros(shape, updates.dtype());
   Tensor idx = indices.contiguous();
-  cpu::scatter_nd_add(idx, updates.contiguous(), out);
+  const Tensor uc = updates.contiguous();
+  TF_KERNEL(cpu::scatter_nd_add(idx, uc, out));
   TF_RECORD("scatter_nd", {indices, updates}, {out}, [idx](const Tensors&, const Tensors&, const Tensors& g) {
     return Tensors{Tensor(), gather_nd(g[0], idx)};
   });

@@ -70,6 +70,10 @@ class CallbackList:
     def batch_hook_needed(self, hook):
         return bool(self._batch[hook])
 
+    def batch_hook_callbacks(self, hook):
+        """The callbacks that override a batch hook."""
+        return list(self._batch[hook])
+
     def _call(self, hook, *args):
         for c in self.callbacks:
             getattr(c, hook)(*args)

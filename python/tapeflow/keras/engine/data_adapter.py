@@ -118,22 +118,37 @@ class ArrayData:
         self.num_samples = split_at
         return nest.pack_sequence_as(self.structure, val)
 
+    def epoch_order(self):
+        """This epoch's sample order: an int64 permutation tensor when shuffling, else None (in sequence)."""
+        if not self.shuffle:
+            return None
+        return _core.convert_to_tensor(np.random.permutation(self.num_samples).astype("int64"))
+
+    @property
+    def full_steps(self):
+        """The leading steps whose batches hold exactly batch_size samples."""
+        return min(self.steps, self.num_samples // self.batch_size)
+
+    def batch(self, step, order=None):
+        """Batch ``step`` (a view in sequence, or a gather by ``order``), or None past the end."""
+        start = step * self.batch_size
+        stop = min(start + self.batch_size, self.num_samples)
+        if start >= stop:
+            return None
+        if order is None:
+            batch = [None if t is None else t[start:stop] for t in self.tensors]
+        else:
+            idx = order[start:stop]
+            batch = [None if t is None else _core.gather(t, idx) for t in self.tensors]
+        return nest.pack_sequence_as(self.structure, batch)
+
     def __iter__(self):
-        n, bs = self.num_samples, self.batch_size
-        order = None
-        if self.shuffle:
-            order = _core.convert_to_tensor(np.random.permutation(n).astype("int64"))
+        order = self.epoch_order()
         for step in range(self.steps):
-            start = step * bs
-            stop = min(start + bs, n)
-            if start >= stop:
+            batch = self.batch(step, order)
+            if batch is None:
                 return
-            if order is None:
-                batch = [None if t is None else t[start:stop] for t in self.tensors]
-            else:
-                idx = order[start:stop]
-                batch = [None if t is None else _core.gather(t, idx) for t in self.tensors]
-            yield nest.pack_sequence_as(self.structure, batch)
+            yield batch
 
 
 class IterableData:

@@ -2,12 +2,13 @@
 predict_step, mixed into keras.Model."""
 import numpy as np
 
-from tapeflow import _core, nest
+from tapeflow import _core, config as tf_config, nest
 from tapeflow.autodiff import GradientTape
 from tapeflow.keras import metrics as metrics_mod
 from tapeflow.keras import optimizers as optimizers_mod
-from tapeflow.keras.callbacks import CallbackList
+from tapeflow.keras.callbacks import CallbackList, ProgbarLogger
 from tapeflow.keras.engine import data_adapter
+from tapeflow.keras.engine.capture import StepCache
 from tapeflow.keras.engine.compile_utils import CompileLoss, CompileMetrics
 
 
@@ -59,6 +60,8 @@ class Trainer:
         self._compile_metrics = None
         self._loss_tracker = None
         self._fit_state = None  # (trainable variables, all layers): fixed for a fit once its first step built the model
+        self._step_caches = {}  # "train" / "test" / "predict" -> StepCache of captured steps
+        self._predict_arrays = {}  # (shape, NumPy dtype) -> the captured predict step that one such array fills
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
@@ -74,7 +77,9 @@ class Trainer:
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
         self._loss_tracker = metrics_mod.Mean(name="loss")
         self.run_eagerly = run_eagerly
-        self.jit_compile = jit_compile
+        self.jit_compile = jit_compile  # accepted; steps are captured and replayed unless run_eagerly
+        self._step_caches = {}
+        self._predict_arrays = {}
         self.compiled = True
         self.compiled_loss = _LegacyCompiledLoss(self)
         self.compiled_metrics = _LegacyCompiledMetrics(self)
@@ -214,6 +219,24 @@ class Trainer:
         x, _, _ = data_adapter.unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
+    # ----------------------------------------------------------------- captured steps
+    def _step_cache(self, kind):
+        """The captured-step cache for "train", "test" or "predict" steps, or None when they run eagerly:
+        ``run_eagerly``, ``tf.config.run_functions_eagerly(True)``, or a model that overrides the step method."""
+        method = kind + "_step"
+        if self.run_eagerly or tf_config.functions_run_eagerly() or method in self.__dict__ or \
+                getattr(type(self), method) is not getattr(Trainer, method):
+            return None
+        cache = self._step_caches.get(kind)
+        if cache is None:
+            cache = self._step_caches[kind] = StepCache(kind)
+        return cache
+
+    def _run_step(self, kind, batch):
+        fn = getattr(self, kind + "_step")
+        cache = self._step_cache(kind)
+        return fn(batch) if cache is None else cache.run(fn, batch)
+
     # ----------------------------------------------------------------- loops
     def _assert_compiled(self):
         if not self.compiled:
@@ -250,23 +273,15 @@ class Trainer:
 
     def _fit_epochs(self, data, val, cbs, epochs, initial_epoch, validation_freq):
         logs = {}
-        batch_end_needed = cbs.batch_hook_needed("on_train_batch_end")
-        batch_begin_needed = cbs.batch_hook_needed("on_train_batch_begin")
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            step_logs = {}
-            step = -1
-            for step, batch in enumerate(data):
-                if batch_begin_needed:
-                    cbs.on_train_batch_begin(step)
-                step_logs = self.train_step(batch)
-                if self._fit_state is None:  # the first step built the model: its variables and layers are now fixed
-                    self._fit_state = (self.trainable_variables, self._flatten_layers())
-                if batch_end_needed:
-                    cbs.on_train_batch_end(step, {k: _as_float(v) for k, v in step_logs.items()})
-                if self.stop_training:
-                    break
+            if isinstance(data, data_adapter.ArrayData) and self._step_cache("train") is not None and \
+                    not cbs.batch_hook_needed("on_train_batch_begin") and \
+                    all(isinstance(c, ProgbarLogger) for c in cbs.batch_hook_callbacks("on_train_batch_end")):
+                step, step_logs = self._fit_array_epoch(data, cbs)
+            else:
+                step, step_logs = self._fit_epoch(data, cbs)
             if step < 0:
                 raise ValueError("The training data produced no batches (0 samples); fit needs at least one.")
             if data.steps is None:
@@ -281,6 +296,57 @@ class Trainer:
         cbs.on_train_end(logs)
         return cbs.history
 
+    def _train_batch(self, batch):
+        logs = self._run_step("train", batch)
+        if self._fit_state is None:  # the first step built the model: its variables and layers are now fixed
+            self._fit_state = (self.trainable_variables, self._flatten_layers())
+        return logs
+
+    def _fit_epoch(self, data, cbs):
+        """One epoch, a batch at a time with every batch hook; returns (last step, its logs)."""
+        batch_end_needed = cbs.batch_hook_needed("on_train_batch_end")
+        batch_begin_needed = cbs.batch_hook_needed("on_train_batch_begin")
+        step_logs = {}
+        step = -1
+        for step, batch in enumerate(data):
+            if batch_begin_needed:
+                cbs.on_train_batch_begin(step)
+            step_logs = self._train_batch(batch)
+            if batch_end_needed:
+                cbs.on_train_batch_end(step, {k: _as_float(v) for k, v in step_logs.items()})
+            if self.stop_training:
+                break
+        return step, step_logs
+
+    def _fit_array_epoch(self, data, cbs):
+        """One epoch over arrays when only the progress bar needs batch hooks: once the full-size batch's step
+        is captured, the loop itself (sample order, batch gathering, replays) runs in C++, coming back to update
+        the progress bar at most ten times a second. Returns (last step, its logs)."""
+        progress = cbs.batch_hook_needed("on_train_batch_end")
+        cache = self._step_cache("train")
+        order = data.epoch_order()
+        sources = [t for t in data.tensors if t is not None]
+        full, steps = data.full_steps, data.steps
+        step, step_logs = 0, {}
+        while step < steps:
+            batch = data.batch(step, order)
+            if batch is None:
+                break
+            captured = cache.lookup(nest.flatten(batch)) if step < full else None
+            if captured is not None:
+                done = captured.plan.run_batches(sources, captured.buffers, order, step, full - step, data.batch_size,
+                                                 0.1 if progress else 0.0)
+                step += done
+                step_logs = captured.result
+            else:
+                step_logs = self._train_batch(batch)
+                step += 1
+            if progress:
+                cbs.on_train_batch_end(step - 1, {k: _as_float(v) for k, v in step_logs.items()})
+            if self.stop_training:
+                break
+        return step - 1, step_logs
+
     def _evaluate_loop(self, data, cbs):
         self.reset_metrics()
         cbs.on_test_begin()
@@ -290,7 +356,7 @@ class Trainer:
         for step, batch in enumerate(data):
             if begin_needed:
                 cbs.on_test_batch_begin(step)
-            logs = self.test_step(batch)
+            logs = self._run_step("test", batch)
             if step_needed:
                 cbs.on_test_batch_end(step, {k: _as_float(v) for k, v in logs.items()})
         logs = {k: _as_float(v) for k, v in logs.items()}
@@ -313,6 +379,16 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for the inputs, batch by batch, as NumPy arrays (a list or dict for several outputs)."""
+        # One array that fits in one batch, silently: replay the captured step on the array itself.
+        single = type(x) is np.ndarray and verbose == 0 and steps is None and callbacks is None and \
+            0 < len(x) <= (batch_size or 32)
+        if single:
+            captured = self._predict_arrays.get((x.shape, x.dtype))
+            if captured is not None and captured.plan.valid() and not (self.run_eagerly or
+                                                                      tf_config.functions_run_eagerly()):
+                captured.plan.run_arrays(captured.buffers, (x,))
+                out = captured.result
+                return out._numpy(True) if type(out) is _core.Tensor else nest.map_structure(np.array, out)
         verbose = _verbose(verbose)
         data = data_adapter.make_data(x, None, None, batch_size, False, steps)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps)
@@ -323,15 +399,20 @@ class Trainer:
         for step, batch in enumerate(data):
             if begin_needed:
                 cbs.on_predict_batch_begin(step)
-            out = self.predict_step(batch)
+            out = nest.map_structure(np.array, self._run_step("predict", batch))  # a replay rewrites its outputs
             outputs.append(out)
             if needed:
                 cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
         if not outputs:
             raise ValueError("predict() received no batches: the input data has 0 samples.")
+        if single and self._step_cache("predict") is not None:
+            leaves = nest.flatten(data.batch(0))
+            captured = self._step_cache("predict").lookup(leaves)
+            if captured is not None and len(leaves) == 1 and leaves[0].dtype.name == x.dtype.name:
+                self._predict_arrays[(x.shape, x.dtype)] = captured
         flat = [nest.flatten(o) for o in outputs]
-        merged = [np.concatenate([np.asarray(f[i]) for f in flat], axis=0) if len(flat) > 1 else np.array(flat[0][i])
+        merged = [np.concatenate([f[i] for f in flat], axis=0) if len(flat) > 1 else flat[0][i]
                   for i in range(len(flat[0]))]
         return nest.pack_sequence_as(outputs[0], merged)
 

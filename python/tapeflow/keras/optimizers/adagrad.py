@@ -16,6 +16,9 @@ class Adagrad(Optimizer):
 
     _sparse_updates = True
 
+    def _fused_only(self):
+        return True
+
     def update_step(self, gradient, variable, learning_rate):
         self._apply_fused("adagrad", variable, gradient, self._slots[id(variable)], learning_rate, eps=self.epsilon)
 

@@ -27,11 +27,12 @@ class Adam(Optimizer):
 
     _sparse_updates = True
 
+    def _fused_only(self):
+        return True
+
     def update_step(self, gradient, variable, learning_rate):
-        t = self._t
-        alpha = learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         self._apply_fused("adam_amsgrad" if self.amsgrad else "adam", variable, gradient, self._slots[id(variable)],
-                          alpha, 1 - self.beta_1, 1 - self.beta_2, self.epsilon)
+                          learning_rate, 1 - self.beta_1, 1 - self.beta_2, self.epsilon, (self.beta_1, self.beta_2))
 
     def get_config(self):
         config = super().get_config()

@@ -148,12 +148,14 @@ class Optimizer:
                                  % (tuple(g.shape), v.name, tuple(v._shape)))
         self.build([v for v in variables if id(v) not in self._slots])
         grads = self._clip(grads)
-        lr = self._lr_value()
+        # Fused rules read the learning rate (and step count) from their variables when they run, so a captured
+        # step replays with the current values; the others get it as a number.
+        needs_lr = self._schedule is not None or self.weight_decay or not self._fused_only()
+        lr = self._lr_value() if needs_lr else None
         if self.weight_decay:
             for v in variables:
                 if id(v) not in self._exclude_from_wd and not any(n in v.name for n in self._exclude_names):
                     v.assign_sub(_core.multiply(v, self.weight_decay * lr))
-        self._t = int(self.iterations) + 1  # this step's 1-based count
         self._step_begin()
         for g, v in zip(grads, variables):
             if isinstance(g, IndexedSlices):
@@ -168,8 +170,17 @@ class Optimizer:
                 v.assign(v.constraint(v))
         return self.iterations
 
+    @property
+    def _t(self):
+        """This step's 1-based count (read by the rules written with Python arithmetic)."""
+        return int(self.iterations) + 1
+
     def _step_begin(self):
         """Hook for per-step (not per-variable) state."""
+
+    def _fused_only(self):
+        """True when update_step only calls _apply_fused (it then needs no learning rate as a number)."""
+        return False
 
     def _clip(self, grads):
         if self.clipvalue is not None:
@@ -188,13 +199,16 @@ class Optimizer:
     # Optimizers whose update_step goes through _apply_fused take IndexedSlices gradients as they are.
     _sparse_updates = False
 
-    @staticmethod
-    def _apply_fused(rule, variable, gradient, slots, lr, a=0.0, b=0.0, eps=0.0):
-        """One fused C++ step (``RULES[rule]``); a sparse gradient updates as its dense equivalent would."""
-        if isinstance(gradient, IndexedSlices):
-            _core._apply_update(RULES[rule], variable, gradient.values, slots, lr, a, b, eps, gradient.indices)
-        else:
-            _core._apply_update(RULES[rule], variable, gradient, slots, lr, a, b, eps)
+    def _apply_fused(self, rule, variable, gradient, slots, lr, a=0.0, b=0.0, eps=0.0, betas=None):
+        """One fused C++ step (``RULES[rule]``); a sparse gradient updates as its dense equivalent would.
+        ``lr`` None: the learning-rate variable's value when the step runs. ``betas`` (beta_1, beta_2): Adam's bias
+        correction from the step counter."""
+        values, indices = (gradient.values, gradient.indices) if isinstance(gradient, IndexedSlices) else \
+            (gradient, None)
+        lr_variable = self._learning_rate if lr is None else None
+        beta_1, beta_2 = betas if betas is not None else (0.0, 0.0)
+        _core._apply_update(RULES[rule], variable, values, slots, 0.0 if lr is None else lr, a, b, eps, indices,
+                            lr_variable, self.iterations if betas is not None else None, beta_1, beta_2)
 
     def minimize(self, loss, var_list, tape=None):
         """Computes the gradients of ``loss`` (a tensor with ``tape``, or a callable) and applies them."""

@@ -29,6 +29,9 @@ class RMSprop(Optimizer):
 
     _sparse_updates = True
 
+    def _fused_only(self):
+        return not self.centered and self.momentum <= 0
+
     def update_step(self, gradient, variable, learning_rate):
         slots = self._slots[id(variable)]
         if not self.centered and self.momentum <= 0:

@@ -21,6 +21,9 @@ class SGD(Optimizer):
 
     _sparse_updates = True
 
+    def _fused_only(self):
+        return True
+
     def update_step(self, gradient, variable, learning_rate):
         if not self.momentum:
             self._apply_fused("sgd", variable, gradient, [], learning_rate)

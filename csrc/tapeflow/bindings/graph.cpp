@@ -1,0 +1,147 @@
+// Captured steps as tapeflow._core._Plan: the trainer captures a training,
+// test or predict step once per input signature and replays it, feeding new
+// batches into the step's input buffers (graph/plan.h).
+#include <chrono>
+#include <cstring>
+
+#include "tapeflow/bindings/bindings.h"
+#include "tapeflow/bindings/convert.h"
+#include "tapeflow/cpu/kernels.h"
+#include "tapeflow/graph/plan.h"
+#include "tapeflow/ops/ops.h"
+
+namespace tapeflow {
+namespace {
+
+using graph::Plan;
+
+void check_buffers(const std::vector<Tensor>& buffers, const std::vector<Tensor>& values, const char* op) {
+  if (buffers.size() != values.size())
+    throw ValueError(std::string("[") + op + "] expected " + std::to_string(buffers.size()) + " inputs, got " +
+                     std::to_string(values.size()));
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (values[i].dtype() != buffers[i].dtype())
+      throw TypeError(std::string("[") + op + "] input " + std::to_string(i) + " has dtype " +
+                      dtype_name(values[i].dtype()) + ", the captured step takes " + dtype_name(buffers[i].dtype()));
+}
+
+// Copies batch `step` (rows order[step*bs ..] of each source, or the rows in sequence) into the buffers.
+void gather_batch(const std::vector<Tensor>& sources, const std::vector<Tensor>& buffers, const int64_t* order,
+                  int64_t step, int64_t bs) {
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const Tensor &src = sources[i], &buf = buffers[i];
+    const size_t row = static_cast<size_t>(src.numel() / src.dim(0)) * itemsize(src.dtype());
+    const char* from = static_cast<const char*>(src.raw_data());
+    char* to = static_cast<char*>(buf.raw_data());
+    if (!order) {
+      std::memcpy(to, from + static_cast<size_t>(step * bs) * row, static_cast<size_t>(bs) * row);
+      continue;
+    }
+    for (int64_t r = 0; r < bs; ++r)
+      std::memcpy(to + static_cast<size_t>(r) * row, from + static_cast<size_t>(order[step * bs + r]) * row, row);
+  }
+}
+
+char numpy_kind(DType d) {
+  if (is_floating(d)) return 'f';
+  if (d == DType::Bool) return 'b';
+  return d == DType::UInt8 ? 'u' : 'i';
+}
+
+}  // namespace
+
+void init_graph(py::module_& m) {
+  py::class_<Plan, std::shared_ptr<Plan>>(m, "_Plan")
+      .def_property_readonly("failure", [](const Plan& p) -> py::object {
+        if (p.failure().empty()) return py::none();
+        return py::str(p.failure());
+      })
+      .def_property_readonly("num_kernels", &Plan::num_kernels)
+      .def_property_readonly("num_buffers", &Plan::num_buffers)
+      .def_property_readonly("buffer_bytes", &Plan::buffer_bytes)
+      .def("valid", &Plan::valid)
+      // Copies values[i] (any strides, same shape and dtype) into buffers[i], then runs the plan.
+      .def("run", [](const Plan& p, const std::vector<Tensor>& buffers, const std::vector<Tensor>& values) {
+        check_buffers(buffers, values, "run");
+        for (size_t i = 0; i < buffers.size(); ++i)
+          if (values[i].shape() != buffers[i].shape())
+            throw ValueError("[run] input " + std::to_string(i) + " has shape " + shape_str(values[i].shape()) +
+                             ", the captured step takes " + shape_str(buffers[i].shape()));
+        py::gil_scoped_release release;
+        for (size_t i = 0; i < buffers.size(); ++i)
+          if (values[i].storage() != buffers[i].storage()) cpu::copy(values[i], buffers[i]);
+        p.run();
+      }, py::arg("buffers") = std::vector<Tensor>(), py::arg("values") = std::vector<Tensor>())
+      // The same with NumPy arrays as the inputs (C-contiguous, of the buffers' dtypes and shapes): predict's
+      // path for a single batch, with no tensor made per call.
+      .def("run_arrays", [](const Plan& p, const std::vector<Tensor>& buffers, const std::vector<py::array>& arrays) {
+        if (buffers.size() != arrays.size())
+          throw ValueError("[run_arrays] expected " + std::to_string(buffers.size()) + " inputs, got " +
+                           std::to_string(arrays.size()));
+        for (size_t i = 0; i < buffers.size(); ++i) {
+          const py::array& a = arrays[i];
+          const Tensor& b = buffers[i];
+          bool ok = (a.flags() & py::array::c_style) && a.ndim() == b.ndim() &&
+                    static_cast<size_t>(a.itemsize()) == itemsize(b.dtype()) && numpy_kind(b.dtype()) == a.dtype().kind();
+          for (int64_t d = 0; ok && d < b.ndim(); ++d) ok = a.shape(d) == b.dim(d);
+          if (!ok) throw ValueError("[run_arrays] input " + std::to_string(i) + " does not match the captured step's " +
+                                    dtype_name(b.dtype()) + " input of shape " + shape_str(b.shape()));
+          if (b.numel()) std::memcpy(b.raw_data(), a.data(), static_cast<size_t>(b.numel()) * itemsize(b.dtype()));
+        }
+        py::gil_scoped_release release;
+        p.run();
+      })
+      // The epoch loop: for steps start .. start+count-1, copies full batches of batch_size rows of each source
+      // (contiguous, rows in `order` when given, int64) into the buffers and runs the plan. Stops early once
+      // max_seconds have passed (0: never); returns the number of steps run.
+      .def("run_batches", [](const Plan& p, const std::vector<Tensor>& sources, const std::vector<Tensor>& buffers,
+                             py::object order_obj, int64_t start, int64_t count, int64_t batch_size, double max_seconds) {
+        check_buffers(buffers, sources, "run_batches");
+        Tensor order;
+        int64_t n = -1;
+        for (size_t i = 0; i < sources.size(); ++i) {
+          const Tensor &src = sources[i], &buf = buffers[i];
+          if (src.ndim() == 0 || !src.is_contiguous() || !buf.is_contiguous() || buf.ndim() != src.ndim() ||
+              buf.dim(0) != batch_size || !std::equal(src.shape().begin() + 1, src.shape().end(), buf.shape().begin() + 1))
+            throw ValueError("[run_batches] source " + std::to_string(i) + " of shape " + shape_str(src.shape()) +
+                             " does not fill the step's input of shape " + shape_str(buf.shape()));
+          if (n >= 0 && src.dim(0) != n) throw ValueError("[run_batches] sources differ in length");
+          n = src.dim(0);
+        }
+        if (start < 0 || count < 0 || batch_size <= 0 || (start + count) * batch_size > std::max<int64_t>(n, 0))
+          throw ValueError("[run_batches] steps " + std::to_string(start) + ".." + std::to_string(start + count) +
+                           " of " + std::to_string(batch_size) + " rows are out of range");
+        if (!order_obj.is_none()) {
+          order = order_obj.cast<Tensor>();
+          if (order.dtype() != DType::Int64 || order.ndim() != 1 || !order.is_contiguous() ||
+              order.dim(0) < (start + count) * batch_size)
+            throw ValueError("[run_batches] order must be a contiguous int64 vector covering the steps");
+          const int64_t* o = order.data<int64_t>();
+          for (int64_t i = start * batch_size; i < (start + count) * batch_size; ++i)
+            if (o[i] < 0 || o[i] >= n) throw IndexError("[run_batches] order holds row " + std::to_string(o[i]) +
+                                                        ", out of range for " + std::to_string(n) + " rows");
+        }
+        py::gil_scoped_release release;
+        const auto t0 = std::chrono::steady_clock::now();
+        const int64_t* o = order.defined() ? order.data<int64_t>() : nullptr;
+        int64_t done = 0;
+        while (done < count) {
+          gather_batch(sources, buffers, o, start + done, batch_size);
+          p.run();
+          ++done;
+          if (max_seconds > 0 &&
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >= max_seconds)
+            break;
+        }
+        return done;
+      }, py::arg("sources"), py::arg("buffers"), py::arg("order"), py::arg("start"), py::arg("count"),
+         py::arg("batch_size"), py::arg("max_seconds") = 0.0);
+  // A fresh contiguous copy of t: an input buffer of a step that is about to be captured.
+  m.def("_buffer_copy", [](const Tensor& t) { return ops::contiguous_copy(t); });
+  m.def("_begin_capture", &graph::begin_capture);
+  m.def("_end_capture", &graph::end_capture);
+  m.def("_capturing", &graph::capturing);
+  m.def("_capture_fail", [](const std::string& why) { graph::fail(why); });
+}
+
+}  // namespace tapeflow

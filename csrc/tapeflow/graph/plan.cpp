@@ -1,0 +1,63 @@
+#include "tapeflow/graph/plan.h"
+
+#include "tapeflow/core/error.h"
+
+namespace tapeflow {
+namespace graph {
+namespace {
+
+thread_local std::shared_ptr<Plan> t_capture;
+std::atomic<uint64_t> g_moves{0};
+
+}  // namespace
+
+Plan* current() { return t_capture.get(); }
+
+void begin_capture() {
+  if (t_capture) throw RuntimeError("[capture] a capture is already active on this thread");
+  t_capture = std::make_shared<Plan>();
+  t_capture->moves_ = g_moves.load();
+}
+
+std::shared_ptr<Plan> end_capture() {
+  if (!t_capture) throw RuntimeError("[capture] no capture is active on this thread");
+  std::shared_ptr<Plan> p = std::move(t_capture);
+  t_capture.reset();
+  if (p->failure_.empty() && p->moves_ != g_moves.load())
+    p->failure_ = "a variable moved to new storage during the step";
+  if (!p->failure_.empty()) p->kernels_.clear();  // never replayed: drop the buffers now
+  return p;
+}
+
+void fail(const std::string& why) {
+  if (t_capture && t_capture->failure_.empty()) t_capture->failure_ = why;
+}
+
+void record(Kernel k) {
+  if (t_capture && t_capture->failure_.empty()) t_capture->kernels_.push_back(std::move(k));
+}
+
+void note_allocation(size_t nbytes) {
+  if (!t_capture) return;
+  t_capture->buffer_bytes_ += nbytes;
+  ++t_capture->num_buffers_;
+}
+
+void note_variable_moved() { g_moves.fetch_add(1); }
+
+void check_host_read(const Tensor& t, const char* what) {
+  if (!t_capture || !t.defined()) return;
+  if (t.is_variable() || !t.storage()->host_constant)
+    fail(std::string("the step reads a computed value on the host (") + what +
+         "), so its Python code may depend on data");
+}
+
+bool Plan::valid() const { return failure_.empty() && moves_ == g_moves.load(); }
+
+void Plan::run() const {
+  if (!failure_.empty()) throw RuntimeError("[capture] this plan cannot be replayed: " + failure_);
+  for (const Kernel& k : kernels_) k();
+}
+
+}  // namespace graph
+}  // namespace tapeflow

@@ -1,0 +1,86 @@
+// A captured step: the kernel calls one eager run made, replayed over the same
+// buffers without Python, allocation or tape bookkeeping.
+//
+// While a capture is active on a thread, every kernel an op launches through
+// TF_KERNEL runs at once and is also appended to the plan as a closure that
+// holds its operand tensors (so their storage lives as long as the plan).
+// Values the closures compute at run time stay live: a random kernel draws a
+// fresh key each replay, an optimizer reads its step counter and learning rate
+// from their variables. What a plan cannot reproduce makes the capture fail
+// with a reason (fail()): a host read of a computed value, a data-dependent
+// shape, a variable created inside the step. The caller then keeps the eager
+// result and does not replay.
+//
+// A plan refers to variable storage through views, so it is valid only while no
+// variable has moved to new storage (copy on write outside a capture); valid()
+// checks a global counter of such moves.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tapeflow/core/tensor.h"
+
+namespace tapeflow {
+namespace graph {
+
+using Kernel = std::function<void()>;
+
+class Plan {
+ public:
+  // Runs every kernel in order (the calling thread; kernels use the thread pool).
+  void run() const;
+  bool valid() const;
+  const std::string& failure() const { return failure_; }
+  size_t num_kernels() const { return kernels_.size(); }
+  // Bytes of the buffers allocated while capturing (the step's intermediates and outputs).
+  size_t buffer_bytes() const { return buffer_bytes_; }
+  size_t num_buffers() const { return num_buffers_; }
+
+ private:
+  friend void begin_capture();
+  friend std::shared_ptr<Plan> end_capture();
+  friend void fail(const std::string&);
+  friend void record(Kernel);
+  friend void note_allocation(size_t);
+  std::vector<Kernel> kernels_;
+  std::string failure_;
+  uint64_t moves_ = 0;
+  size_t buffer_bytes_ = 0, num_buffers_ = 0;
+};
+
+// The plan being captured on this thread, or null.
+Plan* current();
+inline bool capturing() { return current() != nullptr; }
+
+// Starts capturing on this thread (throws RuntimeError if a capture is already active).
+void begin_capture();
+// Ends the capture and returns its plan (failure() says why it cannot be replayed, if so).
+std::shared_ptr<Plan> end_capture();
+// Marks the current capture as not replayable; the first reason is kept.
+void fail(const std::string& why);
+void record(Kernel k);
+void note_allocation(size_t nbytes);
+
+// A variable's value moved to new storage (copy on write): every plan made before is stale.
+void note_variable_moved();
+// Fails the capture if it reads on the host a value that a replay would change (anything but a constant that
+// came from the host).
+void check_host_read(const Tensor& t, const char* what);
+
+// Runs f now and, while capturing, records it for replay.
+template <class F>
+void kernel(F&& f) {
+  f();
+  if (capturing()) record(Kernel(std::forward<F>(f)));
+}
+
+}  // namespace graph
+}  // namespace tapeflow
+
+// A kernel launch: the statement runs now and is recorded in an active capture. Operands are captured by value:
+// Tensor handles (never raw data pointers taken outside the statement), shapes and parameters.
+#define TF_KERNEL(...) ::tapeflow::graph::kernel([=]() { __VA_ARGS__; })
