@@ -166,6 +166,7 @@ std::vector<int64_t> parse_int_list(py::handle obj, const char* what) {
   if (py::isinstance<Tensor>(obj) || py::isinstance<py::array>(obj)) {
     Tensor t = to_tensor(obj);
     if (!is_integer(t.dtype())) throw TypeError(std::string(what) + " must hold integers, got " + dtype_name(t.dtype()));
+    graph::check_host_read(t, what);
     t = ops::cast(t, DType::Int64).contiguous();
     for (int64_t i = 0; i < t.numel(); ++i) out.push_back(t.data<int64_t>()[i]);
     return out;

@@ -377,7 +377,9 @@ void init_ops(py::module_& m) {
     Tensor s = Tensor::empty({t.ndim()}, DType::Int64);
     for (int64_t i = 0; i < t.ndim(); ++i) s.data<int64_t>()[i] = t.dim(i);
     s.storage()->host_constant = true;
-    return ops::cast(s, d);
+    Tensor r = ops::cast(s, d);
+    r.storage()->host_constant = true;  // a function of the shape alone, fixed in a captured step
+    return r;
   }, "input"_a, "out_type"_a = none, "name"_a = none);
   m.def("size", [](py::handle x, py::handle out_type, py::handle) {
     Tensor t = to_tensor(x);

@@ -55,6 +55,7 @@ Tensor& var_checked(Tensor& v, const char* op) {
 // to its storage, and the step reads nothing it saved after the update. A copy makes every plan stale.
 void own_storage(Tensor& v, bool keep_values) {
   TensorImpl* impl = v.impl();
+  if (graph::capturing()) graph::note_variable_written(v);
   if (impl->storage.use_count() == 1 || graph::capturing()) return;
   graph::note_variable_moved();
   Tensor fresh = Tensor::empty(impl->shape, impl->dtype, impl->storage->device);

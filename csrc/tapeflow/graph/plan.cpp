@@ -25,7 +25,11 @@ std::shared_ptr<Plan> end_capture() {
   t_capture.reset();
   if (p->failure_.empty() && p->moves_ != g_moves.load())
     p->failure_ = "a variable moved to new storage during the step";
-  if (!p->failure_.empty()) p->kernels_.clear();  // never replayed: drop the buffers now
+  if (!p->failure_.empty()) {
+    p->kernels_.clear();  // never replayed: drop the buffers now
+    p->written_.clear();
+  }
+  for (const Tensor& v : p->written_) p->counts_.push_back(v.storage().use_count());
   return p;
 }
 
@@ -45,6 +49,13 @@ void note_allocation(size_t nbytes) {
 
 void note_variable_moved() { g_moves.fetch_add(1); }
 
+void note_variable_written(const Tensor& v) {
+  if (!t_capture) return;
+  for (const Tensor& w : t_capture->written_)
+    if (w.impl() == v.impl()) return;
+  t_capture->written_.push_back(v);
+}
+
 void check_host_read(const Tensor& t, const char* what) {
   if (!t_capture || !t.defined()) return;
   if (t.is_variable() || !t.storage()->host_constant)
@@ -52,7 +63,12 @@ void check_host_read(const Tensor& t, const char* what) {
          "), so its Python code may depend on data");
 }
 
-bool Plan::valid() const { return failure_.empty() && moves_ == g_moves.load(); }
+bool Plan::valid() const {
+  if (!failure_.empty() || moves_ != g_moves.load()) return false;
+  for (size_t i = 0; i < written_.size(); ++i)
+    if (written_[i].storage().use_count() > counts_[i]) return false;
+  return true;
+}
 
 void Plan::run() const {
   if (!failure_.empty()) throw RuntimeError("[capture] this plan cannot be replayed: " + failure_);

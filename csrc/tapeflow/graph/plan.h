@@ -12,8 +12,11 @@
 // result and does not replay.
 //
 // A plan refers to variable storage through views, so it is valid only while no
-// variable has moved to new storage (copy on write outside a capture); valid()
-// checks a global counter of such moves.
+// variable has moved to new storage (copy on write outside a capture; a global
+// counter of such moves), and while nothing outside the plan has taken a new
+// reference to the storage of a variable the step writes (a replay writes in
+// place, where an eager step would copy on write to keep that reference's
+// values). valid() checks both; the caller then runs the step eagerly once.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -46,7 +49,10 @@ class Plan {
   friend void fail(const std::string&);
   friend void record(Kernel);
   friend void note_allocation(size_t);
+  friend void note_variable_written(const Tensor&);
   std::vector<Kernel> kernels_;
+  std::vector<Tensor> written_;  // the variables the step writes, and their storage's reference counts
+  std::vector<long> counts_;
   std::string failure_;
   uint64_t moves_ = 0;
   size_t buffer_bytes_ = 0, num_buffers_ = 0;
@@ -67,6 +73,8 @@ void note_allocation(size_t nbytes);
 
 // A variable's value moved to new storage (copy on write): every plan made before is stale.
 void note_variable_moved();
+// A variable written in place by the step being captured.
+void note_variable_written(const Tensor& v);
 // Fails the capture if it reads on the host a value that a replay would change (anything but a constant that
 // came from the host).
 void check_host_read(const Tensor& t, const char* what);

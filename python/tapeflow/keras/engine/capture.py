@@ -1,7 +1,8 @@
 """Captured steps: fit, evaluate and predict replay a step in C++ instead of running its Python code again.
 
 The first step for an input signature (the shapes and dtypes of the batch's arrays) runs eagerly: it builds the
-model, the optimizer's slots and the metrics. The second runs eagerly too, on fresh input buffers, while the
+model, the optimizer's slots and the metrics (and after a plan went stale, it gives each variable storage of its
+own again). The second runs eagerly too, on fresh input buffers, while the
 engine records every kernel it launches (``_core._begin_capture``). Later steps with that signature copy the
 batch into the buffers and replay the recorded kernels (``_Plan.run``, or ``_Plan.run_batches`` for the whole
 epoch loop over arrays), with no Python, tape or allocation between kernels. The step's results (the metrics'
@@ -59,9 +60,11 @@ class StepCache:
             return fn(batch)
         key = signature(leaves)
         entry = self.plans.get(key)
-        if isinstance(entry, Captured) and entry.plan.valid():
-            entry.plan.run(entry.buffers, [t for t in leaves if t is not None])
-            return entry.result
+        if isinstance(entry, Captured):
+            if entry.plan.valid():
+                entry.plan.run(entry.buffers, [t for t in leaves if t is not None])
+                return entry.result
+            entry = None  # stale: one eager step (it copies variables that others hold on write), then capture
         if entry is None:
             self._store(key, _SEEN)
             return fn(batch)

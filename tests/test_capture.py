@@ -1,0 +1,361 @@
+"""Captured steps: a replayed step gives the eager step's numbers bit for bit, and whatever the capture cannot
+reproduce runs eagerly."""
+import logging
+
+import numpy as np
+import pytest
+
+import tapeflow as tf
+from tapeflow import _core, keras
+from tapeflow.keras import layers
+from tapeflow.keras.engine.capture import MAX_SIGNATURES, Captured
+
+
+def _data(n=200, d=8, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, d)).astype("float32"), rng.integers(0, classes, size=n)
+
+
+def _mlp(extra=(), d=8):
+    return keras.Sequential([layers.Input((d,)), layers.Dense(16, activation="relu"), *extra,
+                             layers.Dense(3, activation="softmax")])
+
+
+def _twins(build, optimizer, run, **compile_kw):
+    """Runs `run(model)` on an eager model and on a capturing one built from the same seed; returns both results."""
+    out = []
+    for eager in (True, False):
+        tf.random.set_seed(7)
+        np.random.seed(7)
+        model = build()
+        opt = optimizer() if callable(optimizer) else optimizer
+        model.compile(opt, "sparse_categorical_crossentropy", metrics=["accuracy"], run_eagerly=eager, **compile_kw)
+        out.append((model, run(model)))
+    return out
+
+
+def _fit_eval_predict(x, y, epochs=2, batch_size=32):
+    def run(model):
+        hist = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+        return hist.history, model.evaluate(x, y, verbose=0), model.predict(x, verbose=0), model.get_weights()
+    return run
+
+
+def _assert_same(a, b):
+    hist_a, ev_a, pred_a, w_a = a
+    hist_b, ev_b, pred_b, w_b = b
+    assert hist_a == hist_b
+    assert ev_a == ev_b
+    np.testing.assert_array_equal(pred_a, pred_b)
+    for wa, wb in zip(w_a, w_b):
+        np.testing.assert_array_equal(wa, wb)
+
+
+def _captured(model, kind):
+    cache = model._step_caches.get(kind)
+    return [] if cache is None else [v for v in cache.plans.values() if isinstance(v, Captured)]
+
+
+OPTIMIZERS = {
+    "sgd": lambda: keras.optimizers.SGD(0.05),
+    "momentum": lambda: keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+    "adam": lambda: keras.optimizers.Adam(0.01),
+    "amsgrad": lambda: keras.optimizers.Adam(0.01, amsgrad=True),
+    "rmsprop": lambda: keras.optimizers.RMSprop(0.01),
+    "adagrad": lambda: keras.optimizers.Adagrad(0.05),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_replayed_fit_matches_eager_bit_for_bit(name):
+    x, y = _data()
+    (eager, a), (captured, b) = _twins(_mlp, OPTIMIZERS[name], _fit_eval_predict(x, y))
+    _assert_same(a, b)
+    assert not _captured(eager, "train")
+    plans = _captured(captured, "train")
+    assert plans and plans[0].plan.num_kernels > 10 and plans[0].plan.buffer_bytes > 0
+    assert _captured(captured, "test") and _captured(captured, "predict")
+    assert int(captured.optimizer.iterations) == 2 * 7
+
+
+@pytest.mark.parametrize("extra", ["dropout", "batchnorm", "l2"])
+def test_replay_with_random_and_stateful_layers(extra):
+    x, y = _data(n=160)
+    if extra == "dropout":
+        build = lambda: _mlp([layers.Dropout(0.4)])  # noqa: E731
+    elif extra == "batchnorm":
+        build = lambda: _mlp([layers.BatchNormalization()])  # noqa: E731
+    else:
+        build = lambda: keras.Sequential([layers.Input((8,)),  # noqa: E731
+                                          layers.Dense(16, activation="tanh", kernel_regularizer="l2"),
+                                          layers.Dense(3, activation="softmax")])
+    (_, a), (captured, b) = _twins(build, OPTIMIZERS["adam"], _fit_eval_predict(x, y, epochs=3))
+    _assert_same(a, b)
+    assert _captured(captured, "train")
+
+
+def test_dropout_draws_fresh_masks_on_every_replay():
+    x = np.ones((32, 8), "float32")
+    model = keras.Sequential([layers.Input((8,)), layers.Dropout(0.5)])
+    model.compile("sgd", "mse")
+    outs = []
+    for _ in range(4):  # eager, capture, two replays
+        outs.append(np.array(model._run_step("train", (tf.constant(x), tf.constant(0 * x)))["loss"]))
+    assert _captured(model, "train")
+    assert len({float(o) for o in outs}) == 4
+
+
+def test_conv_and_lstm_models_replay_exactly():
+    rng = np.random.default_rng(1)
+    xi = rng.normal(size=(64, 8, 8, 1)).astype("float32")
+    xs = rng.normal(size=(64, 5, 3)).astype("float32")
+    y = rng.integers(0, 3, size=64)
+    conv = lambda: keras.Sequential([layers.Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"),  # noqa: E731
+                                     layers.MaxPooling2D(), layers.Flatten(), layers.Dense(3, activation="softmax")])
+    lstm = lambda: keras.Sequential([layers.Input((5, 3)), layers.LSTM(6),  # noqa: E731
+                                     layers.Dense(3, activation="softmax")])
+    for build, x in ((conv, xi), (lstm, xs)):
+        (_, a), (captured, b) = _twins(build, OPTIMIZERS["rmsprop"], _fit_eval_predict(x, y, batch_size=16))
+        _assert_same(a, b)
+        assert _captured(captured, "train")
+
+
+def test_python_steps_run_only_to_capture():
+    x, y = _data(n=320)
+    model = _mlp()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    cache = model._step_caches["train"]
+    calls = []
+    real_run = cache.run
+    cache.run = lambda fn, batch: real_run(lambda b: (calls.append(1), fn(b))[1], batch)
+    hist = model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    # 20 steps, all replayed by the C++ loop: the metrics' reset writes their variables in place.
+    assert calls == []
+    assert hist.history["loss"][1] < hist.history["loss"][0]
+    kernel = model.layers[0].kernel
+    kernel.assign(np.array(kernel) * 0.5)  # the gradient rule's saved copy shares its storage: the kernel moves
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert len(calls) == 2  # one eager step, captured again, then replayed
+
+
+def test_run_eagerly_and_overridden_steps_are_not_captured():
+    x, y = _data(n=128)
+    for setup in ("run_eagerly", "config", "override"):
+        model = _mlp()
+        model.compile("sgd", "sparse_categorical_crossentropy", run_eagerly=setup == "run_eagerly")
+        calls = []
+        if setup == "override":
+            base = model.train_step
+            model.train_step = lambda data: (calls.append(1), base(data))[1]
+        if setup == "config":
+            tf.config.run_functions_eagerly(True)
+        try:
+            model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+            model.predict(x, verbose=0)
+        finally:
+            tf.config.run_functions_eagerly(False)
+        assert not _captured(model, "train")
+        assert bool(_captured(model, "predict")) == (setup == "override")
+        if setup == "override":
+            assert len(calls) == 8
+
+
+def test_a_step_that_reads_values_falls_back_once(caplog):
+    class Peeking(layers.Layer):
+        def call(self, inputs):
+            if float(tf.reduce_sum(inputs)) > 1e9:  # data-dependent Python control flow
+                return inputs * 0.0
+            return inputs
+
+    x, y = _data(n=128)
+    build = lambda: _mlp([Peeking()])  # noqa: E731
+    with caplog.at_level(logging.WARNING, logger="tapeflow"):
+        (_, a), (captured, b) = _twins(build, OPTIMIZERS["sgd"], _fit_eval_predict(x, y))
+    _assert_same(a, b)
+    assert not _captured(captured, "train")
+    assert "reads a computed value" in captured._step_caches["train"].off
+    messages = [r.getMessage() for r in caplog.records if "runs eagerly" in r.getMessage()]
+    assert len([m for m in messages if "train step" in m]) == 1
+
+
+def test_optimizers_that_compute_in_python_fall_back():
+    x, y = _data(n=128)
+    (_, a), (captured, b) = _twins(_mlp, lambda: keras.optimizers.Nadam(0.01), _fit_eval_predict(x, y))
+    _assert_same(a, b)
+    assert captured._step_caches["train"].off is not None
+    (_, a), (captured, b) = _twins(_mlp, lambda: keras.optimizers.AdamW(0.01), _fit_eval_predict(x, y))
+    _assert_same(a, b)
+
+
+def test_learning_rate_changes_reach_the_replayed_step():
+    x, y = _data(n=128)
+
+    def run(model):
+        model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+        model.optimizer.learning_rate = 0.5
+        model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+        return model.get_weights()
+    (_, a), (_, b) = _twins(_mlp, OPTIMIZERS["adam"], run)
+    for wa, wb in zip(a, b):
+        np.testing.assert_array_equal(wa, wb)
+
+
+def test_a_held_value_of_a_variable_keeps_its_numbers():
+    x, y = _data(n=128)
+    model = _mlp()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    kernel = model.layers[0].kernel
+    held = kernel.value()
+    before = np.array(held).copy()
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    np.testing.assert_array_equal(np.array(held), before)
+    assert not np.array_equal(np.array(kernel), before)
+
+
+def test_assigned_weights_reach_a_captured_predict():
+    x, _ = _data(n=4)
+    model = _mlp()
+    for _ in range(3):
+        model.predict(x, verbose=0)
+    assert model._predict_arrays
+    kernel = model.layers[0].kernel
+    kernel.assign(np.zeros(kernel.shape, "float32"))
+    expected = np.array(model(tf.constant(x), training=False))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), expected)
+    np.testing.assert_allclose(expected, np.array(model(tf.constant(x))), rtol=0)
+
+
+def test_single_sample_predict_path():
+    x, y = _data(n=96)
+    model = _mlp()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    one = x[:1]
+    first = [model.predict(one, verbose=0) for _ in range(3)]
+    assert model._predict_arrays
+    for f in first:
+        np.testing.assert_array_equal(f, np.array(model(tf.constant(one), training=False)))
+    model.fit(x, y, epochs=1, verbose=0)
+    after = model.predict(one, verbose=0)
+    np.testing.assert_array_equal(after, np.array(model(tf.constant(one), training=False)))
+    assert not np.array_equal(after, first[0])
+    out = model.predict(one, verbose=0)
+    out[0, 0] = 123.0  # the caller owns the returned array: the next call is unaffected
+    assert model.predict(one, verbose=0)[0, 0] != 123.0
+    with pytest.raises(ValueError):
+        model.predict(np.ones((1, 5), "float32"), verbose=0)
+
+
+def test_signature_cache_is_bounded_and_partial_batches_work():
+    x, y = _data(n=100)
+    model = _mlp()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    for n in range(1, 2 * MAX_SIGNATURES + 2):
+        for _ in range(2):
+            np.testing.assert_allclose(model.predict(x[:n], verbose=0),
+                                       np.array(model(tf.constant(x[:n]), training=False)), rtol=1e-6)
+    assert len(model._step_caches["predict"].plans) <= MAX_SIGNATURES
+    hist = model.fit(x, y, batch_size=32, epochs=3, verbose=0)  # 3 full batches and one of 4 per epoch
+    assert len(hist.history["loss"]) == 3
+
+
+def test_progress_bar_and_callbacks_with_captured_fit(capsys):
+    x, y = _data(n=256)
+    model = _mlp()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    seen = []
+
+    class Batches(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append((batch, logs["loss"]))
+            if batch == 4:
+                self.model.stop_training = True
+
+    model.fit(x, y, batch_size=32, epochs=2, verbose=1)
+    out = capsys.readouterr().out
+    assert "8/8" in out and "accuracy" in out
+    model.fit(x, y, batch_size=32, epochs=3, verbose=0, callbacks=[Batches()])
+    assert [b for b, _ in seen] == [0, 1, 2, 3, 4]
+    assert all(np.isfinite(v) for _, v in seen)
+
+
+def test_plan_primitives():
+    a = _core._buffer_copy(tf.constant([1.0, 2.0, 3.0]))
+    w = tf.Variable([2.0, 2.0, 2.0])
+    _core._begin_capture()
+    with pytest.raises(RuntimeError):
+        _core._begin_capture()
+    y = a * w + 1.0
+    w.assign_add(y)
+    plan = _core._end_capture()
+    assert plan.failure is None and plan.valid() and plan.num_kernels == 3
+    np.testing.assert_array_equal(np.array(w), [5.0, 7.0, 9.0])
+    plan.run([a], [tf.constant([0.0, 1.0, 0.0])])
+    np.testing.assert_array_equal(np.array(y), [1.0, 8.0, 1.0])
+    np.testing.assert_array_equal(np.array(w), [6.0, 15.0, 10.0])
+    with pytest.raises(ValueError):
+        plan.run([a], [tf.constant([1.0, 2.0])])
+    with pytest.raises(TypeError):
+        plan.run([a], [tf.constant([1, 2, 3])])
+    with pytest.raises(RuntimeError):
+        _core._end_capture()
+
+
+def test_plan_failures_and_staleness():
+    v = tf.Variable([1.0, 2.0])
+    _core._begin_capture()
+    float(tf.reduce_sum(v * 2.0))
+    plan = _core._end_capture()
+    assert "item" in plan.failure and not plan.valid() and plan.num_kernels == 0
+    with pytest.raises(RuntimeError, match="cannot be replayed"):
+        plan.run()
+    _core._begin_capture()
+    tf.Variable(1.0)
+    assert "variable is created" in _core._end_capture().failure
+    _core._begin_capture()
+    float(tf.constant(3.0))  # a constant from the host may be read
+    u = v * 3.0
+    plan = _core._end_capture()
+    assert plan.failure is None and plan.valid()
+    held = v.value() if hasattr(v, "value") else v[:]
+    v.assign([5.0, 5.0])  # the view the plan holds makes the variable move: the plan is stale
+    del held, u
+    assert not plan.valid()
+
+
+def test_random_ops_draw_a_new_key_per_replay():
+    _core._begin_capture()
+    r = tf.random.uniform([64])
+    plan = _core._end_capture()
+    first = np.array(r).copy()
+    plan.run()
+    assert not np.array_equal(first, np.array(r))
+    tf.random.set_seed(3)
+    eager = [np.array(tf.random.uniform([64])) for _ in range(3)]
+    tf.random.set_seed(3)
+    _core._begin_capture()
+    r = tf.random.uniform([64])
+    plan = _core._end_capture()
+    replayed = [np.array(r).copy()]
+    for _ in range(2):
+        plan.run()
+        replayed.append(np.array(r).copy())
+    for e, p in zip(eager, replayed):
+        np.testing.assert_array_equal(e, p)
+
+
+def test_run_batches_checks_its_arguments():
+    x, y = _data(n=64)
+    model = _mlp()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    entry = _captured(model, "train")[0]
+    xs, ys = tf.constant(x), tf.constant(y)
+    with pytest.raises(ValueError):
+        entry.plan.run_batches([xs, ys], entry.buffers, None, 0, 3, 32)  # past the end
+    with pytest.raises(ValueError):
+        entry.plan.run_batches([xs[:, :4], ys], entry.buffers, None, 0, 1, 32)
+    with pytest.raises(IndexError):
+        entry.plan.run_batches([xs, ys], entry.buffers, tf.constant(np.full(64, 99, "int64")), 0, 1, 32)
+    assert entry.plan.run_batches([xs, ys], entry.buffers, None, 0, 2, 32) == 2
