@@ -133,7 +133,7 @@ def test_python_steps_run_only_to_capture():
     # 20 steps, all replayed by the C++ loop: the metrics' reset writes their variables in place.
     assert calls == []
     assert hist.history["loss"][1] < hist.history["loss"][0]
-    kernel = model.layers[0].kernel
+    kernel = model.layers[1].kernel
     kernel.assign(np.array(kernel) * 0.5)  # the gradient rule's saved copy shares its storage: the kernel moves
     model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     assert len(calls) == 2  # one eager step, captured again, then replayed

@@ -8,8 +8,6 @@ their own interpreter (their own virtual environments), all in one run, printed 
 Each framework runs four one-epoch trainings; the table shows the first (graph tracing and allocator warm-up)
 and the fastest of the other three (see harness.py). Wall clock, time.perf_counter.
 """
-import os
-
 import numpy as np
 
 import harness
@@ -18,21 +16,9 @@ N, BATCH = 12000, 64
 
 
 def load():
-    """The first 12 000 Fashion-MNIST training images (IDX files, as tapeflow's loader reads them)."""
-    import gzip
-    d = "/usr/share/datasets/fashion-mnist"
-    home = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "datasets", "fashion-mnist")
-    for folder in (d, home):
-        img = os.path.join(folder, "train-images-idx3-ubyte.gz")
-        lab = os.path.join(folder, "train-labels-idx1-ubyte.gz")
-        if os.path.exists(img) and os.path.exists(lab):
-            with gzip.open(img) as f:
-                x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)[:N]
-            with gzip.open(lab) as f:
-                y = np.frombuffer(f.read(), np.uint8, offset=8)[:N]
-            return (x / 255.0).astype("float32")[..., None], y.astype("int64"), "Fashion-MNIST"
-    rng = np.random.default_rng(0)
-    return rng.random((N, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, N), "random data (Fashion-MNIST absent)"
+    """The first 12 000 Fashion-MNIST training images."""
+    x, y, source = harness.fashion_mnist("train")
+    return x[:N, :, :, None], y[:N], source
 
 
 def keras_model(keras):

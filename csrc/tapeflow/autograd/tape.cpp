@@ -73,6 +73,19 @@ void record(const char* op, const Tensors& inputs, const Tensors& outputs, Backw
   }
 }
 
+namespace {
+thread_local const std::vector<char>* t_needed = nullptr;
+
+// Sets the needed-inputs mask for one rule call (restored after, also on throw).
+struct NeededScope {
+  const std::vector<char>* saved;
+  explicit NeededScope(const std::vector<char>* m) : saved(t_needed) { t_needed = m; }
+  ~NeededScope() { t_needed = saved; }
+};
+}  // namespace
+
+bool input_needed(size_t j) { return !t_needed || j >= t_needed->size() || (*t_needed)[j]; }
+
 Tensor sum_to(const Tensor& g, const Shape& shape) {
   if (g.shape() == shape) return g;
   const int64_t lead = g.ndim() - static_cast<int64_t>(shape.size());
@@ -147,13 +160,19 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
         sparse_parts[node.inputs[0].id()].push_back(node.sparse0(node.inputs, gout[0]));
         first = 1;
       }
+      std::vector<char> needed(node.inputs.size(), 0);
       bool rest = false;
       for (size_t j = first; j < node.inputs.size(); ++j) {
         const Tensor& in = node.inputs[j];
-        rest |= in.defined() && is_floating(in.dtype()) && relevant.count(in.id());
+        needed[j] = in.defined() && is_floating(in.dtype()) && relevant.count(in.id());
+        rest |= needed[j] != 0;
       }
       if (!rest) continue;
-      Tensors gin = node.backward(node.inputs, node.outputs, gout);
+      Tensors gin;
+      {
+        NeededScope scope(&needed);
+        gin = node.backward(node.inputs, node.outputs, gout);
+      }
       for (size_t j = first; j < node.inputs.size() && j < gin.size(); ++j) {
         const Tensor& in = node.inputs[j];
         if (!gin[j].defined() || !in.defined() || !is_floating(in.dtype()) || !relevant.count(in.id())) continue;

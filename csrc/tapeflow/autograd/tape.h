@@ -76,6 +76,10 @@ std::vector<std::shared_ptr<Tape>>& active_tapes();
 inline bool any_active() { return !active_tapes().empty(); }
 void record(const char* op, const Tensors& inputs, const Tensors& outputs, BackwardFn fn, SparseFn sparse0 = nullptr);
 
+// Inside a gradient rule: whether the gradient of input j is used (it leads to a source). Rules of costly ops skip
+// the gradients nobody needs (a layer's input batch); elsewhere, and by default, every input is needed.
+bool input_needed(size_t j);
+
 // Sums a broadcast gradient down to `shape`.
 Tensor sum_to(const Tensor& g, const Shape& shape);
 

@@ -60,6 +60,10 @@ void init_graph(py::module_& m) {
       .def_property_readonly("num_buffers", &Plan::num_buffers)
       .def_property_readonly("buffer_bytes", &Plan::buffer_bytes)
       .def("valid", &Plan::valid)
+      .def("profile", [](const Plan& p, int reps) {
+        py::gil_scoped_release release;
+        return p.profile(reps);
+      }, py::arg("reps") = 100)
       // Copies values[i] (any strides, same shape and dtype) into buffers[i], then runs the plan.
       .def("run", [](const Plan& p, const std::vector<Tensor>& buffers, const std::vector<Tensor>& values) {
         check_buffers(buffers, values, "run");

@@ -1,5 +1,7 @@
 #include "tapeflow/graph/plan.h"
 
+#include <chrono>
+
 #include "tapeflow/core/error.h"
 
 namespace tapeflow {
@@ -12,6 +14,11 @@ std::atomic<uint64_t> g_moves{0};
 }  // namespace
 
 Plan* current() { return t_capture.get(); }
+
+bool& in_kernel() {
+  thread_local bool flag = false;
+  return flag;
+}
 
 void begin_capture() {
   if (t_capture) throw RuntimeError("[capture] a capture is already active on this thread");
@@ -37,8 +44,8 @@ void fail(const std::string& why) {
   if (t_capture && t_capture->failure_.empty()) t_capture->failure_ = why;
 }
 
-void record(Kernel k) {
-  if (t_capture && t_capture->failure_.empty()) t_capture->kernels_.push_back(std::move(k));
+void record(const char* where, Kernel k) {
+  if (t_capture && t_capture->failure_.empty()) t_capture->kernels_.push_back(Step{where, std::move(k)});
 }
 
 void note_allocation(size_t nbytes) {
@@ -72,7 +79,20 @@ bool Plan::valid() const {
 
 void Plan::run() const {
   if (!failure_.empty()) throw RuntimeError("[capture] this plan cannot be replayed: " + failure_);
-  for (const Kernel& k : kernels_) k();
+  for (const Step& k : kernels_) k.run();
+}
+
+std::vector<std::pair<std::string, double>> Plan::profile(int reps) const {
+  if (!failure_.empty()) throw RuntimeError("[capture] this plan cannot be replayed: " + failure_);
+  std::vector<std::pair<std::string, double>> out;
+  for (const Step& k : kernels_) out.emplace_back(k.where, 0.0);
+  for (int r = 0; r < reps; ++r)
+    for (size_t i = 0; i < kernels_.size(); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      kernels_[i].run();
+      out[i].second += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+  return out;
 }
 
 }  // namespace graph

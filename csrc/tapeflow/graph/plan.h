@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tapeflow/core/tensor.h"
@@ -31,6 +32,11 @@ namespace tapeflow {
 namespace graph {
 
 using Kernel = std::function<void()>;
+// A recorded kernel and the function that launched it (for profiles).
+struct Step {
+  const char* where;
+  Kernel run;
+};
 
 class Plan {
  public:
@@ -42,15 +48,17 @@ class Plan {
   // Bytes of the buffers allocated while capturing (the step's intermediates and outputs).
   size_t buffer_bytes() const { return buffer_bytes_; }
   size_t num_buffers() const { return num_buffers_; }
+  // Runs the plan `reps` times and returns, per kernel, where it was launched and its total seconds.
+  std::vector<std::pair<std::string, double>> profile(int reps) const;
 
  private:
   friend void begin_capture();
   friend std::shared_ptr<Plan> end_capture();
   friend void fail(const std::string&);
-  friend void record(Kernel);
+  friend void record(const char*, Kernel);
   friend void note_allocation(size_t);
   friend void note_variable_written(const Tensor&);
-  std::vector<Kernel> kernels_;
+  std::vector<Step> kernels_;
   std::vector<Tensor> written_;  // the variables the step writes, and their storage's reference counts
   std::vector<long> counts_;
   std::string failure_;
@@ -68,7 +76,7 @@ void begin_capture();
 std::shared_ptr<Plan> end_capture();
 // Marks the current capture as not replayable; the first reason is kept.
 void fail(const std::string& why);
-void record(Kernel k);
+void record(const char* where, Kernel k);
 void note_allocation(size_t nbytes);
 
 // A variable's value moved to new storage (copy on write): every plan made before is stale.
@@ -79,11 +87,25 @@ void note_variable_written(const Tensor& v);
 // came from the host).
 void check_host_read(const Tensor& t, const char* what);
 
+// True while a kernel launched through kernel() runs on this thread: what it launches itself is part of it.
+bool& in_kernel();
+
 // Runs f now and, while capturing, records it for replay.
 template <class F>
-void kernel(F&& f) {
-  f();
-  if (capturing()) record(Kernel(std::forward<F>(f)));
+void kernel(const char* where, F&& f) {
+  if (!capturing() || in_kernel()) {
+    f();
+    return;
+  }
+  in_kernel() = true;
+  try {
+    f();
+  } catch (...) {
+    in_kernel() = false;
+    throw;
+  }
+  in_kernel() = false;
+  record(where, Kernel(std::forward<F>(f)));
 }
 
 }  // namespace graph
@@ -91,4 +113,4 @@ void kernel(F&& f) {
 
 // A kernel launch: the statement runs now and is recorded in an active capture. Operands are captured by value:
 // Tensor handles (never raw data pointers taken outside the statement), shapes and parameters.
-#define TF_KERNEL(...) ::tapeflow::graph::kernel([=]() { __VA_ARGS__; })
+#define TF_KERNEL(...) ::tapeflow::graph::kernel(__func__, [=]() { __VA_ARGS__; })

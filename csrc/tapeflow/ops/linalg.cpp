@@ -77,10 +77,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   }
   TF_RECORD("matmul", {a, b}, {out}, [ta, tb](const Tensors& in, const Tensors&, const Tensors& g) {
     const Tensor &x = in[0], &y = in[1], &d = g[0];
-    if (!ta && !tb) return Tensors{matmul(d, y, false, true), matmul(x, d, true, false)};
-    if (!ta && tb) return Tensors{matmul(d, y, false, false), matmul(d, x, true, false)};
-    if (ta && !tb) return Tensors{matmul(y, d, false, true), matmul(x, d, false, false)};
-    return Tensors{matmul(y, d, true, true), matmul(d, x, true, true)};
+    const bool da = autograd::input_needed(0), db = autograd::input_needed(1);
+    if (!ta && !tb) return Tensors{da ? matmul(d, y, false, true) : Tensor(), db ? matmul(x, d, true, false) : Tensor()};
+    if (!ta && tb) return Tensors{da ? matmul(d, y, false, false) : Tensor(), db ? matmul(d, x, true, false) : Tensor()};
+    if (ta && !tb) return Tensors{da ? matmul(y, d, false, true) : Tensor(), db ? matmul(x, d, false, false) : Tensor()};
+    return Tensors{da ? matmul(y, d, true, true) : Tensor(), db ? matmul(d, x, true, true) : Tensor()};
   });
   return out;
 }
@@ -131,7 +132,8 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, cpu::Act act)
               if (act == Act::Relu) dz = unary_grad(cpu::UnaryOp::Relu, y, y, dz);  // y > 0 exactly where x @ w + b > 0
               if (act == Act::Sigmoid) dz = unary_grad(cpu::UnaryOp::Sigmoid, Tensor(), y, dz);
               if (act == Act::Tanh) dz = unary_grad(cpu::UnaryOp::Tanh, Tensor(), y, dz);
-              Tensors grads{matmul(dz, in[1], false, true), matmul(in[0], dz, true, false)};
+              Tensors grads{autograd::input_needed(0) ? matmul(dz, in[1], false, true) : Tensor(),
+                            autograd::input_needed(1) ? matmul(in[0], dz, true, false) : Tensor()};
               if (has_bias) grads.push_back(reduce_sum(dz, std::vector<int64_t>{0}, false));
               return grads;
             });
