@@ -73,7 +73,9 @@ def test_replayed_fit_matches_eager_bit_for_bit(name):
     _assert_same(a, b)
     assert not _captured(eager, "train")
     plans = _captured(captured, "train")
-    assert plans and plans[0].plan.num_kernels > 10 and plans[0].plan.buffer_bytes > 0
+    assert plans and plans[0].plan.num_kernels > 10
+    mem = plans[0].plan.memory()
+    assert mem["planned_buffers"] > 10 and 0 < mem["arena_bytes"] < mem["buffer_bytes"]
     assert _captured(captured, "test") and _captured(captured, "predict")
     assert int(captured.optimizer.iterations) == 2 * 7
 
@@ -300,6 +302,29 @@ def test_plan_primitives():
         plan.run([a], [tf.constant([1, 2, 3])])
     with pytest.raises(RuntimeError):
         _core._end_capture()
+
+
+def test_memory_planning_shares_buffers_by_lifetime():
+    x = _core._buffer_copy(tf.constant(np.linspace(-1, 1, 4096, dtype="float32")))
+    _core._begin_capture()
+    h = x
+    for _ in range(6):  # a chain: each intermediate dies after the next op
+        h = tf.tanh(h * 1.5 + 0.25)
+    out = tf.reduce_sum(h * h)
+    plan = _core._end_capture()
+    plan.plan_memory([out])
+    mem = plan.memory()
+    assert mem["planned_buffers"] >= 12
+    assert mem["arena_bytes"] <= 3 * 4096 * 4 < mem["buffer_bytes"]
+
+    def reference(v):
+        for _ in range(6):
+            v = np.tanh(v * np.float32(1.5) + np.float32(0.25))
+        return np.sum(v * v, dtype=np.float64)
+    for seed in range(3):
+        v = np.random.default_rng(seed).normal(size=4096).astype("float32")
+        plan.run([x], [tf.constant(v)])
+        np.testing.assert_allclose(float(out), reference(v), rtol=1e-5)
 
 
 def test_plan_failures_and_staleness():

@@ -57,8 +57,18 @@ void init_graph(py::module_& m) {
         return py::str(p.failure());
       })
       .def_property_readonly("num_kernels", &Plan::num_kernels)
-      .def_property_readonly("num_buffers", &Plan::num_buffers)
-      .def_property_readonly("buffer_bytes", &Plan::buffer_bytes)
+      .def("plan_memory", [](Plan& p, const std::vector<Tensor>& keep) { p.plan_memory(keep); }, py::arg("keep"))
+      // Debug: the buffers the capture allocated that are still alive (the step's intermediates and results),
+      // their bytes, how many share the planned arena, and its bytes (the step's peak for intermediates).
+      .def("memory", [](const Plan& p) {
+        const graph::MemoryStats m = p.memory();
+        py::dict d;
+        d["buffers"] = m.buffers;
+        d["buffer_bytes"] = m.buffer_bytes;
+        d["planned_buffers"] = m.planned;
+        d["arena_bytes"] = m.arena_bytes;
+        return d;
+      })
       .def("valid", &Plan::valid)
       .def("profile", [](const Plan& p, int reps) {
         py::gil_scoped_release release;

@@ -88,8 +88,21 @@ Storage::Storage(size_t n, Device dev) : nbytes(n), device(dev) {
 }
 
 Storage::~Storage() {
+  if (arena) return;
   if (device.type == Device::CUDA) cuda::device_free(data, device.index);
   else cpu_free(data, nbytes);
+}
+
+std::vector<const Storage*>*& touched_storages() {
+  thread_local std::vector<const Storage*>* t = nullptr;
+  return t;
+}
+
+void move_to_arena(Storage& s, const std::shared_ptr<void>& arena, size_t offset) {
+  if (s.arena || s.device.type != Device::CPU) return;
+  cpu_free(s.data, s.nbytes);
+  s.data = static_cast<char*>(arena.get()) + offset;
+  s.arena = arena;
 }
 
 uint64_t next_tensor_id() {
@@ -103,7 +116,7 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   if (impl->numel > static_cast<int64_t>((size_t(1) << 62) / itemsize(dtype)))
     throw ValueError("[empty] shape " + shape_str(shape) + " is too large to allocate");
   impl->storage = std::make_shared<Storage>(static_cast<size_t>(impl->numel) * itemsize(dtype), device);
-  graph::note_allocation(impl->storage->nbytes);
+  graph::note_allocation(impl->storage);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;

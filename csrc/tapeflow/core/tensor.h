@@ -32,6 +32,8 @@ struct Storage {
   // Filled once from host data (a constant from Python or a scalar), never written by a kernel: reading it on
   // the host inside a captured step is safe.
   bool host_constant = false;
+  // A captured step's planned buffer: `data` points into the plan's arena (kept alive here), not a block of its own.
+  std::shared_ptr<void> arena;
   Storage(size_t nbytes, Device device);
   ~Storage();
   Storage(const Storage&) = delete;
@@ -39,6 +41,11 @@ struct Storage {
 };
 
 uint64_t next_tensor_id();
+
+// While a kernel is being captured: the storages whose data it takes (graph/plan.h), else null.
+std::vector<const Storage*>*& touched_storages();
+// Frees a CPU storage's own block and points it at arena + offset instead (memory planning of captured steps).
+void move_to_arena(Storage& s, const std::shared_ptr<void>& arena, size_t offset);
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
@@ -80,6 +87,7 @@ class Tensor {
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
 
   void* raw_data() const {
+    if (std::vector<const Storage*>* t = touched_storages()) t->push_back(impl_->storage.get());
     return static_cast<char*>(impl_->storage->data) + impl_->offset * static_cast<int64_t>(itemsize(impl_->dtype));
   }
   template <class T> T* data() const { return static_cast<T*>(raw_data()); }

@@ -1,6 +1,11 @@
 #include "tapeflow/graph/plan.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <new>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "tapeflow/core/error.h"
 
@@ -35,6 +40,7 @@ std::shared_ptr<Plan> end_capture() {
   if (!p->failure_.empty()) {
     p->kernels_.clear();  // never replayed: drop the buffers now
     p->written_.clear();
+    p->allocated_.clear();
   }
   for (const Tensor& v : p->written_) p->counts_.push_back(v.storage().use_count());
   return p;
@@ -44,14 +50,15 @@ void fail(const std::string& why) {
   if (t_capture && t_capture->failure_.empty()) t_capture->failure_ = why;
 }
 
-void record(const char* where, Kernel k) {
-  if (t_capture && t_capture->failure_.empty()) t_capture->kernels_.push_back(Step{where, std::move(k)});
+void record(const char* where, Kernel k, std::vector<const Storage*> touched) {
+  if (!t_capture || !t_capture->failure_.empty()) return;
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  t_capture->kernels_.push_back(Step{where, std::move(k), std::move(touched)});
 }
 
-void note_allocation(size_t nbytes) {
-  if (!t_capture) return;
-  t_capture->buffer_bytes_ += nbytes;
-  ++t_capture->num_buffers_;
+void note_allocation(const std::shared_ptr<Storage>& s) {
+  if (t_capture) t_capture->allocated_.push_back(s);
 }
 
 void note_variable_moved() { g_moves.fetch_add(1); }
@@ -80,6 +87,78 @@ bool Plan::valid() const {
 void Plan::run() const {
   if (!failure_.empty()) throw RuntimeError("[capture] this plan cannot be replayed: " + failure_);
   for (const Step& k : kernels_) k.run();
+}
+
+void Plan::plan_memory(const std::vector<Tensor>& keep) {
+  if (planned_ || !failure_.empty()) return;
+  planned_ = true;
+  std::unordered_set<const Storage*> kept;
+  for (const Tensor& t : keep)
+    if (t.defined()) kept.insert(t.storage().get());
+  struct Buffer {
+    std::shared_ptr<Storage> s;
+    size_t size, offset = 0;
+    int64_t first = -1, last = -1;
+  };
+  std::vector<Buffer> bufs;
+  std::unordered_map<const Storage*, size_t> index;
+  for (const auto& w : allocated_) {
+    std::shared_ptr<Storage> s = w.lock();
+    if (!s || s->host_constant || s->arena || s->nbytes == 0 || s->device.type != Device::CPU || kept.count(s.get()) ||
+        index.count(s.get()))
+      continue;
+    index.emplace(s.get(), bufs.size());
+    bufs.push_back(Buffer{s, (s->nbytes + 63) / 64 * 64});
+  }
+  // A storage address seen in an earlier kernel may have belonged to a temporary freed since: that only widens
+  // the lifetime of the buffer now at that address, which is safe.
+  for (size_t k = 0; k < kernels_.size(); ++k)
+    for (const Storage* s : kernels_[k].touched) {
+      auto it = index.find(s);
+      if (it == index.end()) continue;
+      Buffer& b = bufs[it->second];
+      if (b.first < 0) b.first = static_cast<int64_t>(k);
+      b.last = static_cast<int64_t>(k);
+    }
+  std::vector<Buffer*> order;
+  for (Buffer& b : bufs)
+    if (b.first >= 0) order.push_back(&b);
+  std::stable_sort(order.begin(), order.end(), [](const Buffer* a, const Buffer* b) { return a->size > b->size; });
+  // Largest first, each at the lowest offset clear of the placed buffers whose lifetimes overlap its own.
+  std::vector<Buffer*> placed;
+  size_t total = 0;
+  for (Buffer* b : order) {
+    std::vector<Buffer*> clash;
+    for (Buffer* p : placed)
+      if (p->first <= b->last && b->first <= p->last) clash.push_back(p);
+    std::sort(clash.begin(), clash.end(), [](const Buffer* x, const Buffer* y) { return x->offset < y->offset; });
+    size_t off = 0;
+    for (const Buffer* p : clash)
+      if (off + b->size > p->offset && p->offset + p->size > off) off = std::max(off, p->offset + p->size);
+    b->offset = off;
+    total = std::max(total, off + b->size);
+    placed.push_back(b);
+  }
+  if (placed.empty()) return;
+  void* mem = std::aligned_alloc(64, total);
+  if (!mem) throw std::bad_alloc();
+  std::shared_ptr<void> arena(mem, std::free);
+  for (Buffer* b : placed) move_to_arena(*b->s, arena, b->offset);
+  arena_bytes_ = total;
+}
+
+MemoryStats Plan::memory() const {
+  MemoryStats m;
+  std::unordered_set<const Storage*> seen;
+  for (const auto& w : allocated_) {
+    std::shared_ptr<Storage> s = w.lock();
+    if (!s || !seen.insert(s.get()).second) continue;
+    ++m.buffers;
+    m.buffer_bytes += s->nbytes;
+    if (s->arena) ++m.planned;
+  }
+  m.arena_bytes = arena_bytes_;
+  return m;
 }
 
 std::vector<std::pair<std::string, double>> Plan::profile(int reps) const {

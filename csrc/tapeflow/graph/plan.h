@@ -32,10 +32,16 @@ namespace tapeflow {
 namespace graph {
 
 using Kernel = std::function<void()>;
-// A recorded kernel and the function that launched it (for profiles).
+// A recorded kernel, the function that launched it (for profiles) and the storages whose data it took.
 struct Step {
   const char* where;
   Kernel run;
+  std::vector<const Storage*> touched;
+};
+
+struct MemoryStats {
+  size_t buffers = 0, buffer_bytes = 0;    // the live buffers the capture allocated, and their bytes
+  size_t planned = 0, arena_bytes = 0;      // those placed in the shared arena by plan_memory, and its size
 };
 
 class Plan {
@@ -45,9 +51,12 @@ class Plan {
   bool valid() const;
   const std::string& failure() const { return failure_; }
   size_t num_kernels() const { return kernels_.size(); }
-  // Bytes of the buffers allocated while capturing (the step's intermediates and outputs).
-  size_t buffer_bytes() const { return buffer_bytes_; }
-  size_t num_buffers() const { return num_buffers_; }
+  // Memory planning: every buffer the capture allocated that a kernel uses, except `keep` (the step's results,
+  // which Python reads) and host constants, gets a place in one arena by its lifetime (first to last kernel that
+  // uses it): buffers whose lifetimes do not overlap share memory. Their own blocks are freed. Call once, after
+  // the capture, while nothing but the plan refers to the step's intermediates.
+  void plan_memory(const std::vector<Tensor>& keep);
+  MemoryStats memory() const;
   // Runs the plan `reps` times and returns, per kernel, where it was launched and its total seconds.
   std::vector<std::pair<std::string, double>> profile(int reps) const;
 
@@ -55,15 +64,17 @@ class Plan {
   friend void begin_capture();
   friend std::shared_ptr<Plan> end_capture();
   friend void fail(const std::string&);
-  friend void record(const char*, Kernel);
-  friend void note_allocation(size_t);
+  friend void record(const char*, Kernel, std::vector<const Storage*>);
+  friend void note_allocation(const std::shared_ptr<Storage>&);
   friend void note_variable_written(const Tensor&);
   std::vector<Step> kernels_;
   std::vector<Tensor> written_;  // the variables the step writes, and their storage's reference counts
   std::vector<long> counts_;
   std::string failure_;
   uint64_t moves_ = 0;
-  size_t buffer_bytes_ = 0, num_buffers_ = 0;
+  std::vector<std::weak_ptr<Storage>> allocated_;
+  size_t arena_bytes_ = 0;
+  bool planned_ = false;
 };
 
 // The plan being captured on this thread, or null.
@@ -76,8 +87,8 @@ void begin_capture();
 std::shared_ptr<Plan> end_capture();
 // Marks the current capture as not replayable; the first reason is kept.
 void fail(const std::string& why);
-void record(const char* where, Kernel k);
-void note_allocation(size_t nbytes);
+void record(const char* where, Kernel k, std::vector<const Storage*> touched);
+void note_allocation(const std::shared_ptr<Storage>& s);
 
 // A variable's value moved to new storage (copy on write): every plan made before is stale.
 void note_variable_moved();
@@ -97,15 +108,19 @@ void kernel(const char* where, F&& f) {
     f();
     return;
   }
+  std::vector<const Storage*> touched;
   in_kernel() = true;
+  touched_storages() = &touched;
   try {
     f();
   } catch (...) {
     in_kernel() = false;
+    touched_storages() = nullptr;
     throw;
   }
   in_kernel() = false;
-  record(where, Kernel(std::forward<F>(f)));
+  touched_storages() = nullptr;
+  record(where, Kernel(std::forward<F>(f)), std::move(touched));
 }
 
 }  // namespace graph

@@ -5,7 +5,8 @@ model, the optimizer's slots and the metrics (and after a plan went stale, it gi
 own again). The second runs eagerly too, on fresh input buffers, while the
 engine records every kernel it launches (``_core._begin_capture``). Later steps with that signature copy the
 batch into the buffers and replay the recorded kernels (``_Plan.run``, or ``_Plan.run_batches`` for the whole
-epoch loop over arrays), with no Python, tape or allocation between kernels. The step's results (the metrics'
+epoch loop over arrays), with no Python, tape or allocation between kernels; the step's intermediate buffers
+share one arena, placed by their lifetimes within the step. The step's results (the metrics'
 tensors) are the same tensor objects each time, rewritten by every replay.
 
 A capture that cannot be replayed (its Python code reads a computed value, creates a variable, or uses an
@@ -75,6 +76,7 @@ class StepCache:
         finally:
             plan = _core._end_capture()
         if plan.failure is None:
+            plan.plan_memory([t for t in nest.flatten(result) if isinstance(t, _core.Tensor)])
             self._store(key, Captured(plan, [b for b in buffers if b is not None], result))
         else:
             self.off = plan.failure
