@@ -87,6 +87,24 @@ def test_same_bits_for_any_thread_count_on_every_path():
                 np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("k,n", [(1, 1), (300, 17), (784, 128), (1000, 130), (700, 600), (2000, 700)])
+def test_one_row_equals_its_row_in_a_batch(isa, k, n):
+    """M = 1 (a single-sample predict) has its own kernel; its bits equal that row's in a batched product, with
+    the epilogue, over several K blocks and on any thread count."""
+    a = rng.uniform(-1, 1, (5, k)).astype(np.float32)
+    b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
+    bias = rng.uniform(-1, 1, n).astype(np.float32)
+    batch, fused = tf.matmul(a, b).numpy(), tf._core.dense(a, b, bias, 3).numpy()
+    for threads in (1, 2):
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        for i in (0, 3):
+            np.testing.assert_array_equal(tf.matmul(a[i:i + 1], b).numpy(), batch[i:i + 1])
+            np.testing.assert_array_equal(tf._core.dense(a[i:i + 1], b, bias, 3).numpy(), fused[i:i + 1])
+        np.testing.assert_array_equal(tf.matmul(a.T[:, 2:3], b, transpose_a=True).numpy(), batch[2:3])
+    tf.config.threading.set_intra_op_parallelism_threads(0)
+    np.testing.assert_allclose(batch, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+
+
 # ---- the fused dense op: act(x @ w + bias)
 
 _ERF = np.vectorize(math.erf, otypes=[np.float64])

@@ -52,7 +52,11 @@ struct Kernel {
   std::array<KernelFn<T>, kMaxMR> direct;  // by m - 1; empty: no direct-A kernel
   const char* name;
   bool packed_lda = false;  // the packed kernels step k by lda (a column-major A can be read in place)
+  // One row of A times a row-major B (c[0, :n] (+)= sum_k a[k * csa] * b[k, :n], n <= kGemvCols); may be null.
+  void (*gemv)(int64_t kc, const T* a, int64_t csa, const T* b, int64_t rsb, T* c, int64_t n, bool acc) = nullptr;
 };
+
+constexpr int64_t kGemvCols = 128;
 
 #if defined(__x86_64__)
 // AVX-512: R rows x 32 columns in 2R accumulators (28 of the 32 registers at R = 14). For a row-major A read in
@@ -108,6 +112,38 @@ __attribute__((target("avx512f,fma"))) inline void avx512_body(int64_t kc, const
     }
     _mm512_mask_storeu_ps(row, m0, c0[i]);
     if (kTwo) _mm512_mask_storeu_ps(row + 16, m1, c1[i]);
+  }
+}
+
+// A single row of A (M = 1, as a one-sample predict): the micro-kernel would keep two accumulators per column
+// panel, each FMA waiting on the last. Here up to 8 x 16 columns are in flight at once. Each column sums over k in
+// order from zero per K block, then adds C, as the micro-kernel does: the same bits as that row in a batch.
+__attribute__((target("avx512f,fma"))) void gemv_avx512(int64_t kc, const float* a, int64_t csa, const float* b,
+                                                        int64_t rsb, float* c, int64_t n, bool acc) {
+  constexpr int V = kGemvCols / 16;
+  const int nv = static_cast<int>((n + 15) / 16);
+  __mmask16 mask[V];
+  __m512 s[V];
+#pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) {
+    const int64_t left = n - 16 * j;
+    mask[j] = left >= 16 ? 0xFFFF : left > 0 ? static_cast<__mmask16>((1u << left) - 1) : 0;
+    s[j] = _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* row = b + k * rsb;
+    if (k + kPrefetch < kc)
+      for (int j = 0; j < nv; j += 4) _mm_prefetch(reinterpret_cast<const char*>(row + kPrefetch * rsb + 16 * j), _MM_HINT_T0);
+    const __m512 av = _mm512_set1_ps(a[k * csa]);
+#pragma GCC unroll 8
+    for (int j = 0; j < V; ++j)
+      if (j < nv) s[j] = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mask[j], row + 16 * j), s[j]);
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < V; ++j) {
+    if (j >= nv) break;
+    if (acc) s[j] = _mm512_add_ps(s[j], _mm512_maskz_loadu_ps(mask[j], c + 16 * j));
+    _mm512_mask_storeu_ps(c + 16 * j, mask[j], s[j]);
   }
 }
 
@@ -196,7 +232,7 @@ constexpr std::array<KernelFn<T>, kMaxMR> generic_table() {
 
 #if defined(__x86_64__)
 const Kernel<float> kAvx512{14, 32, avx512_table<false>(std::make_integer_sequence<int, 14>()),
-                            avx512_table<true>(std::make_integer_sequence<int, 14>()), "avx512", true};
+                            avx512_table<true>(std::make_integer_sequence<int, 14>()), "avx512", true, &gemv_avx512};
 const Kernel<float> kAvx2{6, 16, {{&ukr_avx2<1>, &ukr_avx2<2>, &ukr_avx2<3>, &ukr_avx2<4>, &ukr_avx2<5>, &ukr_avx2<6>}},
                           {}, "avx2"};
 #endif
@@ -368,6 +404,20 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
   const int64_t KC = blk.kc, MC = blk.mc, NC = blk.nc;
   const double flops = 2.0 * M * N * K;
   const int nt = flops < 2e6 ? 1 : num_threads();
+  if (M == 1 && csb == 1 && K_.gemv) {  // one row: K blocks as below, column groups split over the threads
+    const int64_t groups = (N + kGemvCols - 1) / kGemvCols;
+    auto run = [&](int64_t lo, int64_t hi) {
+      for (int64_t g = lo; g < hi; ++g) {
+        const int64_t j0 = g * kGemvCols, n = std::min(kGemvCols, N - j0);
+        for (int64_t pc = 0; pc < K; pc += KC)
+          K_.gemv(std::min(KC, K - pc), a + pc * csa, csa, b + pc * rsb + j0, rsb, c + j0, n, accumulate || pc > 0);
+        if (ep.active()) apply_epilogue(c + j0, ldc, 1, n, ep.bias ? ep.bias + j0 : nullptr, ep.act);
+      }
+    };
+    if (nt > 1 && groups > 1) parallel_for(groups, 1, run);
+    else run(0, groups);
+    return;
+  }
   // A row-major A is read in place when B has few column panels: packing A is a transpose, amortised over the
   // column panels, that costs as much as the arithmetic when N is small (convolutions).
   const bool direct_a = K_.direct[0] != nullptr && csa == 1 && N <= 4 * nr;
