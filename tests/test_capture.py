@@ -9,6 +9,9 @@ import tapeflow as tf
 from tapeflow import _core, keras
 from tapeflow.keras import layers
 from tapeflow.keras.engine.capture import MAX_SIGNATURES, Captured
+from tapeflow.keras.layers.layer import Layer
+
+Layer_call = Layer.__call__  # the eager call, bypassing a model's captured path
 
 
 def _data(n=200, d=8, classes=3, seed=0):
@@ -247,6 +250,43 @@ def test_single_sample_predict_path():
     assert model.predict(one, verbose=0)[0, 0] != 123.0
     with pytest.raises(ValueError):
         model.predict(np.ones((1, 5), "float32"), verbose=0)
+
+
+def test_model_call_replays_with_fresh_outputs():
+    x, y = _data(n=64)
+    model = _mlp([layers.Dropout(0.5)])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    xs = tf.constant(x[:4])
+    outs = [model(xs) for _ in range(4)]  # eager, capture, replays
+    assert _captured(model, "call")
+    eager = np.array(Layer_call(model, xs))
+    for o in outs:  # each call's tensor keeps its values (the replays write into the plan's own buffers)
+        np.testing.assert_array_equal(np.array(o), eager)
+    np.testing.assert_array_equal(np.array(model(x[:4])), eager)  # a float32 NumPy array takes the same path
+    model.fit(x, y, epochs=1, verbose=0)
+    after = model(xs)
+    np.testing.assert_array_equal(np.array(after), np.array(Layer_call(model, xs)))
+    assert not np.array_equal(np.array(after), eager)
+    with tf.GradientTape() as tape:  # under a tape: eager, differentiable
+        loss = tf.reduce_sum(model(xs))
+    assert all(g is not None for g in tape.gradient(loss, model.trainable_variables))
+    assert not np.array_equal(np.array(model(xs, training=True)), np.array(after))  # dropout active: eager
+
+
+def test_model_call_with_user_layers_stays_eager():
+    class Twice(layers.Layer):
+        calls = 0
+
+        def call(self, inputs):
+            Twice.calls += 1  # a Python side effect on every call
+            return inputs * 2.0
+
+    model = _mlp([Twice()])
+    xs = tf.constant(_data(n=4)[0])
+    for _ in range(4):
+        model(xs)
+    assert Twice.calls >= 4
+    assert not _captured(model, "call")
 
 
 def test_signature_cache_is_bounded_and_partial_batches_work():

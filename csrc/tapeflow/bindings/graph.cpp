@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "tapeflow/autograd/tape.h"
 #include "tapeflow/bindings/bindings.h"
 #include "tapeflow/bindings/convert.h"
 #include "tapeflow/cpu/kernels.h"
@@ -155,6 +156,7 @@ void init_graph(py::module_& m) {
   m.def("_begin_capture", &graph::begin_capture);
   m.def("_end_capture", &graph::end_capture);
   m.def("_capturing", &graph::capturing);
+  m.def("_tape_active", &autograd::any_active);
   m.def("_capture_fail", [](const std::string& why) { graph::fail(why); });
 }
 

@@ -46,6 +46,7 @@ class StepCache:
         self.kind = kind
         self.plans = {}
         self.off = None  # why this kind of step runs eagerly, once a capture failed
+        self.from_plan = False  # whether the last run's result belongs to a plan (later replays rewrite it)
 
     def lookup(self, leaves):
         """The valid captured step for these batch leaves, or None."""
@@ -57,6 +58,7 @@ class StepCache:
     def run(self, fn, batch):
         """One step ``fn(batch)``: replayed when captured, else eager (and captured when it is the second)."""
         leaves = nest.flatten(batch)
+        self.from_plan = False
         if self.off is not None or not all(t is None or isinstance(t, _core.Tensor) for t in leaves):
             return fn(batch)
         key = signature(leaves)
@@ -64,6 +66,7 @@ class StepCache:
         if isinstance(entry, Captured):
             if entry.plan.valid():
                 entry.plan.run(entry.buffers, [t for t in leaves if t is not None])
+                self.from_plan = True
                 return entry.result
             entry = None  # stale: one eager step (it copies variables that others hold on write), then capture
         if entry is None:
@@ -78,6 +81,7 @@ class StepCache:
         if plan.failure is None:
             plan.plan_memory([t for t in nest.flatten(result) if isinstance(t, _core.Tensor)])
             self._store(key, Captured(plan, [b for b in buffers if b is not None], result))
+            self.from_plan = True
         else:
             self.off = plan.failure
             self.plans.clear()

@@ -62,6 +62,7 @@ class Trainer:
         self._fit_state = None  # (trainable variables, all layers): fixed for a fit once its first step built the model
         self._step_caches = {}  # "train" / "test" / "predict" -> StepCache of captured steps
         self._predict_arrays = {}  # (shape, NumPy dtype) -> the captured predict step that one such array fills
+        self._call_capturable = None  # whether model(x) may replay (set on the first call)
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,

@@ -6,7 +6,9 @@ import json
 
 import numpy as np
 
-from tapeflow import _core
+from tapeflow import _core, config as tf_config, nest
+from tapeflow.keras import backend
+from tapeflow.keras.engine.capture import StepCache
 from tapeflow.keras.engine.trainer import Trainer
 from tapeflow.keras.layers.layer import Layer, _plain_shape, _shape_of
 from tapeflow.keras.models import summary as summary_mod
@@ -41,6 +43,44 @@ class Model(Trainer, Layer):
 
     def call(self, *args, **kwargs):
         raise NotImplementedError("Model %r (a subclass of keras.Model) must implement `call()`." % self.name)
+
+    def __call__(self, *args, **kwargs):
+        out = self._captured_call(args, kwargs)
+        return Layer.__call__(self, *args, **kwargs) if out is None else out
+
+    def _captured_call(self, args, kwargs):
+        """Inference ``model(x)`` on one tensor, replayed from a captured plan (fresh output tensors each call), or
+        None for the eager call: under a tape or a capture, in training, with a mask, run_eagerly, or for a model
+        with layers defined outside tapeflow (their ``call`` may have Python side effects, which a replay skips)."""
+        if len(args) != 1 or (kwargs and (set(kwargs) != {"training"} or kwargs["training"])) or not self.built:
+            return None
+        x = args[0]
+        if type(x) is np.ndarray and x.dtype == np.float32:
+            x = _core.convert_to_tensor(x)
+        if type(x) is not _core.Tensor or getattr(x, "_keras_mask", None) is not None or _core._capturing() or \
+                _core._tape_active() or backend.in_training() or self.run_eagerly or tf_config.functions_run_eagerly():
+            return None
+        if self._call_capturable is None:
+            from tapeflow.keras.models.functional import Functional
+            from tapeflow.keras.models.sequential import Sequential
+            self._call_capturable = type(self) in (Sequential, Functional) and all(
+                type(layer).__module__.startswith("tapeflow.") for layer in self._flatten_layers())
+        if not self._call_capturable:
+            return None
+        cache = self._step_caches.get("call")
+        if cache is None:
+            cache = self._step_caches["call"] = StepCache("call")
+        out = cache.run(self._inference_call, x)
+        return nest.map_structure(_core._buffer_copy, out) if cache.from_plan else out
+
+    def _inference_call(self, x):
+        out = Layer.__call__(self, x, training=False)
+        if _core._capturing():
+            if any(getattr(o, "_keras_mask", None) is not None for o in nest.flatten(out)):
+                _core._capture_fail("the model's outputs carry a mask")
+            if any(layer._call_losses for layer in self._flatten_layers()):
+                _core._capture_fail("the call adds losses")
+        return out
 
     def build(self, input_shape):
         """Creates the weights by calling the model on zeros of ``input_shape`` (None -> 1)."""
