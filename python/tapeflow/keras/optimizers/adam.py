@@ -1,6 +1,4 @@
 """keras.optimizers.Adam, AdamW, Adamax and Nadam: the Adam family."""
-import math
-
 from tapeflow import _core
 from tapeflow.keras.optimizers.base import Optimizer
 
