@@ -83,6 +83,18 @@ def keras_worker(keras, quick):
     return res
 
 
+def torch_epoch(model, opt, loss_fn, x, y, batch):
+    """One shuffled epoch of the plain PyTorch loop."""
+    import torch
+    perm = torch.randperm(len(x))
+    for i in range(0, len(x), batch):
+        idx = perm[i:i + batch]
+        loss = loss_fn(model(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
 def torch_worker(threads, quick):
     import torch
     from torch import nn
@@ -93,20 +105,11 @@ def torch_worker(threads, quick):
     net = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
     opt = torch.optim.SGD(net.parameters(), lr=0.01)
     loss_fn = nn.MSELoss()
-
-    def tiny_epoch():
-        perm = torch.randperm(TINY_ROWS)
-        for i in range(0, TINY_ROWS, TINY_BATCH):
-            idx = perm[i:i + TINY_BATCH]
-            loss = loss_fn(net(x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    tiny_epoch()
+    torch_epoch(net, opt, loss_fn, x, y, TINY_BATCH)
     best = float("inf")
     for _ in range(3):
         t = time.perf_counter()
-        tiny_epoch()
+        torch_epoch(net, opt, loss_fn, x, y, TINY_BATCH)
         best = min(best, time.perf_counter() - t)
     res["tiny"] = best / (TINY_ROWS // TINY_BATCH) * 1e6
 
@@ -132,16 +135,8 @@ def torch_worker(threads, quick):
             mods += [nn.Linear(a, b), nn.ReLU()]
         model = nn.Sequential(*mods, nn.Linear(dims[-1], 10))
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-        ce = nn.CrossEntropyLoss()
-        n = len(xtr)
         for _ in range(epochs):
-            perm = torch.randperm(n)
-            for i in range(0, n, batch):
-                idx = perm[i:i + batch]
-                loss = ce(model(xtr[idx]), ytr[idx])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+            torch_epoch(model, opt, nn.CrossEntropyLoss(), xtr, ytr, batch)
         res[key] = time.perf_counter() - t
         with torch.no_grad():
             res[key + "_acc"] = float((model(xte).argmax(1) == yte).float().mean())
