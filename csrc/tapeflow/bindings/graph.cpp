@@ -87,24 +87,26 @@ void init_graph(py::module_& m) {
           if (values[i].storage() != buffers[i].storage()) cpu::copy(values[i], buffers[i]);
         p.run();
       }, py::arg("buffers") = std::vector<Tensor>(), py::arg("values") = std::vector<Tensor>())
-      // The same with NumPy arrays as the inputs (C-contiguous, of the buffers' dtypes and shapes): predict's
-      // path for a single batch, with no tensor made per call.
-      .def("run_arrays", [](const Plan& p, const std::vector<Tensor>& buffers, const std::vector<py::array>& arrays) {
-        if (buffers.size() != arrays.size())
-          throw ValueError("[run_arrays] expected " + std::to_string(buffers.size()) + " inputs, got " +
-                           std::to_string(arrays.size()));
-        for (size_t i = 0; i < buffers.size(); ++i) {
-          const py::array& a = arrays[i];
-          const Tensor& b = buffers[i];
-          bool ok = (a.flags() & py::array::c_style) && a.ndim() == b.ndim() &&
-                    static_cast<size_t>(a.itemsize()) == itemsize(b.dtype()) && numpy_kind(b.dtype()) == a.dtype().kind();
-          for (int64_t d = 0; ok && d < b.ndim(); ++d) ok = a.shape(d) == b.dim(d);
-          if (!ok) throw ValueError("[run_arrays] input " + std::to_string(i) + " does not match the captured step's " +
-                                    dtype_name(b.dtype()) + " input of shape " + shape_str(b.shape()));
-          if (b.numel()) std::memcpy(b.raw_data(), a.data(), static_cast<size_t>(b.numel()) * itemsize(b.dtype()));
+      // predict's path for one batch from one NumPy array (C-contiguous, of the buffer's dtype and shape): copies
+      // it into the buffer, runs the plan and returns a NumPy copy of `result`; None when the plan is stale.
+      .def("run_array", [](const Plan& p, const Tensor& buffer, const py::array& a, const Tensor& result) -> py::object {
+        if (!p.valid()) return py::none();
+        bool ok = (a.flags() & py::array::c_style) && a.ndim() == buffer.ndim() &&
+                  static_cast<size_t>(a.itemsize()) == itemsize(buffer.dtype()) &&
+                  numpy_kind(buffer.dtype()) == a.dtype().kind();
+        for (int64_t d = 0; ok && d < buffer.ndim(); ++d) ok = a.shape(d) == buffer.dim(d);
+        if (!ok) throw ValueError("[run_array] the array does not match the captured step's " +
+                                  std::string(dtype_name(buffer.dtype())) + " input of shape " + shape_str(buffer.shape()));
+        if (buffer.numel())
+          std::memcpy(buffer.raw_data(), a.data(), static_cast<size_t>(buffer.numel()) * itemsize(buffer.dtype()));
+        {
+          py::gil_scoped_release release;
+          p.run();
         }
-        py::gil_scoped_release release;
-        p.run();
+        if (result.dtype() != DType::Float32 || !result.is_contiguous()) return to_numpy(result, true);
+        py::array_t<float> out(std::vector<py::ssize_t>(result.shape().begin(), result.shape().end()));
+        if (result.numel()) std::memcpy(out.mutable_data(), result.raw_data(), static_cast<size_t>(result.numel()) * 4);
+        return std::move(out);
       })
       // The epoch loop: for steps start .. start+count-1, copies full batches of batch_size rows of each source
       // (contiguous, rows in `order` when given, int64) into the buffers and runs the plan. Stops early once

@@ -385,11 +385,10 @@ class Trainer:
             0 < len(x) <= (batch_size or 32)
         if single:
             captured = self._predict_arrays.get((x.shape, x.dtype))
-            if captured is not None and captured.plan.valid() and not (self.run_eagerly or
-                                                                      tf_config.functions_run_eagerly()):
-                captured.plan.run_arrays(captured.buffers, (x,))
-                out = captured.result
-                return out._numpy(True) if type(out) is _core.Tensor else nest.map_structure(np.array, out)
+            if captured is not None and not self.run_eagerly and not tf_config.functions_run_eagerly():
+                out = captured.plan.run_array(captured.buffers[0], x, captured.result)
+                if out is not None:
+                    return out
         verbose = _verbose(verbose)
         data = data_adapter.make_data(x, None, None, batch_size, False, steps)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps)
@@ -410,7 +409,8 @@ class Trainer:
         if single and self._step_cache("predict") is not None:
             leaves = nest.flatten(data.batch(0))
             captured = self._step_cache("predict").lookup(leaves)
-            if captured is not None and len(leaves) == 1 and leaves[0].dtype.name == x.dtype.name:
+            if captured is not None and len(leaves) == 1 and leaves[0].dtype.name == x.dtype.name and \
+                    type(captured.result) is _core.Tensor:
                 self._predict_arrays[(x.shape, x.dtype)] = captured
         flat = [nest.flatten(o) for o in outputs]
         merged = [np.concatenate([f[i] for f in flat], axis=0) if len(flat) > 1 else flat[0][i]
