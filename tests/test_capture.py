@@ -322,6 +322,31 @@ def test_progress_bar_and_callbacks_with_captured_fit(capsys):
     assert all(np.isfinite(v) for _, v in seen)
 
 
+def _misaligned(a):
+    """A copy of `a` whose data starts 4 bytes past a 64-byte boundary."""
+    raw = np.empty(a.nbytes + 128, np.uint8)
+    start = (-raw.ctypes.data) % 64 + 4
+    out = raw[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+def test_fit_reads_arrays_without_a_copy():
+    x, y = _data(n=96)
+    xa = _misaligned(x)
+    view = _core._array_view(xa)
+    assert view is not None and np.shares_memory(np.asarray(view), xa)
+    assert _core._array_view(xa[:, ::2]) is None  # not contiguous
+    assert _core._array_view(x.astype(np.float16)) is None  # not a dtype it views
+    assert _core._array_view(_misaligned(x.astype(np.float64))) is None  # float64 not on an 8-byte boundary
+    del xa
+    np.testing.assert_array_equal(np.asarray(view), x)  # the view keeps the array alive
+    (_, a), (_, b) = _twins(_mlp, OPTIMIZERS["adam"], _fit_eval_predict(_misaligned(x), y))
+    (_, c), _ = _twins(_mlp, OPTIMIZERS["adam"], _fit_eval_predict(x, y))
+    _assert_same(a, b)
+    _assert_same(a, c)
+
+
 def test_plan_primitives():
     a = _core._buffer_copy(tf.constant([1.0, 2.0, 3.0]))
     w = tf.Variable([2.0, 2.0, 2.0])

@@ -153,6 +153,39 @@ void init_graph(py::module_& m) {
         return done;
       }, py::arg("sources"), py::arg("buffers"), py::arg("order"), py::arg("start"), py::arg("count"),
          py::arg("batch_size"), py::arg("max_seconds") = 0.0);
+  // The data set arrays of fit / evaluate / predict without a copy (converting 60 000 images took a sixth of a
+  // one-epoch fit, mostly page faults): a tensor over a C-contiguous, element-aligned NumPy array of a tensor
+  // dtype, holding a reference to it; None when the array does not qualify. The caller must not write to it.
+  m.def("_array_view", [](const py::array& a) -> py::object {
+    const auto addr = reinterpret_cast<uintptr_t>(a.data());
+    if (!(a.flags() & py::array::c_style) || addr % static_cast<uintptr_t>(a.itemsize()) != 0 || a.nbytes() == 0)
+      return py::none();
+    const char kind = a.dtype().kind();
+    const auto size = a.itemsize();
+    DType d;
+    if (kind == 'f' && size == 4) d = DType::Float32;
+    else if (kind == 'f' && size == 8) d = DType::Float64;
+    else if (kind == 'i' && size == 4) d = DType::Int32;
+    else if (kind == 'i' && size == 8) d = DType::Int64;
+    else if (kind == 'u' && size == 1) d = DType::UInt8;
+    else return py::none();
+    PyObject* ref = a.ptr();
+    Py_INCREF(ref);
+    std::shared_ptr<void> owner(ref, [](void* p) {
+      if (!Py_IsInitialized()) return;
+      py::gil_scoped_acquire gil;
+      Py_DECREF(static_cast<PyObject*>(p));
+    });
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = std::make_shared<Storage>(const_cast<void*>(a.data()), static_cast<size_t>(a.nbytes()), owner);
+    impl->storage->host_constant = true;
+    impl->shape.assign(a.shape(), a.shape() + a.ndim());
+    impl->strides = contiguous_strides(impl->shape);
+    impl->numel = static_cast<int64_t>(a.size());
+    impl->dtype = d;
+    impl->id = next_tensor_id();
+    return py::cast(Tensor(std::move(impl)));
+  });
   // A fresh contiguous copy of t: an input buffer of a step that is about to be captured.
   m.def("_buffer_copy", [](const Tensor& t) { return ops::contiguous_copy(t); });
   m.def("_begin_capture", &graph::begin_capture);

@@ -87,8 +87,10 @@ Storage::Storage(size_t n, Device dev) : nbytes(n), device(dev) {
   data = cpu_alloc(n);
 }
 
+Storage::Storage(void* d, size_t n, std::shared_ptr<void> o) : data(d), nbytes(n), owner(std::move(o)) {}
+
 Storage::~Storage() {
-  if (arena) return;
+  if (owner) return;
   if (device.type == Device::CUDA) cuda::device_free(data, device.index);
   else cpu_free(data, nbytes);
 }
@@ -99,10 +101,10 @@ std::vector<const Storage*>*& touched_storages() {
 }
 
 void move_to_arena(Storage& s, const std::shared_ptr<void>& arena, size_t offset) {
-  if (s.arena || s.device.type != Device::CPU) return;
+  if (s.owner || s.device.type != Device::CPU) return;
   cpu_free(s.data, s.nbytes);
   s.data = static_cast<char*>(arena.get()) + offset;
-  s.arena = arena;
+  s.owner = arena;
 }
 
 uint64_t next_tensor_id() {

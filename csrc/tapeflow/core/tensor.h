@@ -24,7 +24,8 @@ struct Device {
   std::string str() const { return std::string(type == CPU ? "CPU:" : "GPU:") + std::to_string(index); }
 };
 
-// A block of device memory. CPU storage is 64-byte aligned.
+// A block of device memory. CPU storage allocated here is 64-byte aligned; borrowed memory (a NumPy array viewed
+// without a copy) is aligned to its element size. No kernel relies on more.
 struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
@@ -32,9 +33,12 @@ struct Storage {
   // Filled once from host data (a constant from Python or a scalar), never written by a kernel: reading it on
   // the host inside a captured step is safe.
   bool host_constant = false;
-  // A captured step's planned buffer: `data` points into the plan's arena (kept alive here), not a block of its own.
-  std::shared_ptr<void> arena;
+  // Set when `data` is not a block of this storage's own but lies in memory this keeps alive: a captured step's
+  // arena (memory planning), or a NumPy array viewed without a copy.
+  std::shared_ptr<void> owner;
   Storage(size_t nbytes, Device device);
+  // CPU memory of someone else's, kept alive by `owner`.
+  Storage(void* data, size_t nbytes, std::shared_ptr<void> owner);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;

@@ -104,7 +104,7 @@ void Plan::plan_memory(const std::vector<Tensor>& keep) {
   std::unordered_map<const Storage*, size_t> index;
   for (const auto& w : allocated_) {
     std::shared_ptr<Storage> s = w.lock();
-    if (!s || s->host_constant || s->arena || s->nbytes == 0 || s->device.type != Device::CPU || kept.count(s.get()) ||
+    if (!s || s->host_constant || s->owner || s->nbytes == 0 || s->device.type != Device::CPU || kept.count(s.get()) ||
         index.count(s.get()))
       continue;
     index.emplace(s.get(), bufs.size());
@@ -155,7 +155,7 @@ MemoryStats Plan::memory() const {
     if (!s || !seen.insert(s.get()).second) continue;
     ++m.buffers;
     m.buffer_bytes += s->nbytes;
-    if (s->arena) ++m.planned;
+    if (s->owner) ++m.planned;
   }
   m.arena_bytes = arena_bytes_;
   return m;

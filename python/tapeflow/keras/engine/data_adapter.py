@@ -49,7 +49,8 @@ def _to_tensor(a):
         a = a.astype("float32")
     elif a.dtype.kind == "u" and a.dtype != np.uint8:
         a = a.astype("int64")
-    return _core.convert_to_tensor(np.ascontiguousarray(a))
+    view = _core._array_view(a)  # no copy of a large data set when its layout allows (fit only reads it)
+    return view if view is not None else _core.convert_to_tensor(np.ascontiguousarray(a))
 
 
 def _class_sample_weights(y, sample_weight, class_weight):
