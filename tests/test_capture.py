@@ -184,6 +184,26 @@ def test_a_step_that_reads_values_falls_back_once(caplog):
     assert len([m for m in messages if "train step" in m]) == 1
 
 
+def test_python_state_between_steps_falls_back():
+    x = np.random.default_rng(0).normal(size=(64, 4, 3)).astype("float32")
+    y = np.random.default_rng(1).integers(0, 3, size=64)
+    build = lambda: keras.Sequential([layers.Input((4, 3), batch_size=16),  # noqa: E731
+                                      layers.LSTM(5, stateful=True), layers.Dense(3, activation="softmax")])
+    def run(model):
+        hist = model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        return hist.history, model.predict(x, batch_size=16, verbose=0), model.get_weights()
+    (_, a), (captured, b) = _twins(build, OPTIMIZERS["sgd"], run)
+    assert a[0] == b[0]
+    np.testing.assert_array_equal(a[1], b[1])
+    for u, v in zip(a[2], b[2]):
+        np.testing.assert_array_equal(u, v)
+    assert "stateful RNN" in captured._step_caches["train"].off
+    computed = tf.constant([1.0, 2.0]) * 2.0  # computed outside the step: neither a variable nor an input
+    _core._begin_capture()
+    computed + 1.0
+    assert "computed before the step" in _core._end_capture().failure
+
+
 def test_optimizers_that_compute_in_python_fall_back():
     x, y = _data(n=128)
     (_, a), (captured, b) = _twins(_mlp, lambda: keras.optimizers.Nadam(0.01), _fit_eval_predict(x, y))
@@ -355,7 +375,7 @@ def test_plan_primitives():
         _core._begin_capture()
     y = a * w + 1.0
     w.assign_add(y)
-    plan = _core._end_capture()
+    plan = _core._end_capture([a])
     assert plan.failure is None and plan.valid() and plan.num_kernels == 3
     np.testing.assert_array_equal(np.array(w), [5.0, 7.0, 9.0])
     plan.run([a], [tf.constant([0.0, 1.0, 0.0])])
@@ -376,7 +396,7 @@ def test_memory_planning_shares_buffers_by_lifetime():
     for _ in range(6):  # a chain: each intermediate dies after the next op
         h = tf.tanh(h * 1.5 + 0.25)
     out = tf.reduce_sum(h * h)
-    plan = _core._end_capture()
+    plan = _core._end_capture([x])
     plan.plan_memory([out])
     mem = plan.memory()
     assert mem["planned_buffers"] >= 12

@@ -59,6 +59,7 @@ void own_storage(Tensor& v, bool keep_values) {
   if (impl->storage.use_count() == 1 || graph::capturing()) return;
   graph::note_variable_moved();
   Tensor fresh = Tensor::empty(impl->shape, impl->dtype, impl->storage->device);
+  fresh.storage()->variable = true;
   if (keep_values) TF_KERNEL(cpu::copy(v, fresh));
   impl->storage = fresh.storage();
   impl->strides = fresh.strides();
@@ -302,6 +303,7 @@ void init_tensor(py::module_& m) {
     graph::fail("a variable is created inside the step");
     Tensor fresh = ops::contiguous_copy(value);
     fresh.impl()->is_variable = true;
+    fresh.storage()->variable = true;
     fresh.impl()->trainable = trainable && is_floating(value.dtype());
     return fresh;
   });

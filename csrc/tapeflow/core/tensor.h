@@ -33,6 +33,7 @@ struct Storage {
   // Filled once from host data (a constant from Python or a scalar), never written by a kernel: reading it on
   // the host inside a captured step is safe.
   bool host_constant = false;
+  bool variable = false;  // a tf.Variable's value (written only by assignments and optimizer updates)
   // Set when `data` is not a block of this storage's own but lies in memory this keeps alive: a captured step's
   // arena (memory planning), or a NumPy array viewed without a copy.
   std::shared_ptr<void> owner;

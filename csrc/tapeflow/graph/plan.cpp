@@ -1,6 +1,7 @@
 #include "tapeflow/graph/plan.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <new>
@@ -31,16 +32,32 @@ void begin_capture() {
   t_capture->moves_ = g_moves.load();
 }
 
-std::shared_ptr<Plan> end_capture() {
+std::shared_ptr<Plan> end_capture(const std::vector<Tensor>& inputs) {
   if (!t_capture) throw RuntimeError("[capture] no capture is active on this thread");
   std::shared_ptr<Plan> p = std::move(t_capture);
   t_capture.reset();
   if (p->failure_.empty() && p->moves_ != g_moves.load())
     p->failure_ = "a variable moved to new storage during the step";
+  if (p->failure_.empty()) {
+    std::unordered_set<const Storage*> known(p->allocated_at_.begin(), p->allocated_at_.end());
+    for (const Tensor& t : inputs)
+      if (t.defined()) known.insert(t.storage().get());
+    for (const Step& k : p->kernels_) {
+      for (const Storage* s : k.touched)
+        if (!known.count(s) && !s->variable && !s->host_constant) {
+          p->failure_ = std::string("a kernel (") + k.where +
+                        ") reads a tensor computed before the step that is neither a variable nor an input (state "
+                        "kept in Python, such as a stateful RNN's)";
+          break;
+        }
+      if (!p->failure_.empty()) break;
+    }
+  }
   if (!p->failure_.empty()) {
     p->kernels_.clear();  // never replayed: drop the buffers now
     p->written_.clear();
     p->allocated_.clear();
+    p->allocated_at_.clear();
   }
   for (const Tensor& v : p->written_) p->counts_.push_back(v.storage().use_count());
   return p;
@@ -58,7 +75,9 @@ void record(const char* where, Kernel k, std::vector<const Storage*> touched) {
 }
 
 void note_allocation(const std::shared_ptr<Storage>& s) {
-  if (t_capture) t_capture->allocated_.push_back(s);
+  if (!t_capture) return;
+  t_capture->allocated_.push_back(s);
+  t_capture->allocated_at_.push_back(s.get());
 }
 
 void note_variable_moved() { g_moves.fetch_add(1); }

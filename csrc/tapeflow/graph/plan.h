@@ -8,8 +8,10 @@
 // fresh key each replay, an optimizer reads its step counter and learning rate
 // from their variables. What a plan cannot reproduce makes the capture fail
 // with a reason (fail()): a host read of a computed value, a data-dependent
-// shape, a variable created inside the step. The caller then keeps the eager
-// result and does not replay.
+// shape, a variable created inside the step, a kernel reading a tensor computed
+// before the step that is not a variable or an input (state kept in Python, as
+// a stateful RNN's last states: a replay would read the captured one again).
+// The caller then keeps the eager result and does not replay.
 //
 // A plan refers to variable storage through views, so it is valid only while no
 // variable has moved to new storage (copy on write outside a capture; a global
@@ -18,7 +20,6 @@
 // place, where an eager step would copy on write to keep that reference's
 // values). valid() checks both; the caller then runs the step eagerly once.
 #pragma once
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -62,7 +63,7 @@ class Plan {
 
  private:
   friend void begin_capture();
-  friend std::shared_ptr<Plan> end_capture();
+  friend std::shared_ptr<Plan> end_capture(const std::vector<Tensor>&);
   friend void fail(const std::string&);
   friend void record(const char*, Kernel, std::vector<const Storage*>);
   friend void note_allocation(const std::shared_ptr<Storage>&);
@@ -73,6 +74,7 @@ class Plan {
   std::string failure_;
   uint64_t moves_ = 0;
   std::vector<std::weak_ptr<Storage>> allocated_;
+  std::vector<const Storage*> allocated_at_;  // their addresses (also of those freed since)
   size_t arena_bytes_ = 0;
   bool planned_ = false;
 };
@@ -83,8 +85,9 @@ inline bool capturing() { return current() != nullptr; }
 
 // Starts capturing on this thread (throws RuntimeError if a capture is already active).
 void begin_capture();
-// Ends the capture and returns its plan (failure() says why it cannot be replayed, if so).
-std::shared_ptr<Plan> end_capture();
+// Ends the capture and returns its plan (failure() says why it cannot be replayed, if so). `inputs`: the buffers
+// the caller feeds before each replay.
+std::shared_ptr<Plan> end_capture(const std::vector<Tensor>& inputs);
 // Marks the current capture as not replayable; the first reason is kept.
 void fail(const std::string& why);
 void record(const char* where, Kernel k, std::vector<const Storage*> touched);

@@ -77,7 +77,7 @@ class StepCache:
         try:
             result = fn(nest.pack_sequence_as(batch, buffers))
         finally:
-            plan = _core._end_capture()
+            plan = _core._end_capture([b for b in buffers if b is not None])
         if plan.failure is None:
             plan.plan_memory([t for t in nest.flatten(result) if isinstance(t, _core.Tensor)])
             self._store(key, Captured(plan, [b for b in buffers if b is not None], result))
