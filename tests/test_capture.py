@@ -318,6 +318,7 @@ def test_signature_cache_is_bounded_and_partial_batches_work():
             np.testing.assert_allclose(model.predict(x[:n], verbose=0),
                                        np.array(model(tf.constant(x[:n]), training=False)), rtol=1e-6)
     assert len(model._step_caches["predict"].plans) <= MAX_SIGNATURES
+    assert len(model._predict_arrays) <= MAX_SIGNATURES
     hist = model.fit(x, y, batch_size=32, epochs=3, verbose=0)  # 3 full batches and one of 4 per epoch
     assert len(hist.history["loss"]) == 3
 

@@ -8,7 +8,7 @@ from tapeflow.keras import metrics as metrics_mod
 from tapeflow.keras import optimizers as optimizers_mod
 from tapeflow.keras.callbacks import CallbackList, ProgbarLogger
 from tapeflow.keras.engine import data_adapter
-from tapeflow.keras.engine.capture import StepCache
+from tapeflow.keras.engine.capture import MAX_SIGNATURES, StepCache
 from tapeflow.keras.engine.compile_utils import CompileLoss, CompileMetrics
 
 
@@ -385,7 +385,7 @@ class Trainer:
             0 < len(x) <= (batch_size or 32)
         if single:
             captured = self._predict_arrays.get((x.shape, x.dtype))
-            if captured is not None and not self.run_eagerly and not tf_config.functions_run_eagerly():
+            if captured is not None and self._step_cache("predict") is not None:
                 out = captured.plan.run_array(captured.buffers[0], x, captured.result)
                 if out is not None:
                     return out
@@ -411,6 +411,8 @@ class Trainer:
             captured = self._step_cache("predict").lookup(leaves)
             if captured is not None and len(leaves) == 1 and leaves[0].dtype.name == x.dtype.name and \
                     type(captured.result) is _core.Tensor:
+                if len(self._predict_arrays) >= MAX_SIGNATURES:
+                    del self._predict_arrays[next(iter(self._predict_arrays))]
                 self._predict_arrays[(x.shape, x.dtype)] = captured
         flat = [nest.flatten(o) for o in outputs]
         merged = [np.concatenate([f[i] for f in flat], axis=0) if len(flat) > 1 else flat[0][i]
