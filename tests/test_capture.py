@@ -309,6 +309,27 @@ def test_model_call_with_user_layers_stays_eager():
     assert not _captured(model, "call")
 
 
+def test_threads_replaying_one_plan_take_turns():
+    import threading
+    model = _mlp()
+    rows = [np.full((1, 8), v, "float32") for v in (-1.0, 0.5)]
+    expected = [np.array(Layer_call(model, tf.constant(r))) for r in rows]
+    for _ in range(3):
+        model.predict(rows[0], verbose=0)
+    errors = []
+
+    def work(i):
+        for _ in range(300):
+            if not np.array_equal(model.predict(rows[i], verbose=0), expected[i]):
+                errors.append(i)
+    threads = [threading.Thread(target=work, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
 def test_signature_cache_is_bounded_and_partial_batches_work():
     x, y = _data(n=100)
     model = _mlp()

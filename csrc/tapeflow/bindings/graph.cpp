@@ -73,6 +73,7 @@ void init_graph(py::module_& m) {
       .def("valid", &Plan::valid)
       .def("profile", [](const Plan& p, int reps) {
         py::gil_scoped_release release;
+        std::lock_guard<std::mutex> lock(p.mutex());
         return p.profile(reps);
       }, py::arg("reps") = 100)
       // Copies values[i] (any strides, same shape and dtype) into buffers[i], then runs the plan.
@@ -83,6 +84,7 @@ void init_graph(py::module_& m) {
             throw ValueError("[run] input " + std::to_string(i) + " has shape " + shape_str(values[i].shape()) +
                              ", the captured step takes " + shape_str(buffers[i].shape()));
         py::gil_scoped_release release;
+        std::lock_guard<std::mutex> lock(p.mutex());
         for (size_t i = 0; i < buffers.size(); ++i)
           if (values[i].storage() != buffers[i].storage()) cpu::copy(values[i], buffers[i]);
         p.run();
@@ -97,15 +99,19 @@ void init_graph(py::module_& m) {
         for (int64_t d = 0; ok && d < buffer.ndim(); ++d) ok = a.shape(d) == buffer.dim(d);
         if (!ok) throw ValueError("[run_array] the array does not match the captured step's " +
                                   std::string(dtype_name(buffer.dtype())) + " input of shape " + shape_str(buffer.shape()));
-        if (buffer.numel())
-          std::memcpy(buffer.raw_data(), a.data(), static_cast<size_t>(buffer.numel()) * itemsize(buffer.dtype()));
+        const bool direct = result.dtype() == DType::Float32 && result.is_contiguous();
+        py::array_t<float> out(std::vector<py::ssize_t>(result.shape().begin(), result.shape().end()));
+        float* dst = out.mutable_data();
         {
           py::gil_scoped_release release;
+          std::lock_guard<std::mutex> lock(p.mutex());
+          if (buffer.numel())
+            std::memcpy(buffer.raw_data(), a.data(), static_cast<size_t>(buffer.numel()) * itemsize(buffer.dtype()));
           p.run();
+          if (direct && result.numel())
+            std::memcpy(dst, result.raw_data(), static_cast<size_t>(result.numel()) * sizeof(float));
         }
-        if (result.dtype() != DType::Float32 || !result.is_contiguous()) return to_numpy(result, true);
-        py::array_t<float> out(std::vector<py::ssize_t>(result.shape().begin(), result.shape().end()));
-        if (result.numel()) std::memcpy(out.mutable_data(), result.raw_data(), static_cast<size_t>(result.numel()) * 4);
+        if (!direct) return to_numpy(result, true);
         return std::move(out);
       })
       // The epoch loop: for steps start .. start+count-1, copies full batches of batch_size rows of each source
@@ -139,6 +145,7 @@ void init_graph(py::module_& m) {
                                                         ", out of range for " + std::to_string(n) + " rows");
         }
         py::gil_scoped_release release;
+        std::lock_guard<std::mutex> lock(p.mutex());
         const auto t0 = std::chrono::steady_clock::now();
         const int64_t* o = order.defined() ? order.data<int64_t>() : nullptr;
         int64_t done = 0;

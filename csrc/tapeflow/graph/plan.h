@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,8 +48,10 @@ struct MemoryStats {
 
 class Plan {
  public:
-  // Runs every kernel in order (the calling thread; kernels use the thread pool).
+  // Runs every kernel in order (the calling thread; kernels use the thread pool). A caller that feeds the input
+  // buffers first holds mutex() across both, so that two Python threads replaying one plan take turns.
   void run() const;
+  std::mutex& mutex() const { return mu_; }
   bool valid() const;
   const std::string& failure() const { return failure_; }
   size_t num_kernels() const { return kernels_.size(); }
@@ -77,6 +80,7 @@ class Plan {
   std::vector<const Storage*> allocated_at_;  // their addresses (also of those freed since)
   size_t arena_bytes_ = 0;
   bool planned_ = false;
+  mutable std::mutex mu_;
 };
 
 // The plan being captured on this thread, or null.
