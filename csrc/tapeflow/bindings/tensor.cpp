@@ -229,8 +229,8 @@ void init_tensor(py::module_& m) {
   cls.attr("__array_priority__") = 100;
 
   // With `indices`, grad holds the gradients of those rows of var (tf.IndexedSlices values), duplicates summed.
-  // The step size is `lr`, or the value of `lr_var` when given (read when the update runs, so that a replayed step
-  // sees changes); with `step_var` (the iteration count before this step) it gets Adam's bias correction
+  // The step size is `lr`, or the value of `lr_variable` when given (read when the update runs, so that a replayed
+  // step sees changes); with `step_variable` (the iteration count before this step) it gets Adam's bias correction
   // lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) for t = step + 1.
   m.def("_apply_update", [](int rule_code, Tensor& var, py::handle grad_obj, std::vector<Tensor> slots, double lr,
                             double a, double b, double eps, py::handle indices_obj, py::handle lr_obj,
