@@ -133,7 +133,7 @@ def test_python_steps_run_only_to_capture():
     cache = model._step_caches["train"]
     calls = []
     real_run = cache.run
-    cache.run = lambda fn, batch: real_run(lambda b: (calls.append(1), fn(b))[1], batch)
+    cache.run = lambda fn, batch, variables: real_run(lambda b: (calls.append(1), fn(b))[1], batch, variables)
     hist = model.fit(x, y, batch_size=32, epochs=2, verbose=0)
     # 20 steps, all replayed by the C++ loop: the metrics' reset writes their variables in place.
     assert calls == []
@@ -237,6 +237,22 @@ def test_a_held_value_of_a_variable_keeps_its_numbers():
     model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     np.testing.assert_array_equal(np.array(held), before)
     assert not np.array_equal(np.array(kernel), before)
+
+
+def test_a_value_read_before_the_capture_keeps_its_numbers():
+    x, y = _data(n=128)
+    model = _mlp()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    held = {}
+
+    class Hold(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 0:  # after the eager step, before the captured one
+                held["value"] = self.model.layers[0].kernel.value()
+                held["numbers"] = np.array(held["value"]).copy()
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[Hold()])
+    assert _captured(model, "train")
+    np.testing.assert_array_equal(np.array(held["value"]), held["numbers"])
 
 
 def test_assigned_weights_reach_a_captured_predict():

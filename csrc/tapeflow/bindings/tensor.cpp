@@ -299,6 +299,12 @@ void init_tensor(py::module_& m) {
      py::arg("eps"), py::arg("indices") = py::none(), py::arg("lr_variable") = py::none(),
      py::arg("step_variable") = py::none(), py::arg("beta_1") = 0.0, py::arg("beta_2") = 0.0);
 
+  // Before a capture: gives each variable storage of its own (copying those that something else holds), since the
+  // captured step and its replays write variables in place.
+  m.def("_unshare", [](std::vector<Tensor> variables) {
+    for (Tensor& v : variables)
+      if (v.is_variable()) own_storage(v, true);
+  });
   m.def("_make_variable", [](const Tensor& value, bool trainable) {
     graph::fail("a variable is created inside the step");
     Tensor fresh = ops::contiguous_copy(value);

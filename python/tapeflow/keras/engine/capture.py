@@ -55,8 +55,10 @@ class StepCache:
             return entry
         return None
 
-    def run(self, fn, batch):
-        """One step ``fn(batch)``: replayed when captured, else eager (and captured when it is the second)."""
+    def run(self, fn, batch, variables):
+        """One step ``fn(batch)``: replayed when captured, else eager (and captured when it is the second).
+        ``variables()`` lists the variables the step may write: before a capture each gets storage of its own, so
+        that a value read from one earlier keeps its numbers when the step writes in place."""
         leaves = nest.flatten(batch)
         self.from_plan = False
         if self.off is not None or not all(t is None or isinstance(t, _core.Tensor) for t in leaves):
@@ -73,6 +75,7 @@ class StepCache:
             self._store(key, _SEEN)
             return fn(batch)
         buffers = [None if t is None else _core._buffer_copy(t) for t in leaves]
+        _core._unshare(variables())
         _core._begin_capture()
         try:
             result = fn(nest.pack_sequence_as(batch, buffers))

@@ -236,7 +236,16 @@ class Trainer:
     def _run_step(self, kind, batch):
         fn = getattr(self, kind + "_step")
         cache = self._step_cache(kind)
-        return fn(batch) if cache is None else cache.run(fn, batch)
+        return fn(batch) if cache is None else cache.run(fn, batch, self._step_variables)
+
+    def _step_variables(self):
+        """Every variable a step may write: the model's, the optimizer's and the metrics'."""
+        out = list(self.variables)
+        if self.optimizer is not None:
+            out.extend(self.optimizer.variables)
+        for m in self.metrics:
+            out.extend(m.variables)
+        return out
 
     # ----------------------------------------------------------------- loops
     def _assert_compiled(self):

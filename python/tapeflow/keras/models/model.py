@@ -70,7 +70,7 @@ class Model(Trainer, Layer):
         cache = self._step_caches.get("call")
         if cache is None:
             cache = self._step_caches["call"] = StepCache("call")
-        out = cache.run(self._inference_call, x)
+        out = cache.run(self._inference_call, x, lambda: self.variables)
         return nest.map_structure(_core._buffer_copy, out) if cache.from_plan else out
 
     def _inference_call(self, x):
