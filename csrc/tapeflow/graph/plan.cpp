@@ -21,11 +21,6 @@ std::atomic<uint64_t> g_moves{0};
 
 Plan* current() { return t_capture.get(); }
 
-bool& in_kernel() {
-  thread_local bool flag = false;
-  return flag;
-}
-
 void begin_capture() {
   if (t_capture) throw RuntimeError("[capture] a capture is already active on this thread");
   t_capture = std::make_shared<Plan>();
@@ -42,16 +37,16 @@ std::shared_ptr<Plan> end_capture(const std::vector<Tensor>& inputs) {
     std::unordered_set<const Storage*> known(p->allocated_at_.begin(), p->allocated_at_.end());
     for (const Tensor& t : inputs)
       if (t.defined()) known.insert(t.storage().get());
-    for (const Step& k : p->kernels_) {
-      for (const Storage* s : k.touched)
-        if (!known.count(s) && !s->variable && !s->host_constant) {
-          p->failure_ = std::string("a kernel (") + k.where +
-                        ") reads a tensor computed before the step that is neither a variable nor an input (state "
-                        "kept in Python, such as a stateful RNN's)";
-          break;
-        }
-      if (!p->failure_.empty()) break;
-    }
+    auto reads_state = [&](const Step& k) {
+      return std::any_of(k.touched.begin(), k.touched.end(), [&](const Storage* s) {
+        return !known.count(s) && !s->variable && !s->host_constant;
+      });
+    };
+    auto it = std::find_if(p->kernels_.begin(), p->kernels_.end(), reads_state);
+    if (it != p->kernels_.end())
+      p->failure_ = std::string("a kernel (") + it->where +
+                    ") reads a tensor computed before the step that is neither a variable nor an input (state kept "
+                    "in Python, such as a stateful RNN's)";
   }
   if (!p->failure_.empty()) {
     p->kernels_.clear();  // never replayed: drop the buffers now
@@ -103,8 +98,12 @@ bool Plan::valid() const {
   return true;
 }
 
-void Plan::run() const {
+void Plan::check_replayable() const {
   if (!failure_.empty()) throw RuntimeError("[capture] this plan cannot be replayed: " + failure_);
+}
+
+void Plan::run() const {
+  check_replayable();
   for (const Step& k : kernels_) k.run();
 }
 
@@ -181,7 +180,7 @@ MemoryStats Plan::memory() const {
 }
 
 std::vector<std::pair<std::string, double>> Plan::profile(int reps) const {
-  if (!failure_.empty()) throw RuntimeError("[capture] this plan cannot be replayed: " + failure_);
+  check_replayable();
   std::vector<std::pair<std::string, double>> out;
   for (const Step& k : kernels_) out.emplace_back(k.where, 0.0);
   for (int r = 0; r < reps; ++r)

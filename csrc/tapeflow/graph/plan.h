@@ -71,6 +71,7 @@ class Plan {
   friend void record(const char*, Kernel, std::vector<const Storage*>);
   friend void note_allocation(const std::shared_ptr<Storage>&);
   friend void note_variable_written(const Tensor&);
+  void check_replayable() const;
   std::vector<Step> kernels_;
   std::vector<Tensor> written_;  // the variables the step writes, and their storage's reference counts
   std::vector<long> counts_;
@@ -105,28 +106,25 @@ void note_variable_written(const Tensor& v);
 // came from the host).
 void check_host_read(const Tensor& t, const char* what);
 
-// True while a kernel launched through kernel() runs on this thread: what it launches itself is part of it.
-bool& in_kernel();
+// Points touched_storages() at a list for the life of one captured kernel (so also while it throws).
+struct Touching {
+  explicit Touching(std::vector<const Storage*>* list) { touched_storages() = list; }
+  ~Touching() { touched_storages() = nullptr; }
+};
 
-// Runs f now and, while capturing, records it for replay.
+// Runs f now and, while capturing, records it for replay. Inside a recorded kernel (touched_storages() is set),
+// what it launches itself is part of it and is not recorded again.
 template <class F>
 void kernel(const char* where, F&& f) {
-  if (!capturing() || in_kernel()) {
+  if (!capturing() || touched_storages()) {
     f();
     return;
   }
   std::vector<const Storage*> touched;
-  in_kernel() = true;
-  touched_storages() = &touched;
-  try {
+  {
+    Touching scope(&touched);
     f();
-  } catch (...) {
-    in_kernel() = false;
-    touched_storages() = nullptr;
-    throw;
   }
-  in_kernel() = false;
-  touched_storages() = nullptr;
   record(where, Kernel(std::forward<F>(f)), std::move(touched));
 }
 

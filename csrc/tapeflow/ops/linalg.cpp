@@ -77,11 +77,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   }
   TF_RECORD("matmul", {a, b}, {out}, [ta, tb](const Tensors& in, const Tensors&, const Tensors& g) {
     const Tensor &x = in[0], &y = in[1], &d = g[0];
-    const bool da = autograd::input_needed(0), db = autograd::input_needed(1);
-    if (!ta && !tb) return Tensors{da ? matmul(d, y, false, true) : Tensor(), db ? matmul(x, d, true, false) : Tensor()};
-    if (!ta && tb) return Tensors{da ? matmul(d, y, false, false) : Tensor(), db ? matmul(d, x, true, false) : Tensor()};
-    if (ta && !tb) return Tensors{da ? matmul(y, d, false, true) : Tensor(), db ? matmul(x, d, false, false) : Tensor()};
-    return Tensors{da ? matmul(y, d, true, true) : Tensor(), db ? matmul(d, x, true, true) : Tensor()};
+    // da = d @ op(y)^T, transposed back when a was; db = op(x)^T @ d, likewise (each only when needed).
+    Tensor da, db;
+    if (autograd::input_needed(0)) da = ta ? matmul(y, d, tb, true) : matmul(d, y, false, !tb);
+    if (autograd::input_needed(1)) db = tb ? matmul(d, x, true, ta) : matmul(x, d, !ta, false);
+    return Tensors{da, db};
   });
   return out;
 }
