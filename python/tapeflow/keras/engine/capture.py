@@ -75,15 +75,16 @@ class StepCache:
             self._store(key, _SEEN)
             return fn(batch)
         buffers = [None if t is None else _core._buffer_copy(t) for t in leaves]
+        inputs = [b for b in buffers if b is not None]
         _core._unshare(variables())
         _core._begin_capture()
         try:
             result = fn(nest.pack_sequence_as(batch, buffers))
         finally:
-            plan = _core._end_capture([b for b in buffers if b is not None])
+            plan = _core._end_capture(inputs)
         if plan.failure is None:
             plan.plan_memory([t for t in nest.flatten(result) if isinstance(t, _core.Tensor)])
-            self._store(key, Captured(plan, [b for b in buffers if b is not None], result))
+            self._store(key, Captured(plan, inputs, result))
             self.from_plan = True
         else:
             self.off = plan.failure

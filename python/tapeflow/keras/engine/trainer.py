@@ -225,8 +225,13 @@ class Trainer:
         """The captured-step cache for "train", "test" or "predict" steps, or None when they run eagerly:
         ``run_eagerly``, ``tf.config.run_functions_eagerly(True)``, or a model that overrides the step method."""
         method = kind + "_step"
-        if self.run_eagerly or tf_config.functions_run_eagerly() or method in self.__dict__ or \
-                getattr(type(self), method) is not getattr(Trainer, method):
+        if method in self.__dict__ or getattr(type(self), method) is not getattr(Trainer, method):
+            return None
+        return self._capture_cache(kind)
+
+    def _capture_cache(self, kind):
+        """The StepCache for one kind of step, or None under ``run_eagerly`` or ``run_functions_eagerly``."""
+        if self.run_eagerly or tf_config.functions_run_eagerly():
             return None
         cache = self._step_caches.get(kind)
         if cache is None:

@@ -6,9 +6,8 @@ import json
 
 import numpy as np
 
-from tapeflow import _core, config as tf_config, nest
+from tapeflow import _core, nest
 from tapeflow.keras import backend
-from tapeflow.keras.engine.capture import StepCache
 from tapeflow.keras.engine.trainer import Trainer
 from tapeflow.keras.layers.layer import Layer, _plain_shape, _shape_of
 from tapeflow.keras.models import summary as summary_mod
@@ -58,18 +57,16 @@ class Model(Trainer, Layer):
         if type(x) is np.ndarray and x.dtype == np.float32:
             x = _core.convert_to_tensor(x)
         if type(x) is not _core.Tensor or getattr(x, "_keras_mask", None) is not None or _core._capturing() or \
-                _core._tape_active() or backend.in_training() or self.run_eagerly or tf_config.functions_run_eagerly():
+                _core._tape_active() or backend.in_training():
             return None
         if self._call_capturable is None:
             from tapeflow.keras.models.functional import Functional
             from tapeflow.keras.models.sequential import Sequential
             self._call_capturable = type(self) in (Sequential, Functional) and all(
                 type(layer).__module__.startswith("tapeflow.") for layer in self._flatten_layers())
-        if not self._call_capturable:
-            return None
-        cache = self._step_caches.get("call")
+        cache = self._capture_cache("call") if self._call_capturable else None
         if cache is None:
-            cache = self._step_caches["call"] = StepCache("call")
+            return None
         out = cache.run(self._inference_call, x, lambda: self.variables)
         return nest.map_structure(_core._buffer_copy, out) if cache.from_plan else out
 
