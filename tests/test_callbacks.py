@@ -90,7 +90,8 @@ def test_early_stopping_restores_when_epochs_run_out_and_honours_modes():
     m = model(lr=0.0)  # nothing changes: the first epoch stays the best
     es = keras.callbacks.EarlyStopping(monitor="loss", patience=10, restore_best_weights=True)
     before = m.get_weights()
-    m.fit(X, Y, epochs=3, verbose=0, callbacks=[es])
+    # Unshuffled: the epoch's mean loss is then summed in the same order each epoch, to the same bits.
+    m.fit(X, Y, epochs=3, verbose=0, callbacks=[es], shuffle=False)
     assert es.stopped_epoch == 0 and es.best_epoch == 0
     for a, b in zip(before, m.get_weights()):
         np.testing.assert_array_equal(a, b)
@@ -102,10 +103,10 @@ def test_early_stopping_restores_when_epochs_run_out_and_honours_modes():
 def test_early_stopping_baseline_and_start_from_epoch():
     m = model(lr=0.0)
     es = keras.callbacks.EarlyStopping(monitor="loss", patience=2, baseline=0.0)  # never reached
-    h = m.fit(X, Y, epochs=10, verbose=0, callbacks=[es])
+    h = m.fit(X, Y, epochs=10, verbose=0, callbacks=[es], shuffle=False)  # the same loss, bit for bit, each epoch
     assert len(h.history["loss"]) == 2
     es = keras.callbacks.EarlyStopping(monitor="loss", patience=0, start_from_epoch=3)
-    h = model(lr=0.0).fit(X, Y, epochs=10, verbose=0, callbacks=[es])
+    h = model(lr=0.0).fit(X, Y, epochs=10, verbose=0, callbacks=[es], shuffle=False)
     assert len(h.history["loss"]) == 5  # epoch 3 sets the best, epoch 4 does not improve
 
 

@@ -184,7 +184,12 @@ def test_dense_layer_uses_the_fused_op(monkeypatch):
         np.testing.assert_allclose(fused(x).numpy(), plain(x).numpy(), rtol=1e-5, atol=1e-6)
         for g1, g2 in zip(*grads):
             np.testing.assert_allclose(g1, g2, rtol=1e-5, atol=1e-5)
-    assert sorted(set(calls)) == [0, 1, 2, 3, 5]  # every fusable activation went through the fused op
+    # Every fusable activation went through the fused op; sigmoid as a linear one, its output keeping the logits.
+    assert sorted(set(calls)) == [0, 1, 3, 5]
+    layer = tf.keras.layers.Dense(6, activation="sigmoid")
+    out = layer(x)
+    np.testing.assert_allclose(out._keras_logits.numpy(), x @ layer.kernel.numpy() + layer.bias.numpy(), rtol=1e-5,
+                               atol=1e-6)
 
 
 def test_dense_op_errors():

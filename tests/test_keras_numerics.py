@@ -39,6 +39,34 @@ def test_loss_function_and_config_round_trip(case):
     assert keras.losses.get(case["class"]).__class__ is cls
 
 
+def test_cross_entropy_of_a_softmax_or_sigmoid_output_starts_from_its_logits():
+    """As Keras on TensorFlow: a softmax or sigmoid output remembers its logits, and the cross-entropy losses use
+    them, so a saturated output keeps its true loss and gradient instead of the clipped -log(1e-7) = 16.118 and 0.
+    (Keras 3.x on TensorFlow 2.21 gives 100, 100 and 30 for the three losses below.)"""
+    z = tf.Variable([[100.0, 0.0, 0.0]])
+    with tf.GradientTape() as tape:
+        p = keras.activations.softmax(z)
+        scce = keras.losses.sparse_categorical_crossentropy([1], p)
+    np.testing.assert_allclose(scce.numpy(), [100.0])
+    np.testing.assert_allclose(tape.gradient(scce, z).numpy(), [[1.0, -1.0, 0.0]], atol=1e-6)
+    np.testing.assert_allclose(keras.losses.categorical_crossentropy([[0.0, 1.0, 0.0]], p).numpy(), [100.0])
+    s = keras.activations.sigmoid(tf.constant([[30.0]]))
+    np.testing.assert_allclose(keras.losses.binary_crossentropy([[0.0]], s).numpy(), [30.0])
+    # Only the matching activation's logits: a sigmoid output is not softmax logits, nor a softmax over axis 0.
+    np.testing.assert_allclose(keras.losses.categorical_crossentropy([[1.0]], s).numpy(), [0.0], atol=1e-6)
+    p0 = keras.activations.softmax(tf.constant([[100.0], [0.0]]), axis=0)
+    assert keras.losses.categorical_crossentropy([[0.0], [1.0]], p0).numpy()[0] == pytest.approx(0.0, abs=1e-6)
+    # The model's output carries them into fit/evaluate, eager or captured.
+    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3, activation="softmax", kernel_initializer="identity",
+                                                                 bias_initializer="zeros")])
+    for eager in (True, False):
+        m.compile("sgd", "sparse_categorical_crossentropy", run_eagerly=eager)
+        assert m.evaluate(np.array([[100.0, 0.0, 0.0]] * 4, np.float32), np.ones(4), verbose=0) == \
+            pytest.approx(100.0)
+    with pytest.warns(UserWarning, match="was produced by a Softmax activation"):
+        keras.losses.sparse_categorical_crossentropy([1], p, from_logits=True)
+
+
 def test_loss_aliases_resolve():
     assert keras.losses.get("mse") is keras.losses.mean_squared_error
     assert keras.losses.get("mae") is keras.losses.mean_absolute_error

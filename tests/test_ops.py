@@ -251,6 +251,55 @@ def test_losses():
              lambda lo, lab: -np_log_softmax(lo)[np.arange(4), lab], z, labels)
 
 
+def _xent_grad(lab, lo, sparse):
+    """d/dlogits of sum(loss): the fused loss's gradient kernel, taken under an outer tape by check_op."""
+    with tf.GradientTape() as tape:
+        tape.watch(lo)
+        fn = tf.nn.sparse_softmax_cross_entropy_with_logits if sparse else tf.nn.softmax_cross_entropy_with_logits
+        loss = fn(labels=lab, logits=lo)
+        loss = tf.reduce_sum(loss * tf.cast(tf.range(1, loss.shape[0] + 1), loss.dtype))
+    return tape.gradient(loss, lo)
+
+
+def test_fused_softmax_cross_entropy_second_order_and_shapes():
+    z = rand(5, 7, low=-4, high=4)
+    rows = np.arange(1, 6, dtype=np.float64)[:, None]
+    labels = np.array([0, 6, 3, 3, 1], np.int64)
+    onehot = np.eye(7)[labels]
+    # The gradient is one kernel too: its own gradient goes through the same finite-difference check.
+    check_op(lambda lo: _xent_grad(tf.constant(labels), lo, True), lambda lo: (np_softmax(lo) - onehot) * rows, z)
+    p = np_softmax(rand(5, 7))
+    check_op(lambda lo, lab: _xent_grad(lab, lo, False), lambda lo, lab: (np_softmax(lo) - lab) * rows, z, p)
+    # Batch axes before the class axis, int32 labels, a single class, no rows.
+    z3 = rand(2, 3, 4)
+    lab3 = np.array([[0, 3, 1], [2, 2, 0]], np.int32)
+    check_op(lambda lo: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.constant(lab3), logits=lo),
+             lambda lo: -np.take_along_axis(np_log_softmax(lo), lab3[..., None].astype(np.int64), -1)[..., 0], z3)
+    check_op(lambda lo: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.zeros([3], tf.int64), logits=lo),
+             lambda lo: np.zeros(3), rand(3, 1))
+    check_op(lambda lab, lo: tf.nn.softmax_cross_entropy_with_logits(labels=lab, logits=lo),
+             lambda lab, lo: -(lab * np_log_softmax(lo)).sum(-1), np.zeros((0, 4)), np.zeros((0, 4)), grad=False)
+    # A class axis other than the last keeps the composite path.
+    check_op(lambda lab, lo: tf.nn.softmax_cross_entropy_with_logits(labels=lab, logits=lo, axis=0),
+             lambda lab, lo: -(lab * np_log_softmax(lo, 0)).sum(0), np_softmax(rand(4, 3), 0), rand(4, 3))
+
+
+def test_fused_softmax_cross_entropy_extremes_and_float16():
+    # Huge and -inf logits stay finite where the true loss is; float16 computes in float32.
+    z = np.array([[1e4, -1e4, 0.0], [-np.inf, 0.0, 1.0], [3.0, 3.0, 3.0]], np.float32)
+    labels = np.array([0, 2, 1])
+    got = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=z).numpy()
+    ref = -np_log_softmax(np.where(np.isinf(z), -1e30, z).astype(np.float64))[np.arange(3), labels]
+    np.testing.assert_allclose(got, ref, rtol=1e-6)
+    h = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels[:1], logits=tf.constant(z[2:], tf.float16))
+    assert h.dtype == tf.float16 and abs(float(h[0]) - np.log(3.0)) < 1e-3
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"label value of -1 which is outside the valid range "
+                                                             r"of \[0, 3\)\. Label values: 0 -1"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0, -1], logits=tf.zeros((2, 3)))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="label value of 0"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0], logits=tf.zeros((1, 0)))
+
+
 def test_non_differentiable_forward():
     x = np.array([[1.0, 5.0, 3.0], [7.0, 2.0, 2.0]])
     check_op(lambda t: tf.argmax(t, axis=1), lambda a: a.argmax(1), x, grad=False)

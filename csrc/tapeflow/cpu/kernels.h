@@ -35,6 +35,13 @@ void reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& reduce_mask, 
 void arg_reduce(const Tensor& x, int64_t axis, bool is_max, const Tensor& out);
 void cumulative(const Tensor& x, int64_t axis, bool exclusive, bool reverse, bool product, const Tensor& out);
 void softmax(const Tensor& x, int64_t axis, bool log, const Tensor& out);
+// Softmax cross-entropy over the last axis of contiguous float logits (rows, C), fused: one pass per row, nothing
+// kept between the forward and the backward kernel. Labels are class ids (int32/int64, (rows)) when `sparse`, else
+// contiguous probabilities of the logits' dtype (rows, C). Sparse labels outside [0, C) throw InvalidArgument.
+// loss (rows) = logsumexp(x) - x[label] (sparse) or sum_c labels_c (logsumexp(x) - x_c) (dense).
+void softmax_xent(const Tensor& logits, const Tensor& labels, bool sparse, const Tensor& loss);
+// out (rows, C) = (softmax(x) - labels) * g[row], labels one-hot when sparse; g (rows).
+void softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse, const Tensor& g, const Tensor& out);
 
 // Fused optimizer step on contiguous float32/float64 operands of one shape, in place.
 // SGD: w -= lr g. Momentum (a = momentum): m = a m - lr g; w += m (Nesterov: w += a m - lr g).

@@ -4,8 +4,10 @@
 // into fixed 8192-element chunks (independent of the thread count) whose
 // partial results are combined in chunk order. float32 sums and products
 // accumulate in float64.
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -195,6 +197,94 @@ void cumulative(const Tensor& x, int64_t axis, bool exclusive, bool reverse, boo
           T v = a[r * inner];
           if (exclusive) { b[r * inner] = acc; acc = product ? wrap_mul(acc, v) : wrap_add(acc, v); }
           else { acc = product ? wrap_mul(acc, v) : wrap_add(acc, v); b[r * inner] = acc; }
+        }
+      }
+    });
+  });
+}
+
+namespace {
+
+// Class ids as int64, checked against [0, C) before any row is computed (the kernels' loops never throw).
+std::vector<int64_t> class_ids(const Tensor& labels, int64_t C) {
+  const int64_t n = labels.numel();
+  std::vector<int64_t> ids(static_cast<size_t>(n));
+  if (labels.dtype() == DType::Int32) std::copy_n(labels.data<int32_t>(), n, ids.data());
+  else std::copy_n(labels.data<int64_t>(), n, ids.data());
+  for (int64_t i = 0; i < n; ++i)
+    if (ids[i] < 0 || ids[i] >= C) {
+      std::string shown;
+      for (int64_t j = 0; j < std::min<int64_t>(n, 20); ++j) shown += (j ? " " : "") + std::to_string(ids[j]);
+      throw InvalidArgument("Received a label value of " + std::to_string(ids[i]) + " which is outside the valid "
+                            "range of [0, " + std::to_string(C) + "). Label values: " + shown + (n > 20 ? " ..." : ""));
+    }
+  return ids;
+}
+
+// One row's max (0 when every logit is -inf, as in softmax) and log(sum exp(x - max)), summed in double.
+template <class T>
+inline void row_logsumexp(const T* x, int64_t C, T& m, T& lse, double& s) {
+  m = x[0];
+  for (int64_t c = 1; c < C; ++c) m = x[c] > m ? x[c] : m;
+  if (std::isinf(m) && m < 0) m = 0;
+  s = 0;
+  for (int64_t c = 0; c < C; ++c) s += std::exp(x[c] - m);
+  lse = static_cast<T>(std::log(s));
+}
+
+}  // namespace
+
+void softmax_xent(const Tensor& logits, const Tensor& labels, bool sparse, const Tensor& loss) {
+  const int64_t C = logits.ndim() ? logits.dim(logits.ndim() - 1) : 1, rows = loss.numel();
+  if (rows == 0) return;
+  if (C == 0) {  // sparse labels can name no class; a dense row's sum is empty
+    if (sparse) class_ids(labels, C);
+    fill_scalar(loss, 0.0);
+    return;
+  }
+  const std::vector<int64_t> ids = sparse ? class_ids(labels, C) : std::vector<int64_t>();
+  TF_DISPATCH_FLOAT(logits.dtype(), "softmax_xent", {
+    const T* x = logits.data<T>();
+    const T* y = sparse ? nullptr : labels.data<T>();
+    T* l = loss.data<T>();
+    parallel_for(rows, 16384 / C + 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        const T* a = x + r * C;
+        T m, lse;
+        double s;
+        row_logsumexp(a, C, m, lse, s);
+        if (sparse) {
+          l[r] = lse - (a[ids[r]] - m);
+        } else {
+          T acc = 0;
+          for (int64_t c = 0; c < C; ++c) acc += y[r * C + c] * (lse - (a[c] - m));
+          l[r] = acc;
+        }
+      }
+    });
+  });
+}
+
+void softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse, const Tensor& g, const Tensor& out) {
+  const int64_t C = logits.ndim() ? logits.dim(logits.ndim() - 1) : 1, rows = g.numel();
+  if (rows == 0 || C == 0) return;
+  const std::vector<int64_t> ids = sparse ? class_ids(labels, C) : std::vector<int64_t>();
+  TF_DISPATCH_FLOAT(logits.dtype(), "softmax_xent_grad", {
+    const T* x = logits.data<T>();
+    const T* y = sparse ? nullptr : labels.data<T>();
+    const T* gp = g.data<T>();
+    T* o = out.data<T>();
+    parallel_for(rows, 16384 / C + 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t r = lo; r < hi; ++r) {
+        const T* a = x + r * C;
+        T* b = o + r * C;
+        T m, lse;
+        double s;
+        row_logsumexp(a, C, m, lse, s);
+        const T inv = static_cast<T>(1.0 / s), gr = gp[r];
+        for (int64_t c = 0; c < C; ++c) {
+          const T target = sparse ? T(c == ids[r] ? 1 : 0) : y[r * C + c];
+          b[c] = (std::exp(a[c] - m) * inv - target) * gr;
         }
       }
     });

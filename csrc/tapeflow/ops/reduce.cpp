@@ -174,13 +174,63 @@ Tensor sigmoid_cross_entropy_with_logits(const Tensor& labels, const Tensor& log
   return add(subtract(relu(logits), multiply(logits, labels)), log1p(exp(negative(abs(logits)))));
 }
 
+namespace {
+
+// (softmax(logits) - labels) * g[..., None] over the last axis (labels one-hot when sparse): the fused loss's
+// gradient, itself differentiable.
+Tensor softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse, const Tensor& g) {
+  Tensor out = Tensor::empty(logits.shape(), logits.dtype());
+  const Tensor x = logits.contiguous(), y = labels.contiguous(), gc = g.contiguous();
+  TF_KERNEL(cpu::softmax_xent_grad(x, y, sparse, gc, out));
+  TF_RECORD("softmax_xent_grad", sparse ? Tensors{logits, g} : Tensors{logits, g, labels}, {out},
+            [=](const Tensors& in, const Tensors&, const Tensors& h) {
+              // With p = softmax(x) and u = h * g: dx = p (u - sum(u p)), dg = sum((p - y) h), dy = -u.
+              const Tensor &xi = in[0], &gi = in[1];
+              const std::vector<int64_t> last{-1};
+              const Tensor p = softmax(xi, -1), u = multiply(h[0], expand_dims(gi, -1));
+              const Tensor dx = multiply(p, subtract(u, reduce_sum(multiply(u, p), last, true)));
+              const Tensor dg = reduce_sum(multiply(softmax_xent_grad(xi, sparse ? labels : in[2], sparse,
+                                                                      ones_like(gi)), h[0]), last, false);
+              return sparse ? Tensors{dx, dg} : Tensors{dx, dg, negative(u)};
+            });
+  return out;
+}
+
+// Softmax cross-entropy over the last axis in one kernel (cpu::softmax_xent); its gradient is one more.
+Tensor softmax_xent(const Tensor& logits, const Tensor& labels, bool sparse) {
+  check_cpu(sparse ? "sparse_softmax_cross_entropy_with_logits" : "softmax_cross_entropy_with_logits", logits);
+  if (logits.dtype() == DType::Float16) return f16(softmax_xent(f32(logits), sparse ? labels : f32(labels), sparse));
+  Tensor loss = Tensor::empty(Shape(logits.shape().begin(), logits.shape().end() - 1), logits.dtype());
+  const Tensor x = logits.contiguous(), y = labels.contiguous();
+  TF_KERNEL(cpu::softmax_xent(x, y, sparse, loss));
+  TF_RECORD(sparse ? "sparse_softmax_cross_entropy_with_logits" : "softmax_cross_entropy_with_logits",
+            sparse ? Tensors{logits} : Tensors{logits, labels}, {loss},
+            [=](const Tensors& in, const Tensors&, const Tensors& g) {
+              Tensors grads{autograd::input_needed(0) ? softmax_xent_grad(in[0], sparse ? labels : in[1], sparse, g[0])
+                                                      : Tensor()};
+              if (!sparse)  // d/dlabels = -log_softmax(x) g
+                grads.push_back(autograd::input_needed(1)
+                                    ? multiply(negative(log_softmax(in[0], -1)), expand_dims(g[0], -1))
+                                    : Tensor());
+              return grads;
+            });
+  return loss;
+}
+
+}  // namespace
+
 Tensor softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits, int64_t axis) {
   check_floating("softmax_cross_entropy_with_logits", logits);
   if (labels.shape() != logits.shape())
     throw ValueError("[softmax_cross_entropy_with_logits] logits and labels must have the same shape " +
                      shape_str(logits.shape()) + " vs " + shape_str(labels.shape()));
+  if (logits.ndim() == 0)
+    throw InvalidArgument("[softmax_cross_entropy_with_logits] expects logits of rank >= 1, got a scalar");
+  axis = normalize_axis(axis, logits.ndim(), "softmax_cross_entropy_with_logits");
+  const Tensor y = labels.dtype() == logits.dtype() ? labels : cast(labels, logits.dtype());
+  if (axis == logits.ndim() - 1) return softmax_xent(logits, y, false);
   std::vector<int64_t> ax{axis};
-  return negative(reduce_sum(multiply(labels, log_softmax(logits, axis)), ax, false));
+  return negative(reduce_sum(multiply(y, log_softmax(logits, axis)), ax, false));
 }
 
 Tensor sparse_softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits) {
@@ -192,9 +242,7 @@ Tensor sparse_softmax_cross_entropy_with_logits(const Tensor& labels, const Tens
       !std::equal(labels.shape().begin(), labels.shape().end(), logits.shape().begin()))
     throw InvalidArgument("[sparse_softmax_cross_entropy_with_logits] labels shape " + shape_str(labels.shape()) +
                           " must equal logits shape without its last dimension " + shape_str(logits.shape()));
-  Tensor lsm = log_softmax(logits, -1);
-  Tensor picked = gather(lsm, expand_dims(labels, -1), -1, labels.ndim());
-  return negative(squeeze(picked, {-1}));
+  return softmax_xent(logits, labels, true);
 }
 
 }  // namespace ops

@@ -14,12 +14,24 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     return y if neg is None else _core.add(y, neg)
 
 
+def _keep_logits(output, x, kind):
+    """Records on a sigmoid or softmax output the tensor it was computed from, as Keras does on TensorFlow: the
+    cross-entropy losses then start from the logits (exact, and no gradient lost to clipping where the
+    probability saturates) and run as one fused kernel. ``kind`` is "sigmoid", or the softmax's class axis."""
+    output._keras_logits = x
+    output._keras_logits_kind = kind
+    return output
+
+
 def sigmoid(x):
-    return _core.sigmoid(x)
+    x = _core.convert_to_tensor(x)
+    return _keep_logits(_core.sigmoid(x), x, "sigmoid")
 
 
 def softmax(x, axis=-1):
-    return _core.softmax(x, axis)
+    x = _core.convert_to_tensor(x)
+    out = _core.softmax(x, axis)
+    return _keep_logits(out, x, axis % x.ndim if isinstance(axis, int) and x.ndim else axis)
 
 
 def log_softmax(x, axis=-1):

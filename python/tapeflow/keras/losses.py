@@ -3,6 +3,8 @@ Loss classes that apply sample weights and a reduction.
 
 Reductions follow Keras: ``"sum_over_batch_size"`` (default) divides the weighted
 sum by the number of per-sample values, ``"sum"`` sums, ``"none"`` returns them."""
+import warnings
+
 from tapeflow import _core
 from tapeflow.keras import backend
 
@@ -25,6 +27,19 @@ def _prep(y_true, y_pred):
             raise ValueError("Arguments `target` and `output` must have the same shape. Received: target.shape=%s, "
                              "output.shape=%s" % (y_true.shape, y_pred.shape)) from None
     return y_true, y_pred
+
+
+def _logits(y_pred, from_logits, fn_name, axis=None):
+    """The logits behind a sigmoid output (``axis`` None) or a softmax output over ``axis``, as TensorFlow's Keras
+    uses them: ``(tensor, from_logits)``."""
+    kind = getattr(y_pred, "_keras_logits_kind", None)
+    if kind is None or kind != ("sigmoid" if axis is None else axis % max(y_pred.ndim, 1)):
+        return y_pred, from_logits
+    if from_logits:
+        warnings.warn("`%s` received `from_logits=True`, but the `output` argument was produced by a %s activation "
+                      "and thus does not represent logits. Was this intended?"
+                      % (fn_name, "Sigmoid" if axis is None else "Softmax"), stacklevel=3)
+    return y_pred._keras_logits, True
 
 
 def _mean_last(x):
@@ -111,6 +126,7 @@ def squared_hinge(y_true, y_pred):
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    y_pred, from_logits = _logits(y_pred, from_logits, "binary_crossentropy")
     y_true, y_pred = _prep(y_true, y_pred)
     if label_smoothing:
         y_true = _core.add(_core.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
@@ -125,6 +141,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    y_pred, from_logits = _logits(y_pred, from_logits, "categorical_crossentropy", axis)
     y_true, y_pred = _prep(y_true, y_pred)
     if label_smoothing:
         n = y_pred._shape[axis]
@@ -140,6 +157,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    y_pred, from_logits = _logits(y_pred, from_logits, "sparse_categorical_crossentropy", -1)
     y_pred = _T(y_pred)
     y_true = _T(y_true)
     if y_true.ndim == y_pred.ndim and y_true._shape[-1] == 1:
@@ -151,13 +169,10 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if ignore_class is not None:
         valid = _core.not_equal(labels, ignore_class)
         labels = _core.where(valid, labels, _core.zeros_like(labels))
-    if from_logits:
-        loss = _core.sparse_softmax_cross_entropy_with_logits(labels, y_pred)
-    else:
+    if not from_logits:  # as TensorFlow's Keras: log of the clipped probabilities, renormalised by the softmax
         eps = backend.epsilon()
-        p = _core.divide(y_pred, _core.reduce_sum(y_pred, -1, True))
-        logp = _core.log(_core.clip_by_value(p, eps, 1.0 - eps))
-        loss = _core.sparse_softmax_cross_entropy_with_logits(labels, logp)
+        y_pred = _core.log(_core.clip_by_value(y_pred, eps, 1.0 - eps))
+    loss = _core.sparse_softmax_cross_entropy_with_logits(labels, y_pred)
     if ignore_class is not None:
         loss = _core.multiply(loss, _core.cast(valid, loss.dtype.name))
     return loss

@@ -4,9 +4,9 @@ from tapeflow.keras import activations, initializers, regularizers
 from tapeflow.keras.layers.input_spec import InputSpec
 from tapeflow.keras.layers.layer import Layer
 
-# Activations the C++ dense op applies in the GEMM epilogue (codes of cpu::Act).
-_FUSED_ACTIVATIONS = {activations.linear: 0, activations.tanh: 1, activations.sigmoid: 2, activations.relu: 3,
-                      activations.gelu: 5}
+# Activations the C++ dense op applies in the GEMM epilogue (codes of cpu::Act). Not sigmoid and softmax: their
+# outputs keep the logits for the cross-entropy losses (activations._keep_logits).
+_FUSED_ACTIVATIONS = {activations.linear: 0, activations.tanh: 1, activations.relu: 3, activations.gelu: 5}
 
 
 class Dense(Layer):
