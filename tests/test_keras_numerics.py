@@ -136,6 +136,54 @@ def test_optimizer_matches_keras_step_by_step(case):
     assert again.get_config() == config
 
 
+@pytest.mark.parametrize("make", [
+    lambda: keras.optimizers.SGD(0.1),
+    lambda: keras.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+    lambda: keras.optimizers.Adam(0.01),
+    lambda: keras.optimizers.Adam(0.01, amsgrad=True),
+    lambda: keras.optimizers.RMSprop(0.01),
+    lambda: keras.optimizers.Adagrad(0.1),
+], ids=["sgd", "nesterov", "adam", "amsgrad", "rmsprop", "adagrad"])
+def test_fused_rules_update_all_variables_in_one_kernel(make, monkeypatch):
+    """The built-in rules step every dense variable in one multi-variable kernel (threads split the elements of
+    all of them, so a split falls inside a variable), with the bits of one step per variable."""
+    rng = np.random.default_rng(5)
+    shapes = [(300, 130), (0, 4), (1,), (7, 3), (40000,)]
+    starts = [rng.normal(size=s) for s in shapes]
+    grads = [[rng.normal(size=s) for s in shapes] for _ in range(3)]
+    for dtype in ("float32", "float64"):
+        together = [tf.Variable(w.astype(dtype)) for w in starts]
+        alone = [tf.Variable(w.astype(dtype)) for w in starts]
+        opt, opts = make(), [make() for _ in shapes]
+        calls = []
+        apply_update = tf._core._apply_update
+        monkeypatch.setattr(tf._core, "_apply_update", lambda *a, **k: calls.append(len(a[1])) or apply_update(*a, **k))
+        for step in grads:
+            opt.apply_gradients([(tf.constant(g.astype(dtype)), v) for g, v in zip(step, together)])
+            for o, g, v in zip(opts, step, alone):
+                o.apply_gradients([(tf.constant(g.astype(dtype)), v)])
+        monkeypatch.undo()
+        assert calls == [5, 1, 1, 1, 1, 1] * 3
+        for a, b in zip(together, alone):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_fused_rules_flush_subnormals_to_zero():
+    """As TensorFlow's CPU kernels (checked with TF 2.21: SGD(1e-3) on w = 2e-38, g = 1e-36 leaves w = 2e-38, and a
+    subnormal gradient counts as 0): a product that would be subnormal is 0, a subnormal operand reads as 0."""
+    v = tf.Variable(np.array([2e-38, 2e-38, 1.0], np.float32))
+    keras.optimizers.SGD(1e-3).apply_gradients([(tf.constant(np.array([1e-36, 1e-40, 1e-40], np.float32)), v)])
+    np.testing.assert_array_equal(v.numpy(), np.array([2e-38, 2e-38, 1.0], np.float32))
+    v = tf.Variable(np.ones(4, np.float32))
+    opt = keras.optimizers.Adam(1e-3)
+    opt.apply_gradients([(tf.fill([4], 1e-3), v)])  # momentum 1e-4
+    for _ in range(900):  # with zero gradients it decays 0.9x a step until its decrement 0.1 m would be subnormal
+        opt.apply_gradients([(tf.zeros(4), v)])
+    (m,) = [s.numpy() for s in opt.variables if "momentum" in s.name]
+    # Keras 3 on TensorFlow 2.21, the same 901 steps: momentum 1.1339839e-37 (float32), where it stays.
+    np.testing.assert_array_equal(m, np.full(4, 1.1339839e-37, np.float32))
+
+
 def test_learning_rate_schedule_and_lr_alias():
     sched = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5)
     opt = keras.optimizers.SGD(learning_rate=sched)

@@ -228,50 +228,62 @@ void init_tensor(py::module_& m) {
   cls.attr("__hash__") = py::none();
   cls.attr("__array_priority__") = 100;
 
-  // With `indices`, grad holds the gradients of those rows of var (tf.IndexedSlices values), duplicates summed.
-  // The step size is `lr`, or the value of `lr_variable` when given (read when the update runs, so that a replayed
-  // step sees changes); with `step_variable` (the iteration count before this step) it gets Adam's bias correction
-  // lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) for t = step + 1.
-  m.def("_apply_update", [](int rule_code, Tensor& var, py::handle grad_obj, std::vector<Tensor> slots, double lr,
-                            double a, double b, double eps, py::handle indices_obj, py::handle lr_obj,
-                            py::handle step_obj, double beta_1, double beta_2) {
+  // One fused step over `variables` (one dtype), their gradients and their slot variables, in one kernel. With
+  // `indices` (one variable only), the gradient holds the gradients of those rows (tf.IndexedSlices values),
+  // duplicates summed. The step size is `lr`, or the value of `lr_variable` when given (read when the update runs,
+  // so that a replayed step sees changes); with `step_variable` (the iteration count before this step) it gets
+  // Adam's bias correction lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) for t = step + 1.
+  m.def("_apply_update", [](int rule_code, std::vector<Tensor> vars, py::list grad_objs,
+                            std::vector<std::vector<Tensor>> slots, double lr, double a, double b, double eps,
+                            py::handle indices_obj, py::handle lr_obj, py::handle step_obj, double beta_1,
+                            double beta_2) {
     if (rule_code < 0 || rule_code > static_cast<int>(cpu::UpdateRule::Adagrad))
       throw ValueError("[apply_update] unknown update rule " + std::to_string(rule_code));
     auto rule = static_cast<cpu::UpdateRule>(rule_code);
-    var_checked(var, "apply_update");
-    if (var.dtype() != DType::Float32 && var.dtype() != DType::Float64)
-      throw TypeError(std::string("[apply_update] variables must be float32 or float64, got ") + dtype_name(var.dtype()));
-    if (static_cast<int>(slots.size()) != cpu::update_rule_slots(rule))
-      throw ValueError("[apply_update] expected " + std::to_string(cpu::update_rule_slots(rule)) + " slot variables, got " +
-                       std::to_string(slots.size()));
-    Tensor grad = to_tensor(grad_obj, var.dtype());
+    if (grad_objs.size() != vars.size() || slots.size() != vars.size())
+      throw ValueError("[apply_update] expected one gradient and one list of slots per variable");
+    if (!indices_obj.is_none() && vars.size() != 1)
+      throw ValueError("[apply_update] a sparse gradient updates one variable at a time");
+    std::vector<Tensor> grads;
     Tensor indices;
-    if (!indices_obj.is_none()) {
-      indices = to_tensor(indices_obj);
-      if (indices.dtype() != DType::Int32 && indices.dtype() != DType::Int64)
-        throw TypeError("[apply_update] indices must be int32 or int64");
-      indices = ops::cast(indices, DType::Int64).contiguous();
-      Shape rows_shape{indices.numel()};
-      if (var.ndim() > 0) rows_shape.insert(rows_shape.end(), var.shape().begin() + 1, var.shape().end());
-      if (var.ndim() == 0 || indices.ndim() != 1 || grad.shape() != rows_shape)
-        throw ValueError("[apply_update] sparse gradient values " + shape_str(grad.shape()) + " and indices " +
-                         shape_str(indices.shape()) + " do not match variable shape " + shape_str(var.shape()));
-    } else if (grad.shape() != var.shape()) {
-      throw ValueError("[apply_update] gradient shape " + shape_str(grad.shape()) + " does not match variable shape " +
-                       shape_str(var.shape()));
+    for (size_t i = 0; i < vars.size(); ++i) {
+      Tensor& var = vars[i];
+      var_checked(var, "apply_update");
+      if (var.dtype() != DType::Float32 && var.dtype() != DType::Float64)
+        throw TypeError(std::string("[apply_update] variables must be float32 or float64, got ") +
+                        dtype_name(var.dtype()));
+      if (var.dtype() != vars[0].dtype()) throw TypeError("[apply_update] variables must share one dtype");
+      if (static_cast<int>(slots[i].size()) != cpu::update_rule_slots(rule))
+        throw ValueError("[apply_update] expected " + std::to_string(cpu::update_rule_slots(rule)) +
+                         " slot variables, got " + std::to_string(slots[i].size()));
+      Tensor grad = to_tensor(grad_objs[i], var.dtype());
+      if (!indices_obj.is_none()) {
+        indices = to_tensor(indices_obj);
+        if (indices.dtype() != DType::Int32 && indices.dtype() != DType::Int64)
+          throw TypeError("[apply_update] indices must be int32 or int64");
+        indices = ops::cast(indices, DType::Int64).contiguous();
+        Shape rows_shape{indices.numel()};
+        if (var.ndim() > 0) rows_shape.insert(rows_shape.end(), var.shape().begin() + 1, var.shape().end());
+        if (var.ndim() == 0 || indices.ndim() != 1 || grad.shape() != rows_shape)
+          throw ValueError("[apply_update] sparse gradient values " + shape_str(grad.shape()) + " and indices " +
+                           shape_str(indices.shape()) + " do not match variable shape " + shape_str(var.shape()));
+      } else if (grad.shape() != var.shape()) {
+        throw ValueError("[apply_update] gradient shape " + shape_str(grad.shape()) +
+                         " does not match variable shape " + shape_str(var.shape()));
+      }
+      if (grad.dtype() != var.dtype()) grad = ops::cast(grad, var.dtype());
+      grads.push_back(grad.contiguous());
+      own_storage(var, true);
+      for (Tensor& s : slots[i]) {
+        var_checked(s, "apply_update");
+        if (s.shape() != var.shape() || s.dtype() != var.dtype())
+          throw ValueError("[apply_update] slot variables must have the variable's shape and dtype");
+        own_storage(s, true);
+      }
+      if (!var.is_contiguous()) throw RuntimeError("[apply_update] variable storage is not contiguous");
+      for (Tensor& s : slots[i])
+        if (!s.is_contiguous()) throw RuntimeError("[apply_update] slot storage is not contiguous");
     }
-    if (grad.dtype() != var.dtype()) grad = ops::cast(grad, var.dtype());
-    grad = grad.contiguous();
-    own_storage(var, true);
-    for (Tensor& s : slots) {
-      var_checked(s, "apply_update");
-      if (s.shape() != var.shape() || s.dtype() != var.dtype())
-        throw ValueError("[apply_update] slot variables must have the variable's shape and dtype");
-      own_storage(s, true);
-    }
-    if (!var.is_contiguous()) throw RuntimeError("[apply_update] variable storage is not contiguous");
-    for (Tensor& s : slots)
-      if (!s.is_contiguous()) throw RuntimeError("[apply_update] slot storage is not contiguous");
     Tensor lr_var, step_var;
     if (!lr_obj.is_none()) {
       lr_var = lr_obj.cast<Tensor>();
@@ -283,7 +295,7 @@ void init_tensor(py::module_& m) {
       if (step_var.numel() != 1 || step_var.dtype() != DType::Int64)
         throw ValueError("[apply_update] the step counter must be an int64 scalar");
     }
-    const Tensor target = var;
+    const std::vector<Tensor> targets = vars;
     py::gil_scoped_release release;
     TF_KERNEL({
       double step = lr_var.defined() ? cpu::read_scalar(lr_var) : lr;
@@ -292,11 +304,11 @@ void init_tensor(py::module_& m) {
         step = step * std::sqrt(1 - std::pow(beta_2, t)) / (1 - std::pow(beta_1, t));
       }
       const cpu::UpdateParams p{step, a, b, eps};
-      if (indices.defined()) cpu::apply_sparse_update(rule, target, indices, grad, slots, p);
-      else cpu::apply_update(rule, target, grad, slots, p);
+      if (indices.defined()) cpu::apply_sparse_update(rule, targets[0], indices, grads[0], slots[0], p);
+      else cpu::apply_update(rule, targets, grads, slots, p);
     });
-  }, py::arg("rule"), py::arg("variable"), py::arg("gradient"), py::arg("slots"), py::arg("lr"), py::arg("a"), py::arg("b"),
-     py::arg("eps"), py::arg("indices") = py::none(), py::arg("lr_variable") = py::none(),
+  }, py::arg("rule"), py::arg("variables"), py::arg("gradients"), py::arg("slots"), py::arg("lr"), py::arg("a"),
+     py::arg("b"), py::arg("eps"), py::arg("indices") = py::none(), py::arg("lr_variable") = py::none(),
      py::arg("step_variable") = py::none(), py::arg("beta_1") = 0.0, py::arg("beta_2") = 0.0);
 
   // Before a capture: gives each variable storage of its own (copying those that something else holds), since the

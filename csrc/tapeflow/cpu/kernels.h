@@ -43,7 +43,8 @@ void softmax_xent(const Tensor& logits, const Tensor& labels, bool sparse, const
 // out (rows, C) = (softmax(x) - labels) * g[row], labels one-hot when sparse; g (rows).
 void softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse, const Tensor& g, const Tensor& out);
 
-// Fused optimizer step on contiguous float32/float64 operands of one shape, in place.
+// Fused optimizer step on contiguous float32/float64 operands of one shape, in place. On x86 the loops run with
+// flush-to-zero and denormals-are-zero, as TensorFlow runs its CPU kernels (elsewhere only the moments are flushed).
 // SGD: w -= lr g. Momentum (a = momentum): m = a m - lr g; w += m (Nesterov: w += a m - lr g).
 // Adam (lr = the bias-corrected step size, a = 1 - beta_1, b = 1 - beta_2): m += (g - m) a;
 // v += (g^2 - v) b; w -= lr m / (sqrt(v) + eps) (AdamAmsgrad uses vhat = max(vhat, v)).
@@ -52,8 +53,10 @@ void softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse, 
 enum class UpdateRule { SGD, Momentum, Nesterov, Adam, AdamAmsgrad, RMSprop, Adagrad };
 struct UpdateParams { double lr, a, b, eps; };
 int update_rule_slots(UpdateRule rule);
-void apply_update(UpdateRule rule, const Tensor& var, const Tensor& grad, const std::vector<Tensor>& slots,
-                  const UpdateParams& p);
+// One step over many variables (of one dtype) in one parallel pass over all their elements: vars[i], grads[i] and
+// slots[i] as above. Each element's result equals that of a step over its variable alone.
+void apply_update(UpdateRule rule, const std::vector<Tensor>& vars, const std::vector<Tensor>& grads,
+                  const std::vector<std::vector<Tensor>>& slots, const UpdateParams& p);
 // The same step for a gradient given as rows: values (n, row...) for rows `indices` (int64, n) of var. Duplicate
 // rows are summed in order. The result equals the dense step on the scattered gradient: rules whose state decays
 // (momentum, Adam, RMSprop) update every row, SGD and Adagrad only the given ones. Throws IndexError on a bad row.

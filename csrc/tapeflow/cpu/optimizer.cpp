@@ -4,15 +4,22 @@
 // the equivalent sequence of elementwise ops. Elementwise, so the result does not
 // depend on the thread count.
 //
-// Slot values that decay below the smallest normal number are flushed to zero
-// (as TensorFlow's flush-to-zero mode does): a gradient that stays 0, such as
-// that of a weight on an always-black pixel, would otherwise leave moments
-// decaying through the subnormal range, where arithmetic is ~100x slower.
+// Subnormal numbers are flushed to zero, as in TensorFlow, whose CPU kernels run
+// in flush-to-zero and denormals-are-zero mode: a gradient that stays 0, such as
+// that of a weight on an always-black pixel, would otherwise leave moments (and
+// the products of them) decaying through the subnormal range, where x86
+// arithmetic takes a microcode assist ~100x slower than normal. On x86 the loops
+// set that mode (ScopedFlushDenormal); the moments are flushed explicitly too, for
+// the platforms without it.
 #include <cmath>
 #include <algorithm>
 #include <limits>
 #include <string>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #include "tapeflow/core/threadpool.h"
 #include "tapeflow/cpu/kernels.h"
@@ -21,6 +28,18 @@
 namespace tapeflow {
 namespace cpu {
 namespace {
+
+// Flush-to-zero and denormals-are-zero for this thread while in scope (the MXCSR FTZ and DAZ bits).
+class ScopedFlushDenormal {
+ public:
+#if defined(__x86_64__) || defined(__i386__)
+  ScopedFlushDenormal() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }
+  ~ScopedFlushDenormal() { _mm_setcsr(saved_); }
+
+ private:
+  unsigned saved_;
+#endif
+};
 
 template <class T>
 inline T flush(T x) {
@@ -103,14 +122,26 @@ void update_range(UpdateRule rule, double* w, const double* g, double* s0, doubl
   update_range_f64(rule, w, g, s0, s1, s2, p, lo, hi);
 }
 
+// The variables' elements as one range: threads split it evenly, whatever the variables' sizes, in one fork/join.
 template <class T>
-void update_typed(UpdateRule rule, const Tensor& var, const Tensor& grad, const std::vector<Tensor>& slots,
-                  const UpdateParams& p) {
-  T* w = var.data<T>();
-  const T* g = grad.data<T>();
-  T* s[3] = {nullptr, nullptr, nullptr};
-  for (size_t i = 0; i < slots.size() && i < 3; ++i) s[i] = slots[i].data<T>();
-  parallel_for(var.numel(), 1 << 15, [&](int64_t lo, int64_t hi) { update_range(rule, w, g, s[0], s[1], s[2], p, lo, hi); });
+void update_typed(UpdateRule rule, const std::vector<Tensor>& vars, const std::vector<Tensor>& grads,
+                  const std::vector<std::vector<Tensor>>& slots, const UpdateParams& p) {
+  struct Operands { T* w; const T* g; T* s[3]; int64_t begin, end; };
+  std::vector<Operands> ops(vars.size());
+  int64_t total = 0;
+  for (size_t i = 0; i < vars.size(); ++i) {
+    Operands& o = ops[i];
+    o = {vars[i].data<T>(), grads[i].data<T>(), {nullptr, nullptr, nullptr}, total, total + vars[i].numel()};
+    for (size_t j = 0; j < slots[i].size() && j < 3; ++j) o.s[j] = slots[i][j].data<T>();
+    total = o.end;
+  }
+  parallel_for(total, 1 << 15, [&](int64_t lo, int64_t hi) {
+    ScopedFlushDenormal ftz;
+    auto it = std::upper_bound(ops.begin(), ops.end(), lo, [](int64_t x, const Operands& o) { return x < o.end; });
+    for (; it != ops.end() && it->begin < hi; ++it)
+      update_range(rule, it->w, it->g, it->s[0], it->s[1], it->s[2], p, std::max(lo, it->begin) - it->begin,
+                   std::min(hi, it->end) - it->begin);
+  });
 }
 
 template <class T>
@@ -142,6 +173,7 @@ void sparse_update_typed(UpdateRule rule, const Tensor& var, const Tensor& indic
   T* s[3] = {nullptr, nullptr, nullptr};
   for (size_t i = 0; i < slots.size() && i < 3; ++i) s[i] = slots[i].data<T>();
   parallel_for(rows, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(width, 1)), [&](int64_t lo, int64_t hi) {
+    ScopedFlushDenormal ftz;
     for (int64_t r = lo; r < hi; ++r) {
       if (slot[r] < 0 && !all_rows) continue;
       const T* g = slot[r] < 0 ? zeros.data() : summed.data() + slot[r] * width;
@@ -171,10 +203,11 @@ int update_rule_slots(UpdateRule rule) {
   return 0;
 }
 
-void apply_update(UpdateRule rule, const Tensor& var, const Tensor& grad, const std::vector<Tensor>& slots,
-                  const UpdateParams& p) {
-  if (var.dtype() == DType::Float32) update_typed<float>(rule, var, grad, slots, p);
-  else update_typed<double>(rule, var, grad, slots, p);
+void apply_update(UpdateRule rule, const std::vector<Tensor>& vars, const std::vector<Tensor>& grads,
+                  const std::vector<std::vector<Tensor>>& slots, const UpdateParams& p) {
+  if (vars.empty()) return;
+  if (vars[0].dtype() == DType::Float32) update_typed<float>(rule, vars, grads, slots, p);
+  else update_typed<double>(rule, vars, grads, slots, p);
 }
 
 }  // namespace cpu

@@ -157,13 +157,20 @@ class Optimizer:
                 if id(v) not in self._exclude_from_wd and not any(n in v.name for n in self._exclude_names):
                     v.assign_sub(_core.multiply(v, self.weight_decay * lr))
         self._step_begin()
-        for g, v in zip(grads, variables):
-            if isinstance(g, IndexedSlices):
-                if g.dtype != v.dtype:
-                    g = IndexedSlices(_core.cast(g.values, v.dtype.name), g.indices, g.dense_shape)
-            elif g.dtype != v.dtype:
-                g = _core.cast(g, v.dtype.name)
-            self.update_step(g, v, lr)
+        # The built-in rules' dense steps are gathered and run as one multi-variable kernel after the loop.
+        self._pending = pending = [] if type(self).update_step.__module__.startswith("tapeflow.") else None
+        try:
+            for g, v in zip(grads, variables):
+                if isinstance(g, IndexedSlices):
+                    if g.dtype != v.dtype:
+                        g = IndexedSlices(_core.cast(g.values, v.dtype.name), g.indices, g.dense_shape)
+                elif g.dtype != v.dtype:
+                    g = _core.cast(g, v.dtype.name)
+                self.update_step(g, v, lr)
+        finally:
+            self._pending = None
+        if pending:
+            self._run_fused(pending)
         self.iterations.assign_add(1)
         for v in variables:
             if getattr(v, "constraint", None) is not None:
@@ -202,13 +209,31 @@ class Optimizer:
     def _apply_fused(self, rule, variable, gradient, slots, lr, a=0.0, b=0.0, eps=0.0, betas=None):
         """One fused C++ step (``RULES[rule]``); a sparse gradient updates as its dense equivalent would.
         ``lr`` None: the learning-rate variable's value when the step runs. ``betas`` (beta_1, beta_2): Adam's bias
-        correction from the step counter."""
-        values, indices = (gradient.values, gradient.indices) if isinstance(gradient, IndexedSlices) else \
-            (gradient, None)
-        lr_variable = self._learning_rate if lr is None else None
-        beta_1, beta_2 = betas if betas is not None else (0.0, 0.0)
-        _core._apply_update(RULES[rule], variable, values, slots, 0.0 if lr is None else lr, a, b, eps, indices,
-                            lr_variable, self.iterations if betas is not None else None, beta_1, beta_2)
+        correction from the step counter. Within apply_gradients, dense steps wait for ``_run_fused``."""
+        sparse = isinstance(gradient, IndexedSlices)
+        key = (rule, lr, a, b, eps, betas, variable.dtype)
+        if self._pending is not None and not sparse:
+            self._pending.append((key, variable, gradient, slots))
+            return
+        values, indices = (gradient.values, gradient.indices) if sparse else (gradient, None)
+        self._run_fused([(key, variable, values, slots)], indices)
+
+    _pending = None  # the dense fused steps gathered during apply_gradients
+
+    def _run_fused(self, steps, indices=None):
+        """Runs fused steps ``(key, variable, gradient, slots)``: one kernel for each run of steps with one key."""
+        i = 0
+        while i < len(steps):
+            j = i + 1
+            while j < len(steps) and steps[j][0] == steps[i][0]:
+                j += 1
+            (rule, lr, a, b, eps, betas, _), group = steps[i][0], steps[i:j]
+            beta_1, beta_2 = betas if betas is not None else (0.0, 0.0)
+            _core._apply_update(RULES[rule], [s[1] for s in group], [s[2] for s in group], [s[3] for s in group],
+                                0.0 if lr is None else lr, a, b, eps, indices,
+                                self._learning_rate if lr is None else None,
+                                self.iterations if betas is not None else None, beta_1, beta_2)
+            i = j
 
     def minimize(self, loss, var_list, tape=None):
         """Computes the gradients of ``loss`` (a tensor with ``tape``, or a callable) and applies them."""
