@@ -59,6 +59,7 @@ TF_SIMD_CLONES void f32_add(const float* __restrict a, const float* __restrict b
 TF_SIMD_CLONES void f32_sub(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] - b[i]; }
 TF_SIMD_CLONES void f32_mul(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] * b[i]; }
 TF_SIMD_CLONES void f32_div(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] / b[i]; }
+TF_SIMD_CLONES void f32_relu_grad(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] > 0.f ? b[i] : 0.f; }
 TF_SIMD_CLONES void f32_relu(const float* __restrict a, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] < 0.f ? 0.f : a[i]; }  // NaN passes, as in TF
 
 // A stride-0 view of a contiguous vector along the last axis (a bias broadcast over rows).
@@ -83,6 +84,7 @@ bool f32_fast_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor
     case BinaryOp::Sub: fn = f32_sub; break;
     case BinaryOp::Mul: fn = f32_mul; break;
     case BinaryOp::Div: fn = f32_div; break;
+    case BinaryOp::ReluGrad: fn = f32_relu_grad; break;
     default: return false;
   }
   const float* pa = a.data<float>(); const float* pb = b.data<float>(); float* po = out.data<float>();

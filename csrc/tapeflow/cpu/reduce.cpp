@@ -14,6 +14,7 @@
 #include "tapeflow/core/threadpool.h"
 #include "tapeflow/cpu/kernels.h"
 #include "tapeflow/cpu/scalar_ops.h"
+#include "tapeflow/cpu/simd.h"
 
 namespace tapeflow {
 namespace cpu {
@@ -46,6 +47,15 @@ template <class T, ReduceOp OP> struct Reducer {
   }
 };
 
+// Column sums of an R x w block of rows `stride` apart, added to acc in double in row order: each column's order is
+// the scalar loop's, so every ISA clone gives the same bits (the bias gradients of Dense layers go through here).
+TF_SIMD_CLONES void sum_columns_f32(const float* x, int64_t R, int64_t stride, int64_t w, double* acc) {
+  for (int64_t r = 0; r < R; ++r) {
+    const float* row = x + r * stride;
+    for (int64_t j = 0; j < w; ++j) acc[j] += row[j];
+  }
+}
+
 template <class T, ReduceOp OP>
 void reduce_3d(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
   using Rd = Reducer<T, OP>;
@@ -77,9 +87,13 @@ void reduce_3d(const T* x, T* out, int64_t outer, int64_t R, int64_t inner) {
     for (int64_t t = lo; t < hi; ++t) {
       int64_t o = t / nblocks, jb = (t % nblocks) * block, je = std::min(inner, jb + block), w = je - jb;
       for (int64_t j = 0; j < w; ++j) acc[j] = Rd::init();
-      for (int64_t r = 0; r < R; ++r) {
-        const T* row = x + (o * R + r) * inner + jb;
-        for (int64_t j = 0; j < w; ++j) acc[j] = Rd::step(acc[j], static_cast<A>(row[j]));
+      if constexpr (std::is_same_v<T, float> && OP == ReduceOp::Sum) {
+        sum_columns_f32(x + o * R * inner + jb, R, inner, w, acc.data());
+      } else {
+        for (int64_t r = 0; r < R; ++r) {
+          const T* row = x + (o * R + r) * inner + jb;
+          for (int64_t j = 0; j < w; ++j) acc[j] = Rd::step(acc[j], static_cast<A>(row[j]));
+        }
       }
       for (int64_t j = 0; j < w; ++j) out[o * inner + jb + j] = static_cast<T>(acc[j]);
     }
