@@ -8,7 +8,7 @@ import pytest
 import tapeflow as tf
 from tapeflow import _core, keras
 from tapeflow.keras import layers
-from tapeflow.keras.engine.capture import MAX_SIGNATURES, Captured
+from tapeflow.keras.engine.capture import MAX_SIGNATURES, Captured, StepCache
 from tapeflow.keras.layers.layer import Layer
 
 Layer_call = Layer.__call__  # the eager call, bypassing a model's captured path
@@ -139,9 +139,51 @@ def test_python_steps_run_only_to_capture():
     assert calls == []
     assert hist.history["loss"][1] < hist.history["loss"][0]
     kernel = model.layers[1].kernel
-    kernel.assign(np.array(kernel) * 0.5)  # the gradient rule's saved copy shares its storage: the kernel moves
+    before = kernel.numpy()
+    # Only the plan's kernels share the kernel's storage (its gradient rule's saved copy): assigned in place, the
+    # plan stays valid and replays from the assigned values.
+    kernel.assign(before * 0.5)
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert calls == []
+    np.testing.assert_allclose(kernel.numpy(), before * 0.5, atol=0.02)
+    assert np.abs(before * 0.5 - before).max() > 0.1
+    held = kernel.value()  # someone else holds the value: the next step copies on write
+    kept = held.numpy()
     model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     assert len(calls) == 2  # one eager step, captured again, then replayed
+    np.testing.assert_array_equal(held.numpy(), kept)
+
+
+def test_evaluate_and_validation_loop_in_cpp(monkeypatch):
+    """evaluate, and fit's validation, run Python for the first two batches (build, capture) and C++ for the rest;
+    their results equal eager evaluation's. A test batch hook brings back the Python loop."""
+    x, y = _data(n=330)  # 10 full batches of 32 and a partial one
+    model = _mlp()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    calls = []  # the step kinds whose Python code ran
+    real = StepCache.run
+    monkeypatch.setattr(StepCache, "run", lambda self, fn, batch, variables: real(
+        self, lambda b: (self.kind == "call" or calls.append(self.kind), fn(b))[1], batch, variables))
+    hist = model.fit(x, y, batch_size=32, epochs=1, verbose=0, validation_data=(x, y))
+    # each: the first batch builds, the second is captured, the partial batch runs eagerly (its first sighting)
+    assert calls == ["train"] * 3 + ["test"] * 3
+    calls.clear()
+    model.evaluate(x, y, batch_size=32, verbose=0)
+    assert calls == ["test"]  # the partial batch's capture
+    calls.clear()
+    got = model.evaluate(x, y, batch_size=32, verbose=0)
+    assert calls == []
+    eager = _mlp()
+    eager.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"], run_eagerly=True)
+    eager.set_weights(model.get_weights())
+    assert got == eager.evaluate(x, y, batch_size=32, verbose=0)
+    assert hist.history["val_loss"][-1] == got[0]
+
+    class TestBatches(keras.callbacks.Callback):
+        def on_test_batch_end(self, batch, logs=None):
+            calls.append(batch)
+    assert model.evaluate(x, y, batch_size=32, verbose=0, callbacks=[TestBatches()]) == got
+    assert calls == list(range(11))  # every batch back in Python, each replayed
 
 
 def test_run_eagerly_and_overridden_steps_are_not_captured():

@@ -195,7 +195,7 @@ void init_graph(py::module_& m) {
   });
   // A fresh contiguous copy of t: an input buffer of a step that is about to be captured.
   m.def("_buffer_copy", [](const Tensor& t) { return ops::contiguous_copy(t); });
-  m.def("_begin_capture", &graph::begin_capture);
+  m.def("_begin_capture", &graph::begin_capture, py::arg("variables") = std::vector<Tensor>());
   m.def("_end_capture", &graph::end_capture, py::arg("inputs") = std::vector<Tensor>());
   m.def("_capturing", &graph::capturing);
   m.def("_tape_active", &autograd::any_active);

@@ -26,7 +26,7 @@ struct Device {
 
 // A block of device memory. CPU storage allocated here is 64-byte aligned; borrowed memory (a NumPy array viewed
 // without a copy) is aligned to its element size. No kernel relies on more.
-struct Storage {
+struct Storage : std::enable_shared_from_this<Storage> {
   void* data = nullptr;
   size_t nbytes = 0;
   Device device;
@@ -37,6 +37,10 @@ struct Storage {
   // Set when `data` is not a block of this storage's own but lies in memory this keeps alive: a captured step's
   // arena (memory planning), or a NumPy array viewed without a copy.
   std::shared_ptr<void> owner;
+  // References to this (variable's) storage held inside live captured plans: the copies a step's gradient rules
+  // saved of the variable. Replays write the variable in place, which those copies expect, so they do not count
+  // as sharing (graph/plan.h).
+  std::atomic<long> plan_refs{0};
   Storage(size_t nbytes, Device device);
   // CPU memory of someone else's, kept alive by `owner`.
   Storage(void* data, size_t nbytes, std::shared_ptr<void> owner);

@@ -21,10 +21,14 @@ std::atomic<uint64_t> g_moves{0};
 
 Plan* current() { return t_capture.get(); }
 
-void begin_capture() {
+void begin_capture(const std::vector<Tensor>& variables) {
   if (t_capture) throw RuntimeError("[capture] a capture is already active on this thread");
   t_capture = std::make_shared<Plan>();
   t_capture->moves_ = g_moves.load();
+  std::unordered_set<const Storage*> seen;
+  for (const Tensor& v : variables)
+    if (v.defined() && seen.insert(v.storage().get()).second)
+      t_capture->refs_before_.emplace_back(v.storage(), v.storage().use_count());
 }
 
 std::shared_ptr<Plan> end_capture(const std::vector<Tensor>& inputs) {
@@ -54,8 +58,25 @@ std::shared_ptr<Plan> end_capture(const std::vector<Tensor>& inputs) {
     p->allocated_.clear();
     p->allocated_at_.clear();
   }
-  for (const Tensor& v : p->written_) p->counts_.push_back(v.storage().use_count());
+  // The references a variable gained during the step are the plan's own: copies its kernels keep (views of a bias,
+  // its gradient rules' saved operands).
+  for (const auto& [storage, before] : p->refs_before_) {
+    const std::shared_ptr<Storage> s = storage.lock();
+    const long own = s ? std::max(0L, s.use_count() - 1 - before) : 0;  // not counting `s` itself
+    if (own == 0) continue;
+    s->plan_refs += own;
+    p->held_.push_back(s);
+    p->own_refs_.push_back(own);
+  }
+  for (const Tensor& v : p->written_) p->outside_refs_.push_back(v.storage().use_count() - v.storage()->plan_refs);
+  p->refs_before_.clear();
   return p;
+}
+
+Plan::~Plan() {
+  kernels_.clear();  // the saved copies go first
+  for (size_t i = 0; i < held_.size(); ++i)
+    if (const std::shared_ptr<Storage> s = held_[i].lock()) s->plan_refs -= own_refs_[i];
 }
 
 void fail(const std::string& why) {
@@ -93,8 +114,10 @@ void check_host_read(const Tensor& t, const char* what) {
 
 bool Plan::valid() const {
   if (!failure_.empty() || moves_ != g_moves.load()) return false;
-  for (size_t i = 0; i < written_.size(); ++i)
-    if (written_[i].storage().use_count() > counts_[i]) return false;
+  for (size_t i = 0; i < written_.size(); ++i) {
+    const std::shared_ptr<Storage>& s = written_[i].storage();
+    if (s.use_count() - s->plan_refs > outside_refs_[i]) return false;
+  }
   return true;
 }
 

@@ -53,6 +53,7 @@ class Plan {
   void run() const;
   std::mutex& mutex() const { return mu_; }
   bool valid() const;
+  ~Plan();
   const std::string& failure() const { return failure_; }
   size_t num_kernels() const { return kernels_.size(); }
   // Memory planning: every buffer the capture allocated that a kernel uses, except `keep` (the step's results,
@@ -65,7 +66,7 @@ class Plan {
   std::vector<std::pair<std::string, double>> profile(int reps) const;
 
  private:
-  friend void begin_capture();
+  friend void begin_capture(const std::vector<Tensor>&);
   friend std::shared_ptr<Plan> end_capture(const std::vector<Tensor>&);
   friend void fail(const std::string&);
   friend void record(const char*, Kernel, std::vector<const Storage*>);
@@ -73,8 +74,14 @@ class Plan {
   friend void note_variable_written(const Tensor&);
   void check_replayable() const;
   std::vector<Step> kernels_;
-  std::vector<Tensor> written_;  // the variables the step writes, and their storage's reference counts
-  std::vector<long> counts_;
+  // The variables the step writes, and the references others held to each one's storage at the end of the capture.
+  std::vector<Tensor> written_;
+  std::vector<long> outside_refs_;
+  // Variable storages this plan's kernels hold references to, and how many (added to Storage::plan_refs while the
+  // plan lives).
+  std::vector<std::weak_ptr<Storage>> held_;
+  std::vector<long> own_refs_;
+  std::vector<std::pair<std::weak_ptr<Storage>, long>> refs_before_;  // while capturing: variables' references
   std::string failure_;
   uint64_t moves_ = 0;
   std::vector<std::weak_ptr<Storage>> allocated_;
@@ -88,8 +95,9 @@ class Plan {
 Plan* current();
 inline bool capturing() { return current() != nullptr; }
 
-// Starts capturing on this thread (throws RuntimeError if a capture is already active).
-void begin_capture();
+// Starts capturing on this thread (throws RuntimeError if a capture is already active). `variables`: those the
+// step may write (the references to them it adds are the plan's own; see Storage::plan_refs).
+void begin_capture(const std::vector<Tensor>& variables = {});
 // Ends the capture and returns its plan (failure() says why it cannot be replayed, if so). `inputs`: the buffers
 // the caller feeds before each replay.
 std::shared_ptr<Plan> end_capture(const std::vector<Tensor>& inputs);

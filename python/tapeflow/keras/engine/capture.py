@@ -76,8 +76,9 @@ class StepCache:
             return fn(batch)
         buffers = [None if t is None else _core._buffer_copy(t) for t in leaves]
         inputs = [b for b in buffers if b is not None]
-        _core._unshare(variables())
-        _core._begin_capture()
+        written = variables()
+        _core._unshare(written)
+        _core._begin_capture(written)
         try:
             result = fn(nest.pack_sequence_as(batch, buffers))
         finally:

@@ -291,10 +291,8 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            if isinstance(data, data_adapter.ArrayData) and self._step_cache("train") is not None and \
-                    not cbs.batch_hook_needed("on_train_batch_begin") and \
-                    all(isinstance(c, ProgbarLogger) for c in cbs.batch_hook_callbacks("on_train_batch_end")):
-                step, step_logs = self._fit_array_epoch(data, cbs)
+            if self._array_loop_possible("train", data, cbs):
+                step, step_logs = self._array_epoch("train", data, cbs, self._train_batch)
             else:
                 step, step_logs = self._fit_epoch(data, cbs)
             if step < 0:
@@ -333,12 +331,21 @@ class Trainer:
                 break
         return step, step_logs
 
-    def _fit_array_epoch(self, data, cbs):
-        """One epoch over arrays when only the progress bar needs batch hooks: once the full-size batch's step
-        is captured, the loop itself (sample order, batch gathering, replays) runs in C++, coming back to update
-        the progress bar at most ten times a second. Returns (last step, its logs)."""
-        progress = cbs.batch_hook_needed("on_train_batch_end")
-        cache = self._step_cache("train")
+    def _array_loop_possible(self, kind, data, cbs):
+        """Whether an epoch of ``kind`` ("train" or "test") steps can loop in C++: array data, captured steps, and
+        no batch hook but the progress bar's."""
+        return isinstance(data, data_adapter.ArrayData) and self._step_cache(kind) is not None and \
+            not cbs.batch_hook_needed("on_%s_batch_begin" % kind) and \
+            all(isinstance(c, ProgbarLogger) for c in cbs.batch_hook_callbacks("on_%s_batch_end" % kind))
+
+    def _array_epoch(self, kind, data, cbs, eager_step):
+        """One epoch of ``kind`` steps over arrays when only the progress bar needs batch hooks: once the
+        full-size batch's step is captured, the loop itself (sample order, batch gathering, replays) runs in C++,
+        coming back to update the progress bar at most ten times a second. Other steps run through
+        ``eager_step(batch)``. Returns (last step, its logs)."""
+        hook = "on_%s_batch_end" % kind
+        progress = cbs.batch_hook_needed(hook)
+        cache = self._step_cache(kind)
         order = data.epoch_order()
         sources = [t for t in data.tensors if t is not None]
         full, steps = data.full_steps, data.steps
@@ -354,11 +361,11 @@ class Trainer:
                 step += done
                 step_logs = captured.result
             else:
-                step_logs = self._train_batch(batch)
+                step_logs = eager_step(batch)
                 step += 1
             if progress:
-                cbs.on_train_batch_end(step - 1, {k: _as_float(v) for k, v in step_logs.items()})
-            if self.stop_training:
+                getattr(cbs, hook)(step - 1, {k: _as_float(v) for k, v in step_logs.items()})
+            if kind == "train" and self.stop_training:
                 break
         return step - 1, step_logs
 
@@ -366,14 +373,17 @@ class Trainer:
         self.reset_metrics()
         cbs.on_test_begin()
         logs = {}
-        step_needed = cbs.batch_hook_needed("on_test_batch_end")
-        begin_needed = cbs.batch_hook_needed("on_test_batch_begin")
-        for step, batch in enumerate(data):
-            if begin_needed:
-                cbs.on_test_batch_begin(step)
-            logs = self._run_step("test", batch)
-            if step_needed:
-                cbs.on_test_batch_end(step, {k: _as_float(v) for k, v in logs.items()})
+        if self._array_loop_possible("test", data, cbs):
+            _, logs = self._array_epoch("test", data, cbs, lambda batch: self._run_step("test", batch))
+        else:
+            step_needed = cbs.batch_hook_needed("on_test_batch_end")
+            begin_needed = cbs.batch_hook_needed("on_test_batch_begin")
+            for step, batch in enumerate(data):
+                if begin_needed:
+                    cbs.on_test_batch_begin(step)
+                logs = self._run_step("test", batch)
+                if step_needed:
+                    cbs.on_test_batch_end(step, {k: _as_float(v) for k, v in logs.items()})
         logs = {k: _as_float(v) for k, v in logs.items()}
         cbs.on_test_end(logs)
         return logs
