@@ -186,6 +186,43 @@ def test_evaluate_and_validation_loop_in_cpp(monkeypatch):
     assert calls == list(range(11))  # every batch back in Python, each replayed
 
 
+def test_generator_and_pydataset_steps_are_captured(monkeypatch):
+    """Batches from a generator or a PyDataset are captured and replayed like array batches (their NumPy arrays
+    become tensors of their own dtype first), with the eager results bit for bit."""
+    x, y = _data(n=320)
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, i):
+            return x[i * 32:(i + 1) * 32].astype("float64"), y[i * 32:(i + 1) * 32]
+
+    def gen():
+        while True:
+            for i in range(10):
+                yield x[i * 32:(i + 1) * 32], y[i * 32:(i + 1) * 32]
+
+    def run(model):
+        h1 = model.fit(Batches(), epochs=2, verbose=0)
+        h2 = model.fit(gen(), steps_per_epoch=10, epochs=1, verbose=0)
+        return h1.history, h2.history, model.evaluate(gen(), steps=10, verbose=0), \
+            model.predict(Batches(), verbose=0), model.get_weights()
+    (_, eager), (model, captured) = _twins(_mlp, "adam", run)
+    assert eager[:3] == captured[:3]
+    np.testing.assert_array_equal(eager[3], captured[3])
+    for a, b in zip(eager[4], captured[4]):
+        np.testing.assert_array_equal(a, b)
+    # float64 and float32 batches are two signatures; each was captured
+    assert len(_captured(model, "train")) == 2 and len(_captured(model, "test")) == 1
+    calls = []
+    real = StepCache.run
+    monkeypatch.setattr(StepCache, "run", lambda self, fn, batch, variables: real(
+        self, lambda b: (calls.append(self.kind), fn(b))[1], batch, variables))
+    model.fit(gen(), steps_per_epoch=10, epochs=1, verbose=0)
+    assert calls == []
+
+
 def test_run_eagerly_and_overridden_steps_are_not_captured():
     x, y = _data(n=128)
     for setup in ("run_eagerly", "config", "override"):

@@ -152,6 +152,17 @@ class ArrayData:
             yield batch
 
 
+def _batch_tensor(a):
+    """A generator's NumPy array as a tensor of its own dtype (what the step would convert it to), so that steps
+    over generator batches are captured and replayed like those over arrays; anything else as it is."""
+    if isinstance(a, np.ndarray) and a.dtype.kind in "fiub" and a.size:
+        try:
+            return _core.convert_to_tensor(np.ascontiguousarray(a))
+        except (TypeError, ValueError):  # a dtype tensors lack: the step reports it as it would
+            return a
+    return a
+
+
 class IterableData:
     """Batches from a generator, an iterator, or a ``PyDataset`` / ``Sequence`` (indexed batches, in a shuffled
     order when ``shuffle``; its ``on_epoch_end`` is called after each full pass) yielding
@@ -176,7 +187,8 @@ class IterableData:
         for step, batch in enumerate(it):
             if self.steps is not None and step >= self.steps:
                 return
-            yield tuple(batch) if isinstance(batch, (list, tuple)) else (batch,)
+            batch = tuple(batch) if isinstance(batch, (list, tuple)) else (batch,)
+            yield nest.map_structure(_batch_tensor, batch)
         if self.indexed and hasattr(self.source, "on_epoch_end"):
             self.source.on_epoch_end()
 
