@@ -168,6 +168,16 @@ def test_fused_rules_update_all_variables_in_one_kernel(make, monkeypatch):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+def test_a_variable_given_twice_is_stepped_twice():
+    """Two gradients for one variable in one apply_gradients: two steps, one after the other (never one kernel
+    writing the variable twice at once)."""
+    v = tf.Variable(np.ones(40000, np.float32))
+    keras.optimizers.SGD(0.1, momentum=0.9).apply_gradients([(tf.fill([40000], 1.0), v), (tf.fill([40000], 2.0), v)])
+    m1 = np.float32(-0.1)
+    m2 = np.float32(0.9) * m1 - np.float32(2.0) * np.float32(0.1)
+    np.testing.assert_array_equal(v.numpy(), np.full(40000, (np.float32(1.0) + m1) + m2, np.float32))
+
+
 def test_fused_rules_flush_subnormals_to_zero():
     """As TensorFlow's CPU kernels (checked with TF 2.21: SGD(1e-3) on w = 2e-38, g = 1e-36 leaves w = 2e-38, and a
     subnormal gradient counts as 0): a product that would be subnormal is 0, a subnormal operand reads as 0."""

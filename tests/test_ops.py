@@ -284,6 +284,23 @@ def test_fused_softmax_cross_entropy_second_order_and_shapes():
              lambda lab, lo: -(lab * np_log_softmax(lo, 0)).sum(0), np_softmax(rand(4, 3), 0), rand(4, 3))
 
 
+def test_fused_sigmoid_cross_entropy_second_order():
+    z, y = rand(4, 3, low=-30, high=30), (rand(4, 3) > 0).astype(np.float64)
+
+    def grad(lab, lo):
+        with tf.GradientTape() as tape:
+            tape.watch(lo)
+            loss = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=lab, logits=lo) * tf.range(1., 4.,
+                                                                                                     dtype=lo.dtype))
+        return tape.gradient(loss, lo)
+    sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    check_op(grad, lambda lab, lo: (sig(lo) - lab) * np.arange(1, 4), y, z, rtol32=1e-4, atol32=1e-5)
+    # Large logits of either sign keep a finite loss: |x| plus a vanishing log1p term.
+    big = np.array([[800.0, -800.0]], np.float32)
+    got = tf.nn.sigmoid_cross_entropy_with_logits(labels=np.array([[0.0, 1.0]], np.float32), logits=big).numpy()
+    np.testing.assert_array_equal(got, [[800.0, 800.0]])
+
+
 def test_fused_softmax_cross_entropy_extremes_and_float16():
     # Huge and -inf logits stay finite where the true loss is; float16 computes in float32.
     z = np.array([[1e4, -1e4, 0.0], [-np.inf, 0.0, 1.0], [3.0, 3.0, 3.0]], np.float32)

@@ -51,8 +51,9 @@ Tensor& var_checked(Tensor& v, const char* op) {
 }
 
 // Gives the variable storage that nobody else sees (copying if shared), so that values saved earlier (by a tape,
-// a read) keep theirs; the copies held inside captured plans do not count (Storage::plan_refs). Inside a captured step the variable is written in place instead: the plan's kernels refer
-// to its storage, and the step reads nothing it saved after the update. A copy makes every plan stale.
+// a read) keep theirs; references held inside captured plans do not count (Storage::plan_refs). Inside a captured
+// step the variable is written in place instead: the plan's kernels refer to its storage, and the step reads
+// nothing it saved after the update. A copy makes every plan stale.
 void own_storage(Tensor& v, bool keep_values) {
   TensorImpl* impl = v.impl();
   if (graph::capturing()) graph::note_variable_written(v);

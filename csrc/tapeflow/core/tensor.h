@@ -37,9 +37,9 @@ struct Storage : std::enable_shared_from_this<Storage> {
   // Set when `data` is not a block of this storage's own but lies in memory this keeps alive: a captured step's
   // arena (memory planning), or a NumPy array viewed without a copy.
   std::shared_ptr<void> owner;
-  // References to this (variable's) storage held inside live captured plans: the copies a step's gradient rules
-  // saved of the variable. Replays write the variable in place, which those copies expect, so they do not count
-  // as sharing (graph/plan.h).
+  // References to this (variable's) storage held inside live captured plans: views their kernels use, and the
+  // copies a step's gradient rules saved of the variable. Replays write the variable in place, which those expect,
+  // so they do not count as sharing (graph/plan.h).
   std::atomic<long> plan_refs{0};
   Storage(size_t nbytes, Device device);
   // CPU memory of someone else's, kept alive by `owner`.

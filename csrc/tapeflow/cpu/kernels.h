@@ -42,6 +42,10 @@ void softmax(const Tensor& x, int64_t axis, bool log, const Tensor& out);
 void softmax_xent(const Tensor& logits, const Tensor& labels, bool sparse, const Tensor& loss);
 // out (rows, C) = (softmax(x) - labels) * g[row], labels one-hot when sparse; g (rows).
 void softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse, const Tensor& g, const Tensor& out);
+// Sigmoid cross-entropy of contiguous float logits x and labels z of one shape, elementwise:
+// loss = (max(x, 0) - x z) + log1p(exp(-|x|)); its gradient out = (sigmoid(x) - z) g.
+void sigmoid_xent(const Tensor& logits, const Tensor& labels, const Tensor& loss);
+void sigmoid_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g, const Tensor& out);
 
 // Fused optimizer step on contiguous float32/float64 operands of one shape, in place. On x86 the loops run with
 // flush-to-zero and denormals-are-zero, as TensorFlow runs its CPU kernels (elsewhere only the moments are flushed).

@@ -305,6 +305,30 @@ void softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse, 
   });
 }
 
+void sigmoid_xent(const Tensor& logits, const Tensor& labels, const Tensor& loss) {
+  TF_DISPATCH_FLOAT(logits.dtype(), "sigmoid_xent", {
+    const T* x = logits.data<T>();
+    const T* z = labels.data<T>();
+    T* l = loss.data<T>();
+    parallel_for(loss.numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i)
+        l[i] = ((x[i] > T(0) ? x[i] : T(0)) - x[i] * z[i]) + std::log1p(std::exp(-std::fabs(x[i])));
+    });
+  });
+}
+
+void sigmoid_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g, const Tensor& out) {
+  TF_DISPATCH_FLOAT(logits.dtype(), "sigmoid_xent_grad", {
+    const T* x = logits.data<T>();
+    const T* z = labels.data<T>();
+    const T* gp = g.data<T>();
+    T* o = out.data<T>();
+    parallel_for(out.numel(), 1 << 14, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) o[i] = (T(1) / (T(1) + std::exp(-x[i])) - z[i]) * gp[i];
+    });
+  });
+}
+
 void softmax(const Tensor& x, int64_t axis, bool log, const Tensor& out) {
   int64_t outer, C, inner;
   split3(x.shape(), axis, outer, C, inner);

@@ -59,8 +59,9 @@ std::shared_ptr<Plan> end_capture(const std::vector<Tensor>& inputs) {
     p->allocated_at_.clear();
   }
   // The references a variable gained during the step are the plan's own: copies its kernels keep (views of a bias,
-  // its gradient rules' saved operands).
+  // its gradient rules' saved operands). A plan that failed keeps no kernels.
   for (const auto& [storage, before] : p->refs_before_) {
+    if (!p->failure_.empty()) break;
     const std::shared_ptr<Storage> s = storage.lock();
     const long own = s ? std::max(0L, s.use_count() - 1 - before) : 0;  // not counting `s` itself
     if (own == 0) continue;

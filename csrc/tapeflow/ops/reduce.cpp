@@ -165,15 +165,6 @@ static Tensor softmax_impl(const Tensor& x, int64_t axis, bool log) {
 Tensor softmax(const Tensor& x, int64_t axis) { return softmax_impl(x, axis, false); }
 Tensor log_softmax(const Tensor& x, int64_t axis) { return softmax_impl(x, axis, true); }
 
-Tensor sigmoid_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits) {
-  check_floating("sigmoid_cross_entropy_with_logits", logits);
-  if (labels.shape() != logits.shape())
-    throw ValueError("[sigmoid_cross_entropy_with_logits] logits and labels must have the same shape " +
-                     shape_str(logits.shape()) + " vs " + shape_str(labels.shape()));
-  // max(x, 0) - x * z + log(1 + exp(-|x|))
-  return add(subtract(relu(logits), multiply(logits, labels)), log1p(exp(negative(abs(logits)))));
-}
-
 namespace {
 
 // (softmax(logits) - labels) * g[..., None] over the last axis (labels one-hot when sparse): the fused loss's
@@ -218,6 +209,40 @@ Tensor softmax_xent(const Tensor& logits, const Tensor& labels, bool sparse) {
 }
 
 }  // namespace
+
+// (sigmoid(x) - z) g, elementwise: the fused sigmoid cross-entropy's gradient, itself differentiable.
+static Tensor sigmoid_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g) {
+  Tensor out = Tensor::empty(logits.shape(), logits.dtype());
+  const Tensor x = logits.contiguous(), z = labels.contiguous(), gc = g.contiguous();
+  TF_KERNEL(cpu::sigmoid_xent_grad(x, z, gc, out));
+  TF_RECORD("sigmoid_xent_grad", {logits, labels, g}, {out}, [](const Tensors& in, const Tensors&, const Tensors& h) {
+    // With s = sigmoid(x): dx = s (1 - s) g h, dz = -g h, dg = (s - z) h.
+    const Tensor s = sigmoid(in[0]), gh = multiply(in[2], h[0]);
+    return Tensors{multiply(multiply(s, subtract(ones_like(s), s)), gh), negative(gh),
+                   multiply(subtract(s, in[1]), h[0])};
+  });
+  return out;
+}
+
+Tensor sigmoid_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits) {
+  check_floating("sigmoid_cross_entropy_with_logits", logits);
+  check_cpu("sigmoid_cross_entropy_with_logits", logits);
+  if (labels.shape() != logits.shape())
+    throw ValueError("[sigmoid_cross_entropy_with_logits] logits and labels must have the same shape " +
+                     shape_str(logits.shape()) + " vs " + shape_str(labels.shape()));
+  const Tensor z = labels.dtype() == logits.dtype() ? labels : cast(labels, logits.dtype());
+  if (logits.dtype() == DType::Float16) return f16(sigmoid_cross_entropy_with_logits(f32(z), f32(logits)));
+  // One kernel, max(x, 0) - x z + log1p(exp(-|x|)), stable for any x; its gradient is one more.
+  Tensor loss = Tensor::empty(logits.shape(), logits.dtype());
+  const Tensor x = logits.contiguous(), zc = z.contiguous();
+  TF_KERNEL(cpu::sigmoid_xent(x, zc, loss));
+  TF_RECORD("sigmoid_cross_entropy_with_logits", {logits, z}, {loss},
+            [](const Tensors& in, const Tensors&, const Tensors& g) {
+              return Tensors{autograd::input_needed(0) ? sigmoid_xent_grad(in[0], in[1], g[0]) : Tensor(),
+                             autograd::input_needed(1) ? negative(multiply(in[0], g[0])) : Tensor()};
+            });
+  return loss;
+}
 
 Tensor softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits, int64_t axis) {
   check_floating("softmax_cross_entropy_with_logits", logits);

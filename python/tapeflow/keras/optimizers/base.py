@@ -221,11 +221,13 @@ class Optimizer:
     _pending = None  # the dense fused steps gathered during apply_gradients
 
     def _run_fused(self, steps, indices=None):
-        """Runs fused steps ``(key, variable, gradient, slots)``: one kernel for each run of steps with one key."""
+        """Runs fused steps ``(key, variable, gradient, slots)``: one kernel for each run of steps with one key
+        and distinct variables."""
         i = 0
         while i < len(steps):
-            j = i + 1
-            while j < len(steps) and steps[j][0] == steps[i][0]:
+            j, seen = i + 1, {id(steps[i][1])}
+            while j < len(steps) and steps[j][0] == steps[i][0] and id(steps[j][1]) not in seen:
+                seen.add(id(steps[j][1]))  # a variable given twice is stepped twice, one kernel after the other
                 j += 1
             (rule, lr, a, b, eps, betas, _), group = steps[i][0], steps[i:j]
             beta_1, beta_2 = betas if betas is not None else (0.0, 0.0)
