@@ -292,13 +292,18 @@ void softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse, 
       for (int64_t r = lo; r < hi; ++r) {
         const T* a = x + r * C;
         T* b = o + r * C;
-        T m, lse;
-        double s;
-        row_logsumexp(a, C, m, lse, s);
+        T m = a[0];  // as row_logsumexp, keeping each exp(x - max) in the output row
+        for (int64_t c = 1; c < C; ++c) m = a[c] > m ? a[c] : m;
+        if (std::isinf(m) && m < 0) m = 0;
+        double s = 0;
+        for (int64_t c = 0; c < C; ++c) {
+          b[c] = std::exp(a[c] - m);
+          s += b[c];
+        }
         const T inv = static_cast<T>(1.0 / s), gr = gp[r];
         for (int64_t c = 0; c < C; ++c) {
           const T target = sparse ? T(c == ids[r] ? 1 : 0) : y[r * C + c];
-          b[c] = (std::exp(a[c] - m) * inv - target) * gr;
+          b[c] = (b[c] * inv - target) * gr;
         }
       }
     });
