@@ -235,15 +235,12 @@ std::vector<int64_t> class_ids(const Tensor& labels, int64_t C) {
   return ids;
 }
 
-// One row's max (0 when every logit is -inf, as in softmax) and log(sum exp(x - max)), summed in double.
+// One row's max, the shift of its exponentials (0 when every logit is -inf, as in softmax).
 template <class T>
-inline void row_logsumexp(const T* x, int64_t C, T& m, T& lse, double& s) {
-  m = x[0];
+inline T row_max(const T* x, int64_t C) {
+  T m = x[0];
   for (int64_t c = 1; c < C; ++c) m = x[c] > m ? x[c] : m;
-  if (std::isinf(m) && m < 0) m = 0;
-  s = 0;
-  for (int64_t c = 0; c < C; ++c) s += std::exp(x[c] - m);
-  lse = static_cast<T>(std::log(s));
+  return std::isinf(m) && m < 0 ? T(0) : m;
 }
 
 }  // namespace
@@ -264,9 +261,10 @@ void softmax_xent(const Tensor& logits, const Tensor& labels, bool sparse, const
     parallel_for(rows, 16384 / C + 1, [&](int64_t lo, int64_t hi) {
       for (int64_t r = lo; r < hi; ++r) {
         const T* a = x + r * C;
-        T m, lse;
-        double s;
-        row_logsumexp(a, C, m, lse, s);
+        const T m = row_max(a, C);
+        double s = 0;  // summed in double
+        for (int64_t c = 0; c < C; ++c) s += std::exp(a[c] - m);
+        const T lse = static_cast<T>(std::log(s));
         if (sparse) {
           l[r] = lse - (a[ids[r]] - m);
         } else {
@@ -292,10 +290,8 @@ void softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse, 
       for (int64_t r = lo; r < hi; ++r) {
         const T* a = x + r * C;
         T* b = o + r * C;
-        T m = a[0];  // as row_logsumexp, keeping each exp(x - max) in the output row
-        for (int64_t c = 1; c < C; ++c) m = a[c] > m ? a[c] : m;
-        if (std::isinf(m) && m < 0) m = 0;
-        double s = 0;
+        const T m = row_max(a, C);
+        double s = 0;  // as in softmax_xent, keeping each exp(x - max) in the output row
         for (int64_t c = 0; c < C; ++c) {
           b[c] = std::exp(a[c] - m);
           s += b[c];

@@ -208,10 +208,8 @@ Tensor softmax_xent(const Tensor& logits, const Tensor& labels, bool sparse) {
   return loss;
 }
 
-}  // namespace
-
 // (sigmoid(x) - z) g, elementwise: the fused sigmoid cross-entropy's gradient, itself differentiable.
-static Tensor sigmoid_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g) {
+Tensor sigmoid_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g) {
   Tensor out = Tensor::empty(logits.shape(), logits.dtype());
   const Tensor x = logits.contiguous(), z = labels.contiguous(), gc = g.contiguous();
   TF_KERNEL(cpu::sigmoid_xent_grad(x, z, gc, out));
@@ -223,6 +221,8 @@ static Tensor sigmoid_xent_grad(const Tensor& logits, const Tensor& labels, cons
   });
   return out;
 }
+
+}  // namespace
 
 Tensor sigmoid_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits) {
   check_floating("sigmoid_cross_entropy_with_logits", logits);
