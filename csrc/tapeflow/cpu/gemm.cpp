@@ -21,6 +21,7 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -312,9 +313,10 @@ Blocking blocking_for(int mr, int nr, size_t elem) {
   long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
   if (l1 <= 0) l1 = 32 * 1024;
   if (l2 <= 0) l2 = 1024 * 1024;
-  // The A micro-panel (MR x KC) takes ~60% of L1 and the A block (MC x KC) ~1/8 of L2, rounded up to whole
-  // MR panels (KC 512, MC 140 on this AVX-512 machine: batches of 128 rows are a single row block).
-  int64_t kc = std::clamp<int64_t>(static_cast<int64_t>(l1 * 6 / 10 / (mr * elem)) / 8 * 8, 64, 512);
+  // A micro-panel (MR x KC) and a B micro-panel (KC x NR) fit in L1 together, and the A block (MC x KC) takes
+  // ~1/8 of L2, rounded up to whole MR panels (KC 256, MC 266 on this AVX-512 machine: batches up to 256 rows
+  // are a single row block). KC 512 (the A micro-panel alone in L1) measured up to 1.4x slower at 512^2.
+  int64_t kc = std::clamp<int64_t>(static_cast<int64_t>(l1 / ((mr + nr) * elem)) / 16 * 16, 64, 512);
   int64_t mc = std::clamp<int64_t>((static_cast<int64_t>(l2 / 8 / (kc * elem)) + mr - 1) / mr * mr, mr, 1024 / mr * mr);
   int64_t nc = 4096 / nr * nr;
   // Overrides for tuning experiments (see benchmarks/native/bench_gemm.cpp).
@@ -338,21 +340,56 @@ TF_INLINE void swap_blocks(vf16* r, std::index_sequence<L...>) {
     }
 }
 
+TF_INLINE void transpose16(vf16* r) {
+  swap_blocks<8>(r, std::make_index_sequence<16>());
+  swap_blocks<4>(r, std::make_index_sequence<16>());
+  swap_blocks<2>(r, std::make_index_sequence<16>());
+  swap_blocks<1>(r, std::make_index_sequence<16>());
+}
+
+// c[m * ldc + n] (+)= t[n * M + m]: a product computed transposed, put back into C.
+TF_SIMD_CLONES void transpose_into(const float* t, int64_t M, int64_t N, float* c, int64_t ldc, bool acc) {
+  for (int64_t n0 = 0; n0 < N; n0 += 16) {
+    const int w = static_cast<int>(std::min<int64_t>(16, N - n0));
+    for (int64_t m0 = 0; m0 < M; m0 += 16) {
+      const int h = static_cast<int>(std::min<int64_t>(16, M - m0));
+      vf16 r[16] = {};
+      for (int i = 0; i < w; ++i) r[i] = ld(t + (n0 + i) * M + m0, h);
+      transpose16(r);
+      for (int k = 0; k < h; ++k) {
+        float* row = c + (m0 + k) * ldc + n0;
+        st(row, acc ? r[k] + ld(row, w) : r[k], w);
+      }
+    }
+  }
+}
+
 // out[k * stride + i] = src[i * ld + k] for i < rows (<= 16), k < kc: the packing of an operand whose packed
 // direction is strided (a row-major A, a column-major B), 16 x 16 blocks at a time instead of element gathers.
+// Each k is stored as a whole vector (a library call per partial store cost more than the transposes), so
+// lanes from rows up to 16 are written too: past the end of a k's row when stride < 16, where the next k's
+// store overwrites them, and up to 16 - stride floats past out + kc * stride at the end.
 TF_SIMD_CLONES void pack_transposed(const float* src, int64_t lds, int rows, int64_t kc, float* out, int64_t stride) {
   int64_t k0 = 0;
   for (; k0 + 16 <= kc; k0 += 16) {
     vf16 r[16] = {};
     for (int i = 0; i < rows; ++i) r[i] = ld(src + i * lds + k0, 16);
-    swap_blocks<8>(r, std::make_index_sequence<16>());
-    swap_blocks<4>(r, std::make_index_sequence<16>());
-    swap_blocks<2>(r, std::make_index_sequence<16>());
-    swap_blocks<1>(r, std::make_index_sequence<16>());
-    for (int k = 0; k < 16; ++k) st(out + (k0 + k) * stride, r[k], rows);
+    transpose16(r);
+    for (int k = 0; k < 16; ++k) st(out + (k0 + k) * stride, r[k], 16);
   }
   for (; k0 < kc; ++k0)
     for (int i = 0; i < rows; ++i) out[k0 * stride + i] = src[i * lds + k0];
+}
+
+// out[k * w + j] = src[k * lds + j] for k < kc, j < w (a multiple of 16): the panel of a row-major B. Its rows
+// are far apart (the row stride of B), beyond the reach of the hardware prefetchers, so each line of a row is
+// fetched kPackPrefetch rows ahead; the copies are whole vectors, not a library call per row.
+TF_SIMD_CLONES void pack_rows(const float* src, int64_t lds, int w, int64_t kc, float* out) {
+  for (int64_t k = 0; k < kc; ++k, src += lds, out += w) {
+    if (k + kPackPrefetch < kc)
+      for (int j = 0; j < w; j += 16) __builtin_prefetch(src + kPackPrefetch * lds + j);
+    for (int j = 0; j < w; j += 16) st(out + j, ld(src + j, 16), 16);
+  }
 }
 
 template <class T>
@@ -388,6 +425,12 @@ void pack_b_panel(int nr, int64_t n, int64_t kc, const T* b, int64_t rsb, int64_
       return;
     }
   }
+  if constexpr (std::is_same_v<T, float>) {
+    if (csb == 1 && n == nr && nr % 16 == 0) {  // a row-major B: each row of the panel is a few whole vectors
+      pack_rows(b, rsb, nr, kc, out);
+      return;
+    }
+  }
   for (int64_t k = 0; k < kc; ++k) {
     const T* src = b + k * rsb;
     // Rows of a panel are far apart (the row stride of B), beyond the reach of the hardware prefetchers.
@@ -416,7 +459,9 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
   static thread_local Blocking blk{0, 0, 0};
   static thread_local int blk_mr = 0;
   if (blk_mr != mr) { blk = blocking_for(mr, nr, sizeof(T)); blk_mr = mr; }
-  const int64_t KC = blk.kc, MC = blk.mc, NC = blk.nc;
+  const int64_t MC = blk.mc, NC = blk.nc;
+  // K is cut into equal blocks of at most blk.kc (a multiple of 8 but the last): 784 -> 4 x 196, not 3 x 256 + 16.
+  const int64_t KC = std::min(K, ((K + (K + blk.kc - 1) / blk.kc - 1) / ((K + blk.kc - 1) / blk.kc) + 7) / 8 * 8);
   const double flops = 2.0 * M * N * K;
   const int nt = flops < 2e6 ? 1 : num_threads();
   if (M == 1 && csb == 1 && K_.gemv) {  // one row: K blocks as below, column groups split over the threads
@@ -434,6 +479,27 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
     if (nt > 1 && groups > 1) parallel_for(groups, 1, run);
     else run(0, groups);
     return;
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    // A column-major B (a transposed operand: the input gradient dy @ W^T) and a row-major A of few rows:
+    // packing B, each value then used by only M rows, took a third of the time (32 x 128 x 784). The product
+    // is computed transposed instead, C^T = B^T A^T, with B^T a row-major operand read in place, into a
+    // scratch block that is then transposed into C.
+    if (K_.direct[0] != nullptr && csa == 1 && rsb == 1 && csb != 1 && M <= 2 * nr && N > M) {
+      // Threads take groups of 16 columns of C, each with its own scratch block (the nested products run on
+      // the calling thread).
+      auto part = [&](int64_t lo, int64_t hi) {
+        const int64_t j0 = lo * 16, n = std::min(N, hi * 16) - j0;
+        static thread_local Scratch t_trans;
+        T* t = t_trans.get<T>(static_cast<size_t>(n * M));
+        gemm_driver(K_, n, M, K, b + j0 * csb, csb, rsb, a, csa, rsa, t, M, false, {});
+        transpose_into(t, M, n, c + j0, ldc, accumulate);
+        if (ep.active()) apply_epilogue(c + j0, ldc, M, n, ep.bias ? ep.bias + j0 : nullptr, ep.act);
+      };
+      if (nt > 1) parallel_for((N + 15) / 16, 1, part);
+      else part(0, (N + 15) / 16);
+      return;
+    }
   }
   // A row-major A is read in place when B has few column panels: packing A is a transpose, amortised over the
   // column panels, that costs as much as the arithmetic when N is small (convolutions).
@@ -453,73 +519,78 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
 
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = std::min(NC, N - jc);
-    const int64_t npanels = (nc + nr - 1) / nr;
+    const int64_t npanels = (nc + nr - 1) / nr, mpanels = (M + mr - 1) / mr;
+    // Task grid: threads split columns for a single block of rows (each packs only its own B panels), else
+    // rows when there are enough MR panels.
+    const int64_t m_parts =
+        single_block && npanels >= nt ? 1 : (nt > 1 && mpanels >= 2 * nt) || npanels < nt ? std::min<int64_t>(nt, mpanels) : 1;
+    const int64_t n_parts = std::max<int64_t>(1, std::min<int64_t>(nt / m_parts, npanels));
+    const int64_t ntasks = m_parts * n_parts;
+    // Task t's tiles of C for the K block at pc; bpack: the shared packed block of B (several row blocks).
+    auto task = [&](int64_t t, int64_t pc, const T* bpack) {
+      const int64_t kc = std::min(KC, K - pc);
+      const bool acc = accumulate || pc > 0, last = pc + kc == K;
+      const T* bsrc = b + pc * rsb + jc * csb;
+      const int64_t mi = t / n_parts, ni = t % n_parts;
+      const int64_t mp0 = mpanels * mi / m_parts, mp1 = mpanels * (mi + 1) / m_parts;
+      const int64_t np0 = npanels * ni / n_parts, np1 = npanels * (ni + 1) / n_parts;
+      auto tile = [&](const T* ap, int64_t lda, const T* bp, int64_t ldb, int64_t i0, int64_t p, int m) {
+        const int64_t jr = p * nr;
+        const int n = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+        T* cp = c + i0 * ldc + jc + jr;
+        (direct_a ? K_.direct : K_.packed)[m - 1](kc, ap, lda, bp, ldb, cp, ldc, m, n, acc);
+        if (last && ep.active()) apply_epilogue(cp, ldc, m, n, ep.bias ? ep.bias + jc + jr : nullptr, ep.act);
+      };
+      for (int64_t ic = mp0 * mr; ic < std::min(M, mp1 * mr); ic += MC) {
+        const int64_t mc = std::min({MC, M - ic, mp1 * mr - ic});
+        T* apack = nullptr;
+        if (!direct_a && !strided_a) {
+          apack = t_pack_a.get<T>(static_cast<size_t>((mc + mr - 1) / mr * mr * kc + 16));  // + pack_transposed's spill
+          pack_a(mr, mc, kc, a + ic * rsa + pc * csa, rsa, csa, apack);
+        }
+        auto a_panel = [&](int64_t ir) {
+          return direct_a ? a + (ic + ir) * rsa + pc : strided_a ? a + ic + ir + pc * csa : apack + ir * kc;
+        };
+        const int64_t lda = direct_a ? rsa : strided_a ? csa : mr;
+        if (single_block) {
+          T* bbuf = direct_b ? nullptr : t_pack_b.get<T>(static_cast<size_t>(nr * kc));
+          for (int64_t p = np0; p < np1; ++p) {
+            const T* bp = bsrc + p * nr * csb;
+            if (!direct_b) {
+              pack_b_panel(nr, std::min<int64_t>(nr, nc - p * nr), kc, bp, rsb, csb, bbuf);
+              bp = bbuf;
+            }
+            for (int64_t ir = 0; ir < mc; ir += mr)
+              tile(a_panel(ir), lda, bp, direct_b ? rsb : nr, ic + ir, p, static_cast<int>(std::min<int64_t>(mr, mc - ir)));
+          }
+        } else {
+          for (int64_t ir = 0; ir < mc; ir += mr)
+            for (int64_t p = np0; p < np1; ++p)
+              tile(a_panel(ir), lda, bpack + p * nr * kc, nr, ic + ir, p, static_cast<int>(std::min<int64_t>(mr, mc - ir)));
+        }
+      }
+    };
+    auto run_tasks = [&](const std::function<void(int64_t)>& fn) {
+      if (ntasks > 1) parallel_for(ntasks, 1, [&](int64_t lo, int64_t hi) { for (int64_t t = lo; t < hi; ++t) fn(t); });
+      else fn(0);
+    };
+    if (single_block) {
+      // Nothing is shared between tasks: each runs all of K over its own tiles, in one fork and join.
+      run_tasks([&](int64_t t) { for (int64_t pc = 0; pc < K; pc += KC) task(t, pc, nullptr); });
+      continue;
+    }
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
-      const bool acc = accumulate || pc > 0;
-      const bool last = pc + kc == K;
       const T* bsrc = b + pc * rsb + jc * csb;
-      T* bpack = nullptr;
-      if (!single_block) {
-        bpack = t_pack_b.get<T>(static_cast<size_t>(npanels * nr * kc));
-        auto pack_b_range = [&](int64_t lo, int64_t hi) {
-          for (int64_t p = lo; p < hi; ++p)
-            pack_b_panel(nr, std::min<int64_t>(nr, nc - p * nr), kc, bsrc + p * nr * csb, rsb, csb, bpack + p * nr * kc);
-        };
-        // In parallel only when it is large enough to pay for a fork and join (a few microseconds).
-        if (nt > 1 && npanels > 1 && npanels * nr * kc >= (1 << 16)) parallel_for(npanels, 1, pack_b_range);
-        else pack_b_range(0, npanels);
-      }
-
-      // Task grid: threads split columns for a single block of rows (each packs only its own B panels), else
-      // rows when there are enough MR panels.
-      const int64_t mpanels = (M + mr - 1) / mr;
-      const int64_t m_parts =
-          single_block && npanels >= nt ? 1 : (nt > 1 && mpanels >= 2 * nt) || npanels < nt ? std::min<int64_t>(nt, mpanels) : 1;
-      const int64_t n_parts = std::max<int64_t>(1, std::min<int64_t>(nt / m_parts, npanels));
-      auto task = [&](int64_t t) {
-        const int64_t mi = t / n_parts, ni = t % n_parts;
-        const int64_t mp0 = mpanels * mi / m_parts, mp1 = mpanels * (mi + 1) / m_parts;
-        const int64_t np0 = npanels * ni / n_parts, np1 = npanels * (ni + 1) / n_parts;
-        auto tile = [&](const T* ap, int64_t lda, const T* bp, int64_t ldb, int64_t i0, int64_t p, int m) {
-          const int64_t jr = p * nr;
-          const int n = static_cast<int>(std::min<int64_t>(nr, nc - jr));
-          T* cp = c + i0 * ldc + jc + jr;
-          (direct_a ? K_.direct : K_.packed)[m - 1](kc, ap, lda, bp, ldb, cp, ldc, m, n, acc);
-          if (last && ep.active()) apply_epilogue(cp, ldc, m, n, ep.bias ? ep.bias + jc + jr : nullptr, ep.act);
-        };
-        for (int64_t ic = mp0 * mr; ic < std::min(M, mp1 * mr); ic += MC) {
-          const int64_t mc = std::min({MC, M - ic, mp1 * mr - ic});
-          T* apack = nullptr;
-          if (!direct_a && !strided_a) {
-            apack = t_pack_a.get<T>(static_cast<size_t>((mc + mr - 1) / mr * mr * kc));
-            pack_a(mr, mc, kc, a + ic * rsa + pc * csa, rsa, csa, apack);
-          }
-          auto a_panel = [&](int64_t ir) {
-            return direct_a ? a + (ic + ir) * rsa + pc : strided_a ? a + ic + ir + pc * csa : apack + ir * kc;
-          };
-          const int64_t lda = direct_a ? rsa : strided_a ? csa : mr;
-          if (single_block) {
-            T* bbuf = direct_b ? nullptr : t_pack_b.get<T>(static_cast<size_t>(nr * kc));
-            for (int64_t p = np0; p < np1; ++p) {
-              const T* bp = bsrc + p * nr * csb;
-              if (!direct_b) {
-                pack_b_panel(nr, std::min<int64_t>(nr, nc - p * nr), kc, bp, rsb, csb, bbuf);
-                bp = bbuf;
-              }
-              for (int64_t ir = 0; ir < mc; ir += mr)
-                tile(a_panel(ir), lda, bp, direct_b ? rsb : nr, ic + ir, p, static_cast<int>(std::min<int64_t>(mr, mc - ir)));
-            }
-          } else {
-            for (int64_t ir = 0; ir < mc; ir += mr)
-              for (int64_t p = np0; p < np1; ++p)
-                tile(a_panel(ir), lda, bpack + p * nr * kc, nr, ic + ir, p, static_cast<int>(std::min<int64_t>(mr, mc - ir)));
-          }
-        }
+      T* bpack = t_pack_b.get<T>(static_cast<size_t>(npanels * nr * kc));
+      auto pack_b_range = [&](int64_t lo, int64_t hi) {
+        for (int64_t p = lo; p < hi; ++p)
+          pack_b_panel(nr, std::min<int64_t>(nr, nc - p * nr), kc, bsrc + p * nr * csb, rsb, csb, bpack + p * nr * kc);
       };
-      const int64_t ntasks = m_parts * n_parts;
-      if (ntasks > 1) parallel_for(ntasks, 1, [&](int64_t lo, int64_t hi) { for (int64_t t = lo; t < hi; ++t) task(t); });
-      else task(0);
+      // In parallel only when it is large enough to pay for a fork and join (a few microseconds).
+      if (nt > 1 && npanels > 1 && npanels * nr * kc >= (1 << 16)) parallel_for(npanels, 1, pack_b_range);
+      else pack_b_range(0, npanels);
+      run_tasks([&](int64_t t) { task(t, pc, bpack); });
     }
   }
 }
