@@ -105,6 +105,26 @@ def test_one_row_equals_its_row_in_a_batch(isa, k, n):
     np.testing.assert_allclose(batch, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4 * np.sqrt(k))
 
 
+@pytest.mark.parametrize("k", [50, 700])
+@pytest.mark.parametrize("layout", ["row-major", "x transposed", "w transposed"])
+def test_epilogue_in_registers_matches_the_stored_tile_epilogue(k, layout):
+    """Full 14 x 32 AVX-512 tiles apply bias and activation in registers; edge tiles and single rows apply them
+    to the stored tile. Each row's bits are the same either way, for every activation, over one or several K
+    blocks, with A read in place or through its strides (x transposed), or the product computed transposed
+    (w transposed, few rows)."""
+    x = rng.uniform(-2, 2, (30, k)).astype(np.float32)
+    w = (rng.uniform(-1, 1, (k, 96)) / np.sqrt(k)).astype(np.float32)
+    b = rng.uniform(-1, 1, 96).astype(np.float32)
+    xt = tf.transpose(tf.constant(x.T)) if layout == "x transposed" else tf.constant(x)
+    wt = tf.transpose(tf.constant(w.T)) if layout == "w transposed" else w
+    for act in sorted(ACTS):
+        for bias in (b, None):
+            full = tf._core.dense(xt, wt, bias, act).numpy()
+            for lo, hi in ((0, 1), (0, 5), (13, 14), (16, 30)):
+                np.testing.assert_array_equal(tf._core.dense(xt[lo:hi], wt, bias, act).numpy(), full[lo:hi],
+                                              err_msg="activation %d rows %d:%d" % (act, lo, hi))
+
+
 # ---- the fused dense op: act(x @ w + bias)
 
 _ERF = np.vectorize(math.erf, otypes=[np.float64])

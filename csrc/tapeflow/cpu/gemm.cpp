@@ -42,9 +42,11 @@ constexpr int kPrefetch = 8;       // rows of B ahead in the micro-kernel (about
 // column-major A in place), or, for the direct kernels, a row-major A read in place (a[i * lda + k]).
 // b: rows of NR values ldb apart, a packed panel or B read in place. Rows of A at or past m and columns at or
 // past n are never read, so partial panels are packed without padding.
+// ep: the epilogue when this is the tile's last K block (bias offset to the tile's first column), else null.
+// Returns whether the kernel applied it; if not, the caller does, on the stored tile.
 template <class T>
-using KernelFn = void (*)(int64_t kc, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc, int m,
-                          int n, bool acc);
+using KernelFn = bool (*)(int64_t kc, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc, int m,
+                          int n, bool acc, const Epilogue<T>* ep);
 
 template <class T>
 struct Kernel {
@@ -64,10 +66,12 @@ constexpr int64_t kGemvCols = 128;
 // place, the R rows' next values share cache lines across 16 steps of k, so the broadcasts stay in L1.
 // kCols: 32 (a full tile: plain loads and stores), or a partial tile of up to 32 or up to 16 columns through
 // lane masks (masked loads in the k loop cost about a fifth of the full tile's speed, so full tiles avoid them).
-template <int R, bool kDirectA, int kCols>
+// kAct >= 0 (full tiles only): the bias (if any) and the activation Act(kAct) are applied to the accumulators
+// before the store, with the same operations as apply_epilogue (so the same bits).
+template <int R, bool kDirectA, int kCols, int kAct = -1>
 __attribute__((target("avx512f,fma"))) inline void avx512_body(int64_t kc, const float* a, int64_t lda,
                                                               const float* b, int64_t ldb, float* c, int64_t ldc,
-                                                              int n, bool acc) {
+                                                              int n, bool acc, const float* bias = nullptr) {
   constexpr bool kFull = kCols == 32, kTwo = kCols > 16;
   const __mmask16 m0 = n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1);
   const __mmask16 m1 = n >= 32 ? 0xFFFF : n > 16 ? static_cast<__mmask16>((1u << (n - 16)) - 1) : 0;
@@ -94,6 +98,24 @@ __attribute__((target("avx512f,fma"))) inline void avx512_body(int64_t kc, const
       if (kTwo) c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
     }
     b += ldb;
+  }
+  if constexpr (kAct >= 0) {
+    static_assert(kFull, "the epilogue in registers is for full tiles");
+    const __m512 bias0 = bias ? _mm512_loadu_ps(bias) : __m512{}, bias1 = bias ? _mm512_loadu_ps(bias + 16) : __m512{};
+#pragma GCC unroll 14
+    for (int i = 0; i < R; ++i) {
+      if (acc) {
+        c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(c + i * ldc));
+        c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(c + i * ldc + 16));
+      }
+      if (bias) {
+        c0[i] = _mm512_add_ps(c0[i], bias0);
+        c1[i] = _mm512_add_ps(c1[i], bias1);
+      }
+      c0[i] = reinterpret_cast<__m512>(act_v(static_cast<Act>(kAct), reinterpret_cast<vf16>(c0[i])));
+      c1[i] = reinterpret_cast<__m512>(act_v(static_cast<Act>(kAct), reinterpret_cast<vf16>(c1[i])));
+    }
+    acc = false;  // C is already added in
   }
 #pragma GCC unroll 14
   for (int i = 0; i < R; ++i) {
@@ -163,12 +185,33 @@ __attribute__((target("avx512f,fma"))) void gemv_avx512(int64_t kc, const float*
   else gemv_dispatch<false>(nv, kc, a, csa, b, rsb, c, tail, acc, std::make_integer_sequence<int, kGemvCols / 16>());
 }
 
+// Full 14 x 32 tiles apply the epilogue in registers: one instantiation per activation.
+template <bool kDirectA>
+__attribute__((target("avx512f,fma"))) bool full_tile_epilogue(int64_t kc, const float* a, int64_t lda, const float* b,
+                                                               int64_t ldb, float* c, int64_t ldc, bool acc,
+                                                               const Epilogue<float>& ep) {
+  constexpr int R = kMaxMR;
+  switch (ep.act) {
+    case Act::Linear: avx512_body<R, kDirectA, 32, 0>(kc, a, lda, b, ldb, c, ldc, 32, acc, ep.bias); return true;
+    case Act::Tanh: avx512_body<R, kDirectA, 32, 1>(kc, a, lda, b, ldb, c, ldc, 32, acc, ep.bias); return true;
+    case Act::Sigmoid: avx512_body<R, kDirectA, 32, 2>(kc, a, lda, b, ldb, c, ldc, 32, acc, ep.bias); return true;
+    case Act::Relu: avx512_body<R, kDirectA, 32, 3>(kc, a, lda, b, ldb, c, ldc, 32, acc, ep.bias); return true;
+    case Act::Gelu: avx512_body<R, kDirectA, 32, 5>(kc, a, lda, b, ldb, c, ldc, 32, acc, ep.bias); return true;
+    case Act::GeluTanh: avx512_body<R, kDirectA, 32, 6>(kc, a, lda, b, ldb, c, ldc, 32, acc, ep.bias); return true;
+    default: return false;  // hard sigmoid: applied by the caller
+  }
+}
+
 template <int R, bool kDirectA>
-__attribute__((target("avx512f,fma"))) void ukr_avx512(int64_t kc, const float* a, int64_t lda, const float* b,
-                                                       int64_t ldb, float* c, int64_t ldc, int, int n, bool acc) {
+__attribute__((target("avx512f,fma"))) bool ukr_avx512(int64_t kc, const float* a, int64_t lda, const float* b,
+                                                       int64_t ldb, float* c, int64_t ldc, int, int n, bool acc,
+                                                       const Epilogue<float>* ep) {
+  if constexpr (R == kMaxMR)
+    if (ep && n == 32 && full_tile_epilogue<kDirectA>(kc, a, lda, b, ldb, c, ldc, acc, *ep)) return true;
   if (n == 32) avx512_body<R, kDirectA, 32>(kc, a, lda, b, ldb, c, ldc, n, acc);
   else if (n > 16) avx512_body<R, kDirectA, 31>(kc, a, lda, b, ldb, c, ldc, n, acc);
   else avx512_body<R, kDirectA, 16>(kc, a, lda, b, ldb, c, ldc, n, acc);
+  return false;
 }
 
 template <bool kDirectA, int... I>
@@ -215,17 +258,18 @@ __attribute__((target("avx2,fma"))) inline void avx2_body(int64_t kc, const floa
 }
 
 template <int R>
-__attribute__((target("avx2,fma"))) void ukr_avx2(int64_t kc, const float* a, int64_t, const float* b, int64_t ldb,
-                                                  float* c, int64_t ldc, int, int n, bool acc) {
+__attribute__((target("avx2,fma"))) bool ukr_avx2(int64_t kc, const float* a, int64_t, const float* b, int64_t ldb,
+                                                  float* c, int64_t ldc, int, int n, bool acc, const Epilogue<float>*) {
   if (n == 16) avx2_body<R, true>(kc, a, b, ldb, c, ldc, n, acc);
   else avx2_body<R, false>(kc, a, b, ldb, c, ldc, n, acc);
+  return false;
 }
 #endif
 
 // Portable: any m x n tile of an MR x NR kernel.
 template <class T, int MR, int NR>
-void ukr_generic(int64_t kc, const T* a, int64_t, const T* b, int64_t ldb, T* c, int64_t ldc, int m, int n,
-                 bool acc) {
+bool ukr_generic(int64_t kc, const T* a, int64_t, const T* b, int64_t ldb, T* c, int64_t ldc, int m, int n,
+                 bool acc, const Epilogue<T>*) {
   T t[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k) {
     T bk[NR];
@@ -237,6 +281,7 @@ void ukr_generic(int64_t kc, const T* a, int64_t, const T* b, int64_t ldb, T* c,
   }
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < n; ++j) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
+  return false;
 }
 
 template <class T, int MR, int NR>
@@ -538,8 +583,10 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
         const int64_t jr = p * nr;
         const int n = static_cast<int>(std::min<int64_t>(nr, nc - jr));
         T* cp = c + i0 * ldc + jc + jr;
-        (direct_a ? K_.direct : K_.packed)[m - 1](kc, ap, lda, bp, ldb, cp, ldc, m, n, acc);
-        if (last && ep.active()) apply_epilogue(cp, ldc, m, n, ep.bias ? ep.bias + jc + jr : nullptr, ep.act);
+        const Epilogue<T> tile_ep{ep.bias ? ep.bias + jc + jr : nullptr, ep.act};
+        const bool fuse = last && ep.active();
+        if (!(direct_a ? K_.direct : K_.packed)[m - 1](kc, ap, lda, bp, ldb, cp, ldc, m, n, acc, fuse ? &tile_ep : nullptr) && fuse)
+          apply_epilogue(cp, ldc, m, n, tile_ep.bias, ep.act);
       };
       for (int64_t ic = mp0 * mr; ic < std::min(M, mp1 * mr); ic += MC) {
         const int64_t mc = std::min({MC, M - ic, mp1 * mr - ic});
