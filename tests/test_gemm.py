@@ -69,8 +69,10 @@ def test_same_bits_for_any_thread_count():
 
 
 def test_same_bits_for_any_thread_count_on_every_path():
-    """A single row block (threads split columns), B read in place, transposed operands, the epilogue."""
-    cases = [((100, 300), (300, 500), False, False), ((30, 200), (200, 256), False, False),
+    """A single row block (threads split columns), several (threads take runs of row panels from a counter), B
+    read in place, transposed operands, the epilogue."""
+    cases = [((100, 300), (300, 500), False, False), ((700, 300), (300, 200), False, False),
+             ((30, 200), (200, 256), False, False),
              ((64, 300), (520, 300), False, True), ((300, 80), (300, 700), True, False)]
     bias = rng.uniform(-1, 1, 700).astype(np.float32)
     for sa, sb, ta, tb in cases:
