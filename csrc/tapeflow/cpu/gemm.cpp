@@ -25,6 +25,7 @@
 #include <new>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "tapeflow/core/threadpool.h"
 #include "tapeflow/cpu/vmath.h"
@@ -635,16 +636,27 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
       // In parallel only when it is large enough to pay for a fork and join (a few microseconds).
       if (nt > 1 && npanels > 1 && npanels * nr * kc >= (1 << 16)) parallel_for(npanels, 1, pack_b_range);
       else pack_b_range(0, npanels);
-      // Threads take runs of row panels (about 8 per thread) from a shared counter, each run passing over the
-      // whole block of B: a fixed split measured 5-15 % slower at 512^2-2048^2 here, waiting on whichever core
-      // the VM slowed; single panels cost a tenth at 784 x 32 x 128 (the counter's line moving between cores).
+      // Row panels go in runs, about 8 per thread, each run passing over the whole block of B. Each thread owns
+      // an equal share of the runs and takes them in order; when done, it takes the runs left in other shares.
+      // A fixed split with no taking measured 5-15 % slower at 768^2-2048^2 on two threads here (interleaved
+      // timings), waiting on whichever core the VM slowed. One shared counter for all runs was as fast there but
+      // cost the small MLP's weight-gradient products a fifth in its captured step: the next step's optimizer
+      // update, split the same way, then found half its gradient rows in the other core's cache.
       // Each tile's sums are the same whichever thread computes it.
       if (nt > 1) {
-        std::atomic<int64_t> next{0};
+        struct alignas(64) Share { std::atomic<int64_t> next; int64_t end; };
         const int64_t unit = std::max<int64_t>(1, mpanels / (8 * nt)), nunits = (mpanels + unit - 1) / unit;
-        parallel_for(nt, 1, [&](int64_t, int64_t) {
-          for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < nunits;)
-            tiles(u * unit, std::min(mpanels, (u + 1) * unit), 0, npanels, pc, bpack);
+        std::vector<Share> shares(nt);
+        for (int t = 0; t < nt; ++t) {
+          shares[t].next.store(nunits * t / nt, std::memory_order_relaxed);
+          shares[t].end = nunits * (t + 1) / nt;
+        }
+        parallel_for(nt, 1, [&](int64_t self, int64_t) {
+          for (int v = 0; v < nt; ++v) {
+            Share& sh = shares[(self + v) % nt];
+            for (int64_t u; (u = sh.next.fetch_add(1, std::memory_order_relaxed)) < sh.end;)
+              tiles(u * unit, std::min(mpanels, (u + 1) * unit), 0, npanels, pc, bpack);
+          }
         });
       } else {
         tiles(0, mpanels, 0, npanels, pc, bpack);
