@@ -74,17 +74,42 @@ void record(const char* op, const Tensors& inputs, const Tensors& outputs, Backw
 }
 
 namespace {
-thread_local const std::vector<char>* t_needed = nullptr;
-
-// Sets the needed-inputs mask for one rule call (restored after, also on throw).
-struct NeededScope {
-  const std::vector<char>* saved;
-  explicit NeededScope(const std::vector<char>* m) : saved(t_needed) { t_needed = m; }
-  ~NeededScope() { t_needed = saved; }
+// What the tape tells a rule and hears back from it, per input, for one rule call.
+enum Given : char { kUnknown = 0, kFresh, kAccumulated };
+struct RuleContext {
+  std::vector<char> needed;
+  Tensors targets;
+  std::vector<char> given;
 };
+thread_local RuleContext* t_rule = nullptr;
+
+// Sets the rule context for one rule call (restored after, also on throw).
+struct RuleScope {
+  RuleContext* saved;
+  explicit RuleScope(RuleContext* c) : saved(t_rule) { t_rule = c; }
+  ~RuleScope() { t_rule = saved; }
+};
+
+bool any_recording() {
+  for (const auto& t : active_tapes())
+    if (t->recording()) return true;
+  return false;
+}
 }  // namespace
 
-bool input_needed(size_t j) { return !t_needed || j >= t_needed->size() || (*t_needed)[j]; }
+bool input_needed(size_t j) { return !t_rule || j >= t_rule->needed.size() || t_rule->needed[j]; }
+
+Tensor accumulation_target(size_t j) {
+  return t_rule && j < t_rule->targets.size() ? t_rule->targets[j] : Tensor();
+}
+
+void mark_accumulated(size_t j) {
+  if (t_rule && j < t_rule->given.size()) t_rule->given[j] = kAccumulated;
+}
+
+void mark_fresh(size_t j) {
+  if (t_rule && j < t_rule->given.size()) t_rule->given[j] = kFresh;
+}
 
 Tensor sum_to(const Tensor& g, const Shape& shape) {
   if (g.shape() == shape) return g;
@@ -117,17 +142,27 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
   }
 
   std::unordered_map<uint64_t, Tensor> grads;
-  auto accumulate = [&](uint64_t id, const Tensor& g) {
+  // Entries whose buffer only `grads` refers to (a rule's fresh product, or a sum made here): a later use of the
+  // same input may accumulate into them in place (accumulation_target). An entry handed to its producer's rule as
+  // `gout` is never a target after that: every use of a value is processed before the node that made it.
+  std::unordered_set<uint64_t> owned;
+  auto accumulate = [&](uint64_t id, const Tensor& g, bool fresh) {
     auto it = grads.find(id);
-    if (it == grads.end()) grads.emplace(id, g);
-    else it->second = ops::add(it->second, g);
+    if (it == grads.end()) {
+      grads.emplace(id, g);
+      if (fresh) owned.insert(id);
+    } else {
+      it->second = ops::add(it->second, g);
+      owned.insert(id);
+    }
   };
+  const bool in_place_ok = !any_recording();
   for (size_t k = 0; k < targets.size(); ++k) {
     const Tensor& t = targets[k];
     if (!is_floating(t.dtype())) continue;
     Tensor seed = k < output_grads.size() && output_grads[k].defined() ? output_grads[k] : ops::ones_like(t);
     if (seed.shape() != t.shape()) seed = ops::broadcast_to(seed, t.shape());
-    accumulate(t.id(), seed);
+    accumulate(t.id(), seed, false);
   }
 
   std::unordered_map<uint64_t, std::vector<Slices>> sparse_parts;
@@ -145,7 +180,10 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
       bool any = false;
       for (size_t j = 0; j < node.outputs.size(); ++j) {
         auto it = grads.find(node.outputs[j].id());
-        if (it != grads.end()) { gout[j] = it->second; any = true; }
+        if (it != grads.end()) {
+          gout[j] = it->second;
+          any = true;
+        }
       }
       if (!any) continue;
       for (size_t j = 0; j < node.outputs.size(); ++j) {
@@ -160,25 +198,34 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
         sparse_parts[node.inputs[0].id()].push_back(node.sparse0(node.inputs, gout[0]));
         first = 1;
       }
-      std::vector<char> needed(node.inputs.size(), 0);
+      const size_t n = node.inputs.size();
+      RuleContext rule{std::vector<char>(n, 0), Tensors(n), std::vector<char>(n, kUnknown)};
       bool rest = false;
-      for (size_t j = first; j < node.inputs.size(); ++j) {
+      for (size_t j = first; j < n; ++j) {
         const Tensor& in = node.inputs[j];
-        needed[j] = in.defined() && is_floating(in.dtype()) && relevant.count(in.id());
-        rest |= needed[j] != 0;
+        rule.needed[j] = in.defined() && is_floating(in.dtype()) && relevant.count(in.id());
+        rest |= rule.needed[j] != 0;
+        if (!rule.needed[j] || !in_place_ok || !owned.count(in.id())) continue;
+        const Tensor& e = grads.at(in.id());
+        if (e.is_contiguous() && e.dtype() == in.dtype() && e.shape() == in.shape()) rule.targets[j] = e;
       }
       if (!rest) continue;
       Tensors gin;
       {
-        NeededScope scope(&needed);
+        RuleScope scope(&rule);
         gin = node.backward(node.inputs, node.outputs, gout);
       }
-      for (size_t j = first; j < node.inputs.size() && j < gin.size(); ++j) {
+      for (size_t j = first; j < n && j < gin.size(); ++j) {
         const Tensor& in = node.inputs[j];
         if (!gin[j].defined() || !in.defined() || !is_floating(in.dtype()) || !relevant.count(in.id())) continue;
+        if (rule.given[j] == kAccumulated) {
+          if (!rule.targets[j].defined() || gin[j].impl() != rule.targets[j].impl())
+            throw RuntimeError("[gradient] a rule accumulated into a buffer it was not given");
+          continue;  // already in grads, in place
+        }
         Tensor g = sum_to(gin[j], in.shape());
         if (g.dtype() != in.dtype()) g = ops::cast(g, in.dtype());
-        accumulate(in.id(), g);
+        accumulate(in.id(), g, rule.given[j] == kFresh);
       }
     }
   } catch (...) {

@@ -80,6 +80,18 @@ void record(const char* op, const Tensors& inputs, const Tensors& outputs, Backw
 // the gradients nobody needs (a layer's input batch); elsewhere, and by default, every input is needed.
 bool input_needed(size_t j);
 
+// Accumulate-into-output. Inside a gradient rule: a buffer holding the sum of what input j's other uses gave its
+// gradient so far, into which the rule may add its own part in place (a GEMM with accumulate) and return it, after
+// mark_accumulated(j); or an undefined tensor. Offered only for a buffer the tape owns (a fresh gradient product or
+// a sum it made, that nothing else refers to), of the input's shape and dtype, contiguous, and while no tape
+// records the rule's ops (an in-place write would change a value a higher-order tape saved). The decision depends
+// on the graph alone, so a captured step makes the same one as the eager step.
+Tensor accumulation_target(size_t j);
+void mark_accumulated(size_t j);
+// Inside a gradient rule: the gradient it returns for input j is a new buffer nothing else refers to, so that the
+// input's later uses may accumulate into it.
+void mark_fresh(size_t j);
+
 // Sums a broadcast gradient down to `shape`.
 Tensor sum_to(const Tensor& g, const Shape& shape);
 

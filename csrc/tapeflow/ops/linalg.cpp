@@ -38,6 +38,32 @@ Tensor as_batched(const Tensor& x, const Shape& batch) {
   return v.as_strided({B, v.dim(n - 2), v.dim(n - 1)}, {bstride, v.strides()[n - 2], v.strides()[n - 1]}, v.offset());
 }
 
+// The product op(a) @ op(b) as the gradient of a rule's input j. When the tape offers a buffer holding what the
+// input's other uses gave (a weight used twice), a plain 2-D float32/float64 product is added into it by the GEMM
+// (accumulate-into-output) instead of being summed with it afterwards.
+Tensor grad_product(size_t j, const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  const Tensor t = autograd::accumulation_target(j);
+  const DType dt = t.defined() ? t.dtype() : DType::Bool;
+  if ((dt == DType::Float32 || dt == DType::Float64) && a.ndim() == 2 && b.ndim() == 2 && a.dtype() == dt &&
+      b.dtype() == dt) {
+    const int64_t M = a.dim(ta ? 1 : 0), K = a.dim(ta ? 0 : 1), N = b.dim(tb ? 0 : 1);
+    if (b.dim(tb ? 1 : 0) == K && t.shape() == Shape{M, N}) {
+      const Shape &sa = a.strides(), &sb = b.strides();
+      const int64_t rsa = sa[ta ? 1 : 0], csa = sa[ta ? 0 : 1], rsb = sb[tb ? 1 : 0], csb = sb[tb ? 0 : 1];
+      if (dt == DType::Float32)
+        TF_KERNEL(cpu::gemm_f32(M, N, K, a.data<float>(), rsa, csa, b.data<float>(), rsb, csb, t.data<float>(), N, true));
+      else
+        TF_KERNEL(cpu::gemm_f64(M, N, K, a.data<double>(), rsa, csa, b.data<double>(), rsb, csb, t.data<double>(), N,
+                                true));
+      autograd::mark_accumulated(j);
+      return t;
+    }
+  }
+  Tensor r = matmul(a, b, ta, tb);
+  autograd::mark_fresh(j);
+  return r;
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
@@ -79,8 +105,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     const Tensor &x = in[0], &y = in[1], &d = g[0];
     // da = d @ op(y)^T, transposed back when a was; db = op(x)^T @ d, likewise (each only when needed).
     Tensor da, db;
-    if (autograd::input_needed(0)) da = ta ? matmul(y, d, tb, true) : matmul(d, y, false, !tb);
-    if (autograd::input_needed(1)) db = tb ? matmul(d, x, true, ta) : matmul(x, d, !ta, false);
+    if (autograd::input_needed(0)) da = ta ? grad_product(0, y, d, tb, true) : grad_product(0, d, y, false, !tb);
+    if (autograd::input_needed(1)) db = tb ? grad_product(1, d, x, true, ta) : grad_product(1, x, d, !ta, false);
     return Tensors{da, db};
   });
   return out;
@@ -132,8 +158,8 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, cpu::Act act)
               if (act == Act::Relu) dz = unary_grad(cpu::UnaryOp::Relu, y, y, dz);  // y > 0 exactly where x @ w + b > 0
               if (act == Act::Sigmoid) dz = unary_grad(cpu::UnaryOp::Sigmoid, Tensor(), y, dz);
               if (act == Act::Tanh) dz = unary_grad(cpu::UnaryOp::Tanh, Tensor(), y, dz);
-              Tensors grads{autograd::input_needed(0) ? matmul(dz, in[1], false, true) : Tensor(),
-                            autograd::input_needed(1) ? matmul(in[0], dz, true, false) : Tensor()};
+              Tensors grads{autograd::input_needed(0) ? grad_product(0, dz, in[1], false, true) : Tensor(),
+                            autograd::input_needed(1) ? grad_product(1, in[0], dz, true, false) : Tensor()};
               if (has_bias) grads.push_back(reduce_sum(dz, std::vector<int64_t>{0}, false));
               return grads;
             });
