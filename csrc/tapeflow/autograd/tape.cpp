@@ -180,10 +180,7 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
       bool any = false;
       for (size_t j = 0; j < node.outputs.size(); ++j) {
         auto it = grads.find(node.outputs[j].id());
-        if (it != grads.end()) {
-          gout[j] = it->second;
-          any = true;
-        }
+        if (it != grads.end()) { gout[j] = it->second; any = true; }
       }
       if (!any) continue;
       for (size_t j = 0; j < node.outputs.size(); ++j) {
