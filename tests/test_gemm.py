@@ -69,8 +69,8 @@ def test_same_bits_for_any_thread_count():
 
 
 def test_same_bits_for_any_thread_count_on_every_path():
-    """A single row block (threads split columns), several (threads take runs of row panels from a counter), B
-    read in place, transposed operands, the epilogue."""
+    """A single row block (threads split columns), several (each thread owns a share of the runs of row panels and
+    takes the others' leftovers), B read in place, transposed operands, the epilogue."""
     cases = [((100, 300), (300, 500), False, False), ((700, 300), (300, 200), False, False),
              ((30, 200), (200, 256), False, False),
              ((64, 300), (520, 300), False, True), ((300, 80), (300, 700), True, False)]
@@ -87,6 +87,54 @@ def test_same_bits_for_any_thread_count_on_every_path():
         for r in results[1:]:
             for got, want in zip(r, results[0]):
                 np.testing.assert_array_equal(got, want)
+
+
+def _shared_weight_gradient(x0, x1, c0, c1, w, ta, tb):
+    """dL/dw for L = sum(op(x0) @ op(w) * c0) + sum(op(x1) @ op(w) * c1), captured so that the plan's kernels
+    show whether the second product was accumulated into the first by the GEMM."""
+    tf._core._begin_capture()
+    with tf.GradientTape() as tape:
+        loss = (tf.reduce_sum(tf.matmul(x0, w, transpose_a=ta, transpose_b=tb) * c0) +
+                tf.reduce_sum(tf.matmul(x1, w, transpose_a=ta, transpose_b=tb) * c1))
+    g = tape.gradient(loss, w)
+    plan = tf._core._end_capture([])
+    assert plan.failure is None
+    return g.numpy(), [where for where, _ in plan.profile(1)].count("grad_product")
+
+
+# Accumulate-into-output (c += op(a) @ op(b)) on every kernel: the weight gradient of a weight used twice is the
+# second product added by the GEMM onto the first. (m, k, n): the batch m is the gradient GEMM's K (over several KC
+# blocks at 1100), w is k x n; the transposes of the forward products give all four of the gradient GEMM's.
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (31, 7, 33), (1100, 20, 70), (600, 300, 64), (33, 1023, 31),
+                                   (7, 33, 1023), (128, 784, 128)])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_accumulate_into_output_against_float64(isa, m, k, n, ta, tb):
+    xs = [rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(np.float32) for _ in range(2)]
+    cs = [rng.uniform(-1, 1, (m, n)).astype(np.float32) for _ in range(2)]
+    w = tf.Variable(rng.uniform(-1, 1, (n, k) if tb else (k, n)).astype(np.float32))
+    g, accumulated = _shared_weight_gradient(*xs, *cs, w, ta, tb)
+    assert accumulated == 1
+    f = lambda v: np.asarray(v, np.float64)
+    want = sum(f(x if ta else x.T) @ f(c) for x, c in zip(xs, cs))  # d/d op(w), k x n
+    np.testing.assert_allclose(g, want.T if tb else want, rtol=1e-5, atol=1e-5 * np.sqrt(m))
+
+
+def test_accumulate_into_output_strided_and_same_bits_for_any_thread_count():
+    base = rng.uniform(-1, 1, (2, 700, 600)).astype(np.float32)
+    xs = [tf.constant(base[i])[:, ::2] for i in range(2)]  # 700 x 300 views, row stride 600
+    cs = [rng.uniform(-1, 1, (700, 200)).astype(np.float32) for _ in range(2)]
+    w = tf.Variable(rng.uniform(-1, 1, (300, 200)).astype(np.float32))
+    results = []
+    for threads in (1, 2, 3):
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        g, accumulated = _shared_weight_gradient(*xs, *cs, w, False, False)
+        assert accumulated == 1
+        results.append(g)
+    tf.config.threading.set_intra_op_parallelism_threads(0)
+    for g in results[1:]:
+        np.testing.assert_array_equal(g, results[0])
+    want = sum(np.asarray(x, np.float64).T @ c.astype(np.float64) for x, c in zip(xs, cs))
+    np.testing.assert_allclose(results[0], want, rtol=1e-5, atol=1e-4)
 
 
 @pytest.mark.parametrize("k,n", [(1, 1), (300, 17), (784, 128), (1000, 130), (700, 600), (2000, 700)])
