@@ -38,6 +38,25 @@ Tensor as_batched(const Tensor& x, const Shape& batch) {
   return v.as_strided({B, v.dim(n - 2), v.dim(n - 1)}, {bstride, v.strides()[n - 2], v.strides()[n - 1]}, v.offset());
 }
 
+// out (M x N, contiguous, float32 or float64) = op(a) @ op(b), plus out's values when accumulating, then the
+// bias and activation epilogue: one GEMM kernel over 2-D operands of any strides, profiled as `where`.
+void gemm_2d(const char* where, const Tensor& a, bool ta, const Tensor& b, bool tb, const Tensor& out,
+             bool accumulate, const Tensor& bias = Tensor(), cpu::Act act = cpu::Act::Linear) {
+  const int64_t M = out.dim(0), N = out.dim(1), K = a.dim(ta ? 0 : 1);
+  const Shape &sa = a.strides(), &sb = b.strides();
+  const int64_t rsa = sa[ta ? 1 : 0], csa = sa[ta ? 0 : 1], rsb = sb[tb ? 1 : 0], csb = sb[tb ? 0 : 1];
+  if (out.dtype() == DType::Float32)
+    graph::kernel(where, [=]() {
+      cpu::gemm_f32(M, N, K, a.data<float>(), rsa, csa, b.data<float>(), rsb, csb, out.data<float>(), N, accumulate,
+                    {bias.defined() ? bias.data<float>() : nullptr, act});
+    });
+  else
+    graph::kernel(where, [=]() {
+      cpu::gemm_f64(M, N, K, a.data<double>(), rsa, csa, b.data<double>(), rsb, csb, out.data<double>(), N,
+                    accumulate, {bias.defined() ? bias.data<double>() : nullptr, act});
+    });
+}
+
 // The product op(a) @ op(b) as the gradient of a rule's input j. When the tape offers a buffer holding what the
 // input's other uses gave (a weight used twice), a plain 2-D float32/float64 product is added into it by the GEMM
 // (accumulate-into-output) instead of being summed with it afterwards.
@@ -45,19 +64,11 @@ Tensor grad_product(size_t j, const Tensor& a, const Tensor& b, bool ta, bool tb
   const Tensor t = autograd::accumulation_target(j);
   const DType dt = t.defined() ? t.dtype() : DType::Bool;
   if ((dt == DType::Float32 || dt == DType::Float64) && a.ndim() == 2 && b.ndim() == 2 && a.dtype() == dt &&
-      b.dtype() == dt) {
-    const int64_t M = a.dim(ta ? 1 : 0), K = a.dim(ta ? 0 : 1), N = b.dim(tb ? 0 : 1);
-    if (b.dim(tb ? 1 : 0) == K && t.shape() == Shape{M, N}) {
-      const Shape &sa = a.strides(), &sb = b.strides();
-      const int64_t rsa = sa[ta ? 1 : 0], csa = sa[ta ? 0 : 1], rsb = sb[tb ? 1 : 0], csb = sb[tb ? 0 : 1];
-      if (dt == DType::Float32)
-        TF_KERNEL(cpu::gemm_f32(M, N, K, a.data<float>(), rsa, csa, b.data<float>(), rsb, csb, t.data<float>(), N, true));
-      else
-        TF_KERNEL(cpu::gemm_f64(M, N, K, a.data<double>(), rsa, csa, b.data<double>(), rsb, csb, t.data<double>(), N,
-                                true));
-      autograd::mark_accumulated(j);
-      return t;
-    }
+      b.dtype() == dt && b.dim(tb ? 1 : 0) == a.dim(ta ? 0 : 1) &&
+      t.shape() == Shape{a.dim(ta ? 1 : 0), b.dim(tb ? 0 : 1)}) {
+    gemm_2d("grad_product", a, ta, b, tb, t, true);
+    autograd::mark_accumulated(j);
+    return t;
   }
   Tensor r = matmul(a, b, ta, tb);
   autograd::mark_fresh(j);
@@ -91,11 +102,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   int64_t B = 1;
   for (int64_t d : batch) B *= d;
   if (out.numel() > 0) {
-    const Shape &sa = a.strides(), &sb = b.strides();
     if (a.ndim() == 2 && b.ndim() == 2 && a.dtype() == DType::Float32) {  // no batch views to build
-      const int64_t rsa = sa[ta ? 1 : 0], csa = sa[ta ? 0 : 1], rsb = sb[tb ? 1 : 0], csb = sb[tb ? 0 : 1];
-      TF_KERNEL(cpu::gemm_f32(M, N, Ka, a.data<float>(), rsa, csa, b.data<float>(), rsb, csb, out.data<float>(), N,
-                              false));
+      gemm_2d("matmul", a, ta, b, tb, out, false);
     } else {
       const Tensor ab = as_batched(a, batch), bb = as_batched(b, batch), ob = out.as_strided({B, M, N}, {M * N, N, 1}, 0);
       TF_KERNEL(cpu::matmul(ab, bb, ta, tb, ob));
@@ -143,13 +151,7 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, cpu::Act act)
   const int64_t M = x.dim(0);
   Tensor out = Tensor::empty({M, N}, x.dtype());
   const Tensor b = bias.defined() ? as_contiguous(bias, x.dtype()) : bias;
-  const int64_t rsa = x.strides()[0], csa = x.strides()[1], rsb = w.strides()[0], csb = w.strides()[1];
-  if (x.dtype() == DType::Float32)
-    TF_KERNEL(cpu::gemm_f32(M, N, K, x.data<float>(), rsa, csa, w.data<float>(), rsb, csb, out.data<float>(), N, false,
-                            {b.defined() ? b.data<float>() : nullptr, act}));
-  else
-    TF_KERNEL(cpu::gemm_f64(M, N, K, x.data<double>(), rsa, csa, w.data<double>(), rsb, csb, out.data<double>(), N,
-                            false, {b.defined() ? b.data<double>() : nullptr, act}));
+  gemm_2d("dense", x, false, w, false, out, false, b, act);
   const bool has_bias = bias.defined();
   TF_RECORD("dense", has_bias ? Tensors{x, w, bias} : Tensors{x, w}, {out},
             [act, has_bias](const Tensors& in, const Tensors& outs, const Tensors& g) {
