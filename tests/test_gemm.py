@@ -24,9 +24,11 @@ def isa(request):
 # in place (row-major) over several row blocks.
 # (1023, 33, 31) .. (31, 33, 1023): one long side at a time, the others odd; (32, 784, 128) and (128, 512, 784):
 # layer shapes (B read in place by three row tiles; a single row block with B packed per panel).
+# (600, 300, 520): several row blocks over a shared block of B, packed row by row over 16 full panels and one
+# partial, in parallel.
 @pytest.mark.parametrize("m,k,n", [(1, 1, 1), (7, 31, 33), (33, 7, 1), (1, 64, 200), (31, 300, 17), (130, 65, 70),
                                    (20, 1100, 70), (300, 600, 64), (1023, 33, 31), (33, 1023, 7), (31, 33, 1023),
-                                   (32, 784, 128), (128, 512, 784)])
+                                   (32, 784, 128), (128, 512, 784), (600, 300, 520)])
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
 def test_matmul_against_float64(isa, m, k, n, ta, tb):
     a = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(np.float32)
@@ -72,7 +74,7 @@ def test_same_bits_for_any_thread_count_on_every_path():
     """A single row block (threads split columns), several (each thread owns a share of the runs of row panels and
     takes the others' leftovers), B read in place, transposed operands, the epilogue."""
     cases = [((100, 300), (300, 500), False, False), ((700, 300), (300, 200), False, False),
-             ((30, 200), (200, 256), False, False),
+             ((30, 200), (200, 256), False, False), ((600, 300), (300, 520), False, False),
              ((64, 300), (520, 300), False, True), ((300, 80), (300, 700), True, False)]
     bias = rng.uniform(-1, 1, 700).astype(np.float32)
     for sa, sb, ta, tb in cases:
