@@ -64,6 +64,38 @@ def test_unary(name, tf_fn, np_fn, x):
     check_op(tf_fn, np_fn, x, zero_size="softmax" not in name)
 
 
+@pytest.mark.parametrize("name,tf_fn,np_fn,max_ulp", [("exp", tf.exp, np.exp, 1), ("tanh", tf.tanh, np.tanh, 2),
+                                                      ("sigmoid", tf.sigmoid, sigmoid, 3)])
+def test_float32_transcendentals_over_the_whole_range(name, tf_fn, np_fn, max_ulp):
+    """The vectorised float32 exp, tanh and sigmoid: within a few ulp of float64 from the subnormals to overflow
+    (small arguments keep their relative accuracy), inf and NaN as in NumPy, over more than one thread's share."""
+    u = np.random.default_rng(7).uniform
+    x = np.concatenate([u(-1, 1, 20_000), u(-30, 30, 20_000), u(-120, 120, 2_000), np.logspace(-40, 2, 3_000),
+                        -np.logspace(-40, 2, 3_000), [0.0, -0.0, 0.625, -0.625, 88.37, 88.38, 88.7, 88.8, -87.33,
+                                                      -87.34, -103.9, -104.0, np.inf, -np.inf, np.nan]]).astype(np.float32)
+    got = tf_fn(x).numpy()
+    with np.errstate(over="ignore"):
+        want = np_fn(x.astype(np.float64))
+        want32 = want.astype(np.float32)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    inf = np.isinf(want32)  # overflow included
+    np.testing.assert_array_equal(got[inf], want32[inf])
+    tiny = np.abs(want32) < np.finfo(np.float32).tiny  # zero and subnormal results: exp's clamp would be 1.2e-38 off
+    assert np.abs(got[tiny] - want[tiny]).max() < 1e-38
+    normal = np.isfinite(want32) & ~tiny
+    ulp = np.abs(got[normal] - want[normal]) / np.spacing(np.abs(want32[normal]))
+    assert ulp.max() <= max_ulp, (x[normal][ulp.argmax()], ulp.max())
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid"])
+def test_activation_same_bits_fused_or_standalone(act):
+    """Dense's GEMM epilogue and the standalone op share one vector function: the same bits either way."""
+    x, w, b = rand(50, 70).astype(np.float32), rand(70, 45).astype(np.float32), rand(45).astype(np.float32)
+    fused = tf._core.dense(x, w, b, {"tanh": 1, "sigmoid": 2}[act])
+    standalone = getattr(tf, act)(tf.matmul(x, w) + b)
+    np.testing.assert_array_equal(fused.numpy(), standalone.numpy())
+
+
 BINARY = [
     ("add", tf.add, np.add, rand(3, 4), rand(3, 4)),
     ("add_broadcast", tf.add, np.add, rand(3, 1), rand(1, 4)),

@@ -1,7 +1,8 @@
 // Activation functions shared by the fused kernels (the GEMM epilogue and the recurrent cells): 16-lane float
 // vectors for float32 (inlined into each ISA's clone or target-specific kernel) and scalar double.
 //
-// float32: exp by Cody-Waite range reduction and a degree-6 polynomial (about 2 ulp); erfc for the exact GELU
+// float32: exp by Cody-Waite range reduction and a degree-6 polynomial (about 2 ulp), its argument clamped to
+// [-87.33, 88.37] (exp_full_v: the whole range); erfc for the exact GELU
 // by the Chebyshev fit of Numerical Recipes' erfcc (fractional error below 1.2e-7 everywhere), so that GELU keeps
 // its relative accuracy in the negative tail where 1 + erf(x) would cancel. NaN propagates through every one.
 #pragma once
@@ -32,12 +33,34 @@ TF_INLINE vf16 exp_v(vf16 x) {
   return p * (vf16)bits;  // a same-size vector cast reinterprets the bits
 }
 
+// exp over the whole float range: lanes past exp_v's clamps (overflow to inf, subnormal or zero results) from libm.
+TF_INLINE vf16 exp_full_v(vf16 x) {
+  vf16 r = exp_v(x);
+  const vi16 out = (x > 88.37f) | (x < -87.33f);
+  bool any = false;
+  for (int i = 0; i < 16; ++i) any |= out[i] != 0;
+  if (any)
+    for (int i = 0; i < 16; ++i)
+      if (out[i]) r[i] = std::exp(x[i]);
+  return r;
+}
+
 TF_INLINE vf16 abs_v(vf16 v) { return v < 0.0f ? -v : v; }
 
+// |x| < 0.625: x + x^3 P(x^2), P a degree-4 least-squares fit to (tanh(x) - x) / x^3 in float64, weighted for
+// relative error (below 1.4 ulp over the range in float32); (1 - e) / (1 + e) there would lose the relative
+// accuracy of small x to cancellation. Beyond, e = exp(-2|x|) <= 0.29 and the quotient is a few ulp.
 TF_INLINE vf16 tanh_v(vf16 v) {
-  const vf16 e = exp_v(abs_v(v) * -2.0f);
-  const vf16 t = (1.0f - e) / (1.0f + e);
-  return v < 0.0f ? -t : t;
+  const vf16 a = abs_v(v), t = v * v;
+  vf16 p = splat(-5.69198560e-3f);
+  p = p * t + 2.06262916e-2f;
+  p = p * t - 5.37353195e-2f;
+  p = p * t + 1.33313820e-1f;
+  p = p * t - 3.33332807e-1f;
+  const vf16 small = v + v * t * p;
+  const vf16 e = exp_v(a * -2.0f);
+  const vf16 q = (1.0f - e) / (1.0f + e);
+  return a < 0.625f ? small : (v < 0.0f ? -q : q);
 }
 
 // erfc(z) for z >= 0.
