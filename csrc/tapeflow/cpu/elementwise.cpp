@@ -17,6 +17,81 @@
 
 namespace tapeflow {
 namespace cpu {
+
+// ---- float32 maps over ranges: the contiguous fast paths of unary() and binary(), and fused chains ----
+
+bool f32_range_unary_ok(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Neg: case UnaryOp::Abs: case UnaryOp::Sqrt: case UnaryOp::Exp: case UnaryOp::Log:
+    case UnaryOp::Tanh: case UnaryOp::Sigmoid: case UnaryOp::Relu: case UnaryOp::Square: case UnaryOp::Reciprocal:
+      return true;
+    default: return false;
+  }
+}
+
+bool f32_range_binary_ok(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Add: case BinaryOp::Sub: case BinaryOp::Mul: case BinaryOp::Div: case BinaryOp::Max:
+    case BinaryOp::Min: case BinaryOp::ReluGrad:
+      return true;
+    default: return false;
+  }
+}
+
+// exp, tanh and sigmoid: the 16-lane functions of the fused kernels (vmath.h), so that an activation gives the same
+// bits as a standalone op or fused into a GEMM's epilogue; about 20 cycles a value, so worth a second thread sooner.
+int64_t f32_range_grain(UnaryOp op) {
+  return op == UnaryOp::Exp || op == UnaryOp::Tanh || op == UnaryOp::Sigmoid || op == UnaryOp::Log ? 1 << 12
+                                                                                                   : kElementwiseGrain;
+}
+
+TF_SIMD_CLONES void f32_range_unary(UnaryOp op, const float* __restrict x, float* __restrict o, int64_t n) {
+  switch (op) {
+    case UnaryOp::Exp: case UnaryOp::Tanh: case UnaryOp::Sigmoid:
+      for (int64_t i = 0; i < n; i += 16) {
+        const int64_t w = std::min<int64_t>(16, n - i);
+        const vf16 v = ld(x + i, w);
+        st(o + i, op == UnaryOp::Exp ? exp_full_v(v) : act_v(op == UnaryOp::Tanh ? Act::Tanh : Act::Sigmoid, v), w);
+      }
+      break;
+    case UnaryOp::Neg: for (int64_t i = 0; i < n; ++i) o[i] = -x[i]; break;
+    case UnaryOp::Abs: for (int64_t i = 0; i < n; ++i) o[i] = std::abs(x[i]); break;
+    case UnaryOp::Sqrt: for (int64_t i = 0; i < n; ++i) o[i] = std::sqrt(x[i]); break;
+    case UnaryOp::Log: for (int64_t i = 0; i < n; ++i) o[i] = std::log(x[i]); break;
+    case UnaryOp::Relu: for (int64_t i = 0; i < n; ++i) o[i] = x[i] < 0.f ? 0.f : x[i]; break;  // NaN passes, as in TF
+    case UnaryOp::Square: for (int64_t i = 0; i < n; ++i) o[i] = x[i] * x[i]; break;
+    case UnaryOp::Reciprocal: for (int64_t i = 0; i < n; ++i) o[i] = 1.f / x[i]; break;
+    default: break;
+  }
+}
+
+namespace {
+// o[i] = f(a[i * sa], b[i * sb]) with steps of 1, or 0 for one value throughout.
+template <class F>
+TF_INLINE void zip(const float* __restrict a, int64_t sa, const float* __restrict b, int64_t sb, float* __restrict o,
+                   int64_t n, F f) {
+  if (sa && sb) for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+  else if (sa) { const float y = *b; for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], y); }
+  else if (sb) { const float x = *a; for (int64_t i = 0; i < n; ++i) o[i] = f(x, b[i]); }
+  else { const float r = f(*a, *b); for (int64_t i = 0; i < n; ++i) o[i] = r; }
+}
+}  // namespace
+
+TF_SIMD_CLONES void f32_range_binary(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb, float* o,
+                                     int64_t n) {
+  switch (op) {
+    case BinaryOp::Add: zip(a, sa, b, sb, o, n, [](float x, float y) { return x + y; }); break;
+    case BinaryOp::Sub: zip(a, sa, b, sb, o, n, [](float x, float y) { return x - y; }); break;
+    case BinaryOp::Mul: zip(a, sa, b, sb, o, n, [](float x, float y) { return x * y; }); break;
+    case BinaryOp::Div: zip(a, sa, b, sb, o, n, [](float x, float y) { return x / y; }); break;
+    // NaN wins, as in binary_arith below.
+    case BinaryOp::Max: zip(a, sa, b, sb, o, n, [](float x, float y) { return (x > y || x != x) ? x : y; }); break;
+    case BinaryOp::Min: zip(a, sa, b, sb, o, n, [](float x, float y) { return (x < y || x != x) ? x : y; }); break;
+    case BinaryOp::ReluGrad: zip(a, sa, b, sb, o, n, [](float x, float g) { return x > 0.f ? g : 0.f; }); break;
+    default: break;
+  }
+}
+
 namespace {
 
 template <class R, class T, class F>
@@ -55,40 +130,6 @@ void map2(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
   });
 }
 
-// float32 contiguous arithmetic, cloned per ISA and resolved at load time.
-TF_SIMD_CLONES void f32_add(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] + b[i]; }
-TF_SIMD_CLONES void f32_sub(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] - b[i]; }
-TF_SIMD_CLONES void f32_mul(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] * b[i]; }
-TF_SIMD_CLONES void f32_div(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] / b[i]; }
-TF_SIMD_CLONES void f32_relu_grad(const float* __restrict a, const float* __restrict b, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] > 0.f ? b[i] : 0.f; }
-TF_SIMD_CLONES void f32_relu(const float* __restrict a, float* __restrict o, int64_t n) { for (int64_t i = 0; i < n; ++i) o[i] = a[i] < 0.f ? 0.f : a[i]; }  // NaN passes, as in TF
-
-// float32 exp, tanh and sigmoid on contiguous data: the 16-lane functions of the fused kernels (vmath.h), so that
-// an activation gives the same bits as a standalone op or fused into a GEMM's epilogue. act: -1 for exp, else an Act.
-TF_SIMD_CLONES void f32_transcendental(int act, const float* __restrict x, float* __restrict o, int64_t n) {
-  for (int64_t i = 0; i < n; i += 16) {
-    const int64_t w = std::min<int64_t>(16, n - i);
-    const vf16 v = ld(x + i, w);
-    st(o + i, act < 0 ? exp_full_v(v) : act_v(static_cast<Act>(act), v), w);
-  }
-}
-
-constexpr int64_t kTranscendentalGrain = 1 << 12;  // about 20 cycles a value: worth a second thread sooner
-
-bool f32_fast_unary(UnaryOp op, const Tensor& x, const Tensor& out) {
-  if (x.dtype() != DType::Float32 || !x.is_contiguous() || !out.is_contiguous()) return false;
-  int act;
-  switch (op) {
-    case UnaryOp::Exp: act = -1; break;
-    case UnaryOp::Tanh: act = static_cast<int>(Act::Tanh); break;
-    case UnaryOp::Sigmoid: act = static_cast<int>(Act::Sigmoid); break;
-    default: return false;
-  }
-  const float* px = x.data<float>(); float* po = out.data<float>();
-  parallel_for(out.numel(), kTranscendentalGrain, [&](int64_t lo, int64_t hi) { f32_transcendental(act, px + lo, po + lo, hi - lo); });
-  return true;
-}
-
 // A stride-0 view of a contiguous vector along the last axis (a bias broadcast over rows).
 bool row_broadcast(const Tensor& t) {
   const int64_t n = t.ndim();
@@ -100,30 +141,30 @@ bool row_broadcast(const Tensor& t) {
 
 bool f32_fast_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   if (out.dtype() != DType::Float32 || a.dtype() != DType::Float32 || !out.is_contiguous() ||
-      a.numel() != out.numel() || b.numel() != out.numel())
+      a.numel() != out.numel() || b.numel() != out.numel() || !f32_range_binary_ok(op))
     return false;
   const bool a_full = a.is_contiguous(), b_full = b.is_contiguous();
   const bool a_row = !a_full && b_full && row_broadcast(a), b_row = !b_full && a_full && row_broadcast(b);
   if (!(a_full && b_full) && !a_row && !b_row) return false;
-  void (*fn)(const float*, const float*, float*, int64_t) = nullptr;
-  switch (op) {
-    case BinaryOp::Add: fn = f32_add; break;
-    case BinaryOp::Sub: fn = f32_sub; break;
-    case BinaryOp::Mul: fn = f32_mul; break;
-    case BinaryOp::Div: fn = f32_div; break;
-    case BinaryOp::ReluGrad: fn = f32_relu_grad; break;
-    default: return false;
-  }
   const float* pa = a.data<float>(); const float* pb = b.data<float>(); float* po = out.data<float>();
   if (a_row || b_row) {  // one vector against each row: rows in parallel
     const int64_t width = out.dim(out.ndim() - 1), rows = width ? out.numel() / width : 0;
     parallel_for(rows, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(width, 1)), [&](int64_t lo, int64_t hi) {
       for (int64_t r = lo; r < hi; ++r)
-        fn(a_row ? pa : pa + r * width, b_row ? pb : pb + r * width, po + r * width, width);
+        f32_range_binary(op, a_row ? pa : pa + r * width, 1, b_row ? pb : pb + r * width, 1, po + r * width, width);
     });
     return true;
   }
-  parallel_for(out.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) { fn(pa + lo, pb + lo, po + lo, hi - lo); });
+  parallel_for(out.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
+    f32_range_binary(op, pa + lo, 1, pb + lo, 1, po + lo, hi - lo);
+  });
+  return true;
+}
+
+bool f32_fast_unary(UnaryOp op, const Tensor& x, const Tensor& out) {
+  if (x.dtype() != DType::Float32 || !x.is_contiguous() || !out.is_contiguous() || !f32_range_unary_ok(op)) return false;
+  const float* px = x.data<float>(); float* po = out.data<float>();
+  parallel_for(out.numel(), f32_range_grain(op), [&](int64_t lo, int64_t hi) { f32_range_unary(op, px + lo, po + lo, hi - lo); });
   return true;
 }
 
@@ -146,16 +187,7 @@ template <class T> void unary_float(UnaryOp op, const Tensor& x, const Tensor& o
     case UnaryOp::Expm1: map1<T, T>(x, out, [](T v) { return std::expm1(v); }); break;
     case UnaryOp::Tanh: map1<T, T>(x, out, [](T v) { return std::tanh(v); }); break;
     case UnaryOp::Sigmoid: map1<T, T>(x, out, [](T v) { return T(1) / (T(1) + std::exp(-v)); }); break;
-    case UnaryOp::Relu:
-      if constexpr (std::is_same_v<T, float>) {
-        if (x.is_contiguous()) {
-          const float* px = x.data<float>(); float* po = out.data<float>();
-          parallel_for(out.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) { f32_relu(px + lo, po + lo, hi - lo); });
-          break;
-        }
-      }
-      map1<T, T>(x, out, [](T v) { return v < 0 ? T(0) : v; });  // NaN passes, as in TF
-      break;
+    case UnaryOp::Relu: map1<T, T>(x, out, [](T v) { return v < 0 ? T(0) : v; }); break;  // NaN passes, as in TF
     case UnaryOp::Erf: map1<T, T>(x, out, [](T v) { return std::erf(v); }); break;
     case UnaryOp::Softplus:
       map1<T, T>(x, out, [](T v) { return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); });

@@ -30,6 +30,15 @@ void unary(UnaryOp op, const Tensor& x, const Tensor& out);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
 void where(const Tensor& cond, const Tensor& x, const Tensor& y, const Tensor& out);
 
+// float32 maps over ranges of values: what unary() and binary() run on contiguous float32 operands, and what a
+// fused chain of them runs (graph/fuse.cpp), so both give the same bits. Only for the ops whose _ok is true.
+// f32_range_binary: steps sa, sb of 1 (a range) or 0 (one value for all). f32_range_grain: values per thread.
+bool f32_range_unary_ok(UnaryOp op);
+bool f32_range_binary_ok(BinaryOp op);
+int64_t f32_range_grain(UnaryOp op);
+void f32_range_unary(UnaryOp op, const float* x, float* o, int64_t n);
+void f32_range_binary(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb, float* o, int64_t n);
+
 // Reduces contiguous `x` over `reduce_mask` (one flag per axis) into contiguous out.
 void reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& reduce_mask, const Tensor& out);
 void arg_reduce(const Tensor& x, int64_t axis, bool is_max, const Tensor& out);
