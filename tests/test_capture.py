@@ -510,8 +510,8 @@ def test_memory_planning_shares_buffers_by_lifetime():
     x = _core._buffer_copy(tf.constant(np.linspace(-1, 1, 4096, dtype="float32")))
     _core._begin_capture()
     h = x
-    for _ in range(6):  # a chain: each intermediate dies after the next op
-        h = tf.tanh(h * 1.5 + 0.25)
+    for _ in range(6):  # a chain: each intermediate dies after the next op (ops that are not fused)
+        h = tf.math.log1p(tf.nn.softplus(h))
     out = tf.reduce_sum(h * h)
     plan = _core._end_capture([x])
     plan.plan_memory([out])
@@ -521,12 +521,89 @@ def test_memory_planning_shares_buffers_by_lifetime():
 
     def reference(v):
         for _ in range(6):
-            v = np.tanh(v * np.float32(1.5) + np.float32(0.25))
+            v = np.log1p(np.logaddexp(0, v))
         return np.sum(v * v, dtype=np.float64)
     for seed in range(3):
         v = np.random.default_rng(seed).normal(size=4096).astype("float32")
         plan.run([x], [tf.constant(v)])
         np.testing.assert_allclose(float(out), reference(v), rtol=1e-5)
+
+
+def _capture_and_fuse(step, inputs):
+    """Captures step(*buffers) over buffers holding `inputs`, then plans its memory (which fuses elementwise chains).
+    Returns the plan, its kernel count before fusion, the buffers and the step's result."""
+    bufs = [_core._buffer_copy(tf.constant(v)) for v in inputs]
+    _core._begin_capture()
+    try:
+        out = step(*bufs)
+    finally:
+        plan = _core._end_capture(bufs)
+    before = plan.num_kernels
+    plan.plan_memory([out])
+    return plan, before, bufs, out
+
+
+def test_elementwise_chains_fuse_and_keep_the_eager_bits():
+    """Every map the fused programs run, scalar operands, an intermediate read twice by one map, and a size that
+    spans several tiles and several threads' shares: one fused kernel per chain, bit for bit the eager values."""
+    def step(x, y):
+        a = tf.sqrt(tf.abs(x * 2.0 - y) + 1.0)
+        b = tf.maximum(tf.exp(-tf.square(x)), tf.minimum(y, 0.5))
+        c = tf.math.log(tf.sigmoid(y) + 1.0) / tf.math.reciprocal(tf.tanh(x) + 2.0)
+        h = tf.nn.relu(a - b)
+        return h * h + c
+
+    rng = np.random.default_rng(5)
+    data = [[rng.normal(size=10_007).astype("float32") for _ in range(2)] for _ in range(3)]
+    plan, before, bufs, out = _capture_and_fuse(step, data[0])
+    names = [where for where, _ in plan.profile(1)]
+    assert before == 21 and plan.num_kernels == len(names) <= 4 and set(names) == {"fused_elementwise"}
+    np.testing.assert_array_equal(np.array(out), step(*map(tf.constant, data[0])).numpy())
+    for x, y in data[1:]:
+        plan.run(bufs, [tf.constant(x), tf.constant(y)])
+        np.testing.assert_array_equal(np.array(out), step(tf.constant(x), tf.constant(y)).numpy())
+
+
+def test_gradient_chains_fuse_and_keep_the_eager_bits():
+    """tanh's and sigmoid's gradients (g * (1 - y * y), g * (y * (1 - y))) and relu's mask fold into few kernels."""
+    w = tf.Variable(np.random.default_rng(6).normal(size=(64, 33)).astype("float32"))
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.tanh(x * w) * tf.sigmoid(x - w) + tf.nn.relu(x + w))
+        return tape.gradient(loss, w)
+
+    xs = [np.random.default_rng(s).normal(size=(64, 33)).astype("float32") for s in range(3)]
+    plan, before, bufs, grad = _capture_and_fuse(step, xs[:1])
+    assert plan.num_kernels < before and "fused_elementwise" in [where for where, _ in plan.profile(1)]
+    for x in xs:
+        plan.run(bufs, [tf.constant(x)])
+        np.testing.assert_array_equal(np.array(grad), step(tf.constant(x)).numpy())
+
+
+def test_fusion_leaves_results_shared_values_and_inputs_written_in_between():
+    v = tf.Variable(np.arange(8, dtype="float32"))
+
+    def step(x):
+        a = v * 2.0  # reads v, which is written in place before a's consumer runs
+        v.assign_add(x)
+        b = a + 1.0
+        shared = tf.exp(x)  # read by two maps
+        kept = tf.sqrt(x)  # a result of the step
+        return b, shared + 1.0, shared * 3.0, kept, kept + 2.0
+
+    x = np.linspace(0.5, 2.0, 8).astype("float32")
+    buf = _core._buffer_copy(tf.constant(x))
+    _core._begin_capture()
+    outs = step(buf)
+    plan = _core._end_capture([buf])
+    before = plan.num_kernels
+    plan.plan_memory(list(outs))
+    assert plan.num_kernels == before and "fused_elementwise" not in [where for where, _ in plan.profile(1)]
+    v_before = np.array(v).copy()  # profile(1) ran the step once more
+    plan.run([buf], [tf.constant(x)])
+    np.testing.assert_array_equal(np.array(outs[0]), v_before * np.float32(2) + np.float32(1))
+    np.testing.assert_array_equal(np.array(v), v_before + x)
 
 
 def test_plan_failures_and_staleness():

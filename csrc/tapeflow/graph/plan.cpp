@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "tapeflow/core/error.h"
+#include "tapeflow/graph/fuse.h"
 
 namespace tapeflow {
 namespace graph {
@@ -84,11 +85,11 @@ void fail(const std::string& why) {
   if (t_capture && t_capture->failure_.empty()) t_capture->failure_ = why;
 }
 
-void record(const char* where, Kernel k, std::vector<const Storage*> touched) {
+void record(const char* where, Kernel k, std::vector<const Storage*> touched, std::shared_ptr<const Elementwise> ew) {
   if (!t_capture || !t_capture->failure_.empty()) return;
   std::sort(touched.begin(), touched.end());
   touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-  t_capture->kernels_.push_back(Step{where, std::move(k), std::move(touched)});
+  t_capture->kernels_.push_back(Step{where, std::move(k), std::move(touched), std::move(ew)});
 }
 
 void note_allocation(const std::shared_ptr<Storage>& s) {
@@ -137,6 +138,7 @@ void Plan::plan_memory(const std::vector<Tensor>& keep) {
   std::unordered_set<const Storage*> kept;
   for (const Tensor& t : keep)
     if (t.defined()) kept.insert(t.storage().get());
+  fuse_elementwise(kernels_, kept, std::unordered_set<const Storage*>(allocated_at_.begin(), allocated_at_.end()));
   struct Buffer {
     std::shared_ptr<Storage> s;
     size_t size, offset = 0;

@@ -34,11 +34,23 @@ namespace tapeflow {
 namespace graph {
 
 using Kernel = std::function<void()>;
-// A recorded kernel, the function that launched it (for profiles) and the storages whose data it took.
+
+// A float32 elementwise map recorded with its structure, so that the plan can fuse chains of them (graph/fuse.h):
+// out = op(a) (unary) or op(a, b) (binary), out contiguous, each input a contiguous tensor of out's size or a single
+// value (all strides 0; binary only).
+struct Elementwise {
+  bool binary;
+  int op;  // a cpu::UnaryOp or cpu::BinaryOp
+  Tensor a, b, out;
+};
+
+// A recorded kernel, the function that launched it (for profiles), the storages whose data it took, and, for an
+// elementwise map, its structure.
 struct Step {
   const char* where;
   Kernel run;
   std::vector<const Storage*> touched;
+  std::shared_ptr<const Elementwise> ew;
 };
 
 struct MemoryStats {
@@ -56,10 +68,11 @@ class Plan {
   ~Plan();
   const std::string& failure() const { return failure_; }
   size_t num_kernels() const { return kernels_.size(); }
-  // Memory planning: every buffer the capture allocated that a kernel uses, except `keep` (the step's results,
-  // which Python reads) and host constants, gets a place in one arena by its lifetime (first to last kernel that
-  // uses it): buffers whose lifetimes do not overlap share memory. Their own blocks are freed. Call once, after
-  // the capture, while nothing but the plan refers to the step's intermediates.
+  // Memory planning: chains of elementwise maps are fused first (graph/fuse.h); then every buffer the capture
+  // allocated that a kernel uses, except `keep` (the step's results, which Python reads) and host constants, gets
+  // a place in one arena by its lifetime (first to last kernel that uses it): buffers whose lifetimes do not
+  // overlap share memory. Their own blocks are freed. Call once, after the capture, while nothing but the plan
+  // refers to the step's intermediates.
   void plan_memory(const std::vector<Tensor>& keep);
   MemoryStats memory() const;
   // Runs the plan `reps` times and returns, per kernel, where it was launched and its total seconds.
@@ -69,7 +82,7 @@ class Plan {
   friend void begin_capture(const std::vector<Tensor>&);
   friend std::shared_ptr<Plan> end_capture(const std::vector<Tensor>&);
   friend void fail(const std::string&);
-  friend void record(const char*, Kernel, std::vector<const Storage*>);
+  friend void record(const char*, Kernel, std::vector<const Storage*>, std::shared_ptr<const Elementwise>);
   friend void note_allocation(const std::shared_ptr<Storage>&);
   friend void note_variable_written(const Tensor&);
   void check_replayable() const;
@@ -103,7 +116,8 @@ void begin_capture(const std::vector<Tensor>& variables = {});
 std::shared_ptr<Plan> end_capture(const std::vector<Tensor>& inputs);
 // Marks the current capture as not replayable; the first reason is kept.
 void fail(const std::string& why);
-void record(const char* where, Kernel k, std::vector<const Storage*> touched);
+void record(const char* where, Kernel k, std::vector<const Storage*> touched,
+            std::shared_ptr<const Elementwise> ew = nullptr);
 void note_allocation(const std::shared_ptr<Storage>& s);
 
 // A variable's value moved to new storage (copy on write): every plan made before is stale.
@@ -120,10 +134,10 @@ struct Touching {
   ~Touching() { touched_storages() = nullptr; }
 };
 
-// Runs f now and, while capturing, records it for replay. Inside a recorded kernel (touched_storages() is set),
-// what it launches itself is part of it and is not recorded again.
+// Runs f now and, while capturing, records it for replay (with ew, its structure, if any). Inside a recorded kernel
+// (touched_storages() is set), what it launches itself is part of it and is not recorded again.
 template <class F>
-void kernel(const char* where, F&& f) {
+void kernel(const char* where, F&& f, std::shared_ptr<const Elementwise> ew = nullptr) {
   if (!capturing() || touched_storages()) {
     f();
     return;
@@ -133,7 +147,7 @@ void kernel(const char* where, F&& f) {
     Touching scope(&touched);
     f();
   }
-  record(where, Kernel(std::forward<F>(f)), std::move(touched));
+  record(where, Kernel(std::forward<F>(f)), std::move(touched), std::move(ew));
 }
 
 }  // namespace graph

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <string>
 
+#include "tapeflow/graph/fuse.h"
 #include "tapeflow/ops/common.h"
 
 namespace tapeflow {
@@ -18,7 +19,7 @@ Tensor binary_raw(BinaryOp op, const char* name, const Tensor& a, const Tensor& 
   Shape s = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = Tensor::empty(s, bool_out ? DType::Bool : a.dtype());
   const Tensor av = broadcast_view(a, s), bv = broadcast_view(b, s);
-  TF_KERNEL(cpu::binary(op, av, bv, out));
+  graph::kernel(__func__, [=] { cpu::binary(op, av, bv, out); }, graph::describe_binary(op, av, bv, out));
   return out;
 }
 
@@ -122,7 +123,7 @@ Tensor unary(UnaryOp op, const Tensor& x) {
     return bool_out ? r : f16(r);
   }
   Tensor out = Tensor::empty(x.shape(), bool_out ? DType::Bool : x.dtype());
-  TF_KERNEL(cpu::unary(op, x, out));
+  graph::kernel(__func__, [=] { cpu::unary(op, x, out); }, graph::describe_unary(op, x, out));
   if (unary_differentiable(op))
     TF_RECORD(info.name, {x}, {out}, [op](const Tensors& in, const Tensors& o, const Tensors& g) {
       return Tensors{unary_grad(op, in[0], o[0], g[0])};
