@@ -139,24 +139,33 @@ bool row_broadcast(const Tensor& t) {
   return true;
 }
 
+// A stride-0 view of one value (a scalar broadcast to the whole shape).
+bool one_value(const Tensor& t) {
+  for (int64_t i = 0; i < t.ndim(); ++i)
+    if (t.dim(i) != 1 && t.strides()[i] != 0) return false;
+  return true;
+}
+
 bool f32_fast_binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   if (out.dtype() != DType::Float32 || a.dtype() != DType::Float32 || !out.is_contiguous() ||
       a.numel() != out.numel() || b.numel() != out.numel() || !f32_range_binary_ok(op))
     return false;
   const bool a_full = a.is_contiguous(), b_full = b.is_contiguous();
-  const bool a_row = !a_full && b_full && row_broadcast(a), b_row = !b_full && a_full && row_broadcast(b);
-  if (!(a_full && b_full) && !a_row && !b_row) return false;
   const float* pa = a.data<float>(); const float* pb = b.data<float>(); float* po = out.data<float>();
-  if (a_row || b_row) {  // one vector against each row: rows in parallel
-    const int64_t width = out.dim(out.ndim() - 1), rows = width ? out.numel() / width : 0;
-    parallel_for(rows, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(width, 1)), [&](int64_t lo, int64_t hi) {
-      for (int64_t r = lo; r < hi; ++r)
-        f32_range_binary(op, a_row ? pa : pa + r * width, 1, b_row ? pb : pb + r * width, 1, po + r * width, width);
+  if ((a_full || one_value(a)) && (b_full || one_value(b))) {  // whole ranges, or one value for all
+    const int64_t sa = a_full ? 1 : 0, sb = b_full ? 1 : 0;
+    parallel_for(out.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
+      f32_range_binary(op, pa + lo * sa, sa, pb + lo * sb, sb, po + lo, hi - lo);
     });
     return true;
   }
-  parallel_for(out.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
-    f32_range_binary(op, pa + lo, 1, pb + lo, 1, po + lo, hi - lo);
+  const bool a_row = !a_full && b_full && row_broadcast(a), b_row = !b_full && a_full && row_broadcast(b);
+  if (!a_row && !b_row) return false;
+  // One vector against each row: rows in parallel.
+  const int64_t width = out.dim(out.ndim() - 1), rows = width ? out.numel() / width : 0;
+  parallel_for(rows, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(width, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r)
+      f32_range_binary(op, a_row ? pa : pa + r * width, 1, b_row ? pb : pb + r * width, 1, po + r * width, width);
   });
   return true;
 }
