@@ -18,6 +18,12 @@
 namespace tapeflow {
 namespace cpu {
 
+bool one_value(const Tensor& t) {
+  for (int64_t i = 0; i < t.ndim(); ++i)
+    if (t.dim(i) != 1 && t.strides()[i] != 0) return false;
+  return true;
+}
+
 // ---- float32 maps over ranges: the contiguous fast paths of unary() and binary(), and fused chains ----
 
 bool f32_range_unary_ok(UnaryOp op) {
@@ -136,13 +142,6 @@ bool row_broadcast(const Tensor& t) {
   if (n < 2 || (t.strides()[n - 1] != 1 && t.dim(n - 1) != 1)) return false;
   for (int64_t i = 0; i + 1 < n; ++i)
     if (t.strides()[i] != 0 && t.dim(i) != 1) return false;
-  return true;
-}
-
-// A stride-0 view of one value (a scalar broadcast to the whole shape).
-bool one_value(const Tensor& t) {
-  for (int64_t i = 0; i < t.ndim(); ++i)
-    if (t.dim(i) != 1 && t.strides()[i] != 0) return false;
   return true;
 }
 

@@ -30,6 +30,9 @@ void unary(UnaryOp op, const Tensor& x, const Tensor& out);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
 void where(const Tensor& cond, const Tensor& x, const Tensor& y, const Tensor& out);
 
+// Whether t views one value (every axis of size 1 or stride 0: a scalar broadcast to the whole shape).
+bool one_value(const Tensor& t);
+
 // float32 maps over ranges of values: what unary() and binary() run on contiguous float32 operands, and what a
 // fused chain of them runs (graph/fuse.cpp), so both give the same bits. Only for the ops whose _ok is true.
 // f32_range_binary: steps sa, sb of 1 (a range) or 0 (one value for all). f32_range_grain: values per thread.

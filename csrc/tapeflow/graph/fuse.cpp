@@ -15,11 +15,6 @@ constexpr int64_t kTile = 256;  // values per tile: a tile's intermediates (8 KB
 
 bool is_f32(const Tensor& t) { return t.dtype() == DType::Float32 && t.device().type == Device::CPU; }
 bool full(const Tensor& t, int64_t n) { return t.numel() == n && t.is_contiguous(); }
-bool single(const Tensor& t) {  // one value broadcast to the whole shape
-  for (int64_t i = 0; i < t.ndim(); ++i)
-    if (t.dim(i) != 1 && t.strides()[i] != 0) return false;
-  return true;
-}
 
 struct Program {
   // Operands: r >= 0 is inputs[r] (a range, or one value when not full), r < 0 the result of instruction ~r.
@@ -113,7 +108,7 @@ std::shared_ptr<const Elementwise> describe_unary(cpu::UnaryOp op, const Tensor&
 std::shared_ptr<const Elementwise> describe_binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   const int64_t n = out.defined() ? out.numel() : 0;
   if (!capturing() || !cpu::f32_range_binary_ok(op) || !is_f32(a) || !is_f32(b) || !is_f32(out) || n == 0 ||
-      !out.is_contiguous() || !(full(a, n) || single(a)) || !(full(b, n) || single(b)))
+      !out.is_contiguous() || !(full(a, n) || cpu::one_value(a)) || !(full(b, n) || cpu::one_value(b)))
     return nullptr;
   return std::make_shared<const Elementwise>(Elementwise{true, static_cast<int>(op), a, b, out});
 }
