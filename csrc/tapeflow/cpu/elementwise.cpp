@@ -44,13 +44,14 @@ bool f32_range_binary_ok(BinaryOp op) {
   }
 }
 
-// exp, tanh and sigmoid: the 16-lane functions of the fused kernels (vmath.h), so that an activation gives the same
-// bits as a standalone op or fused into a GEMM's epilogue; about 20 cycles a value, so worth a second thread sooner.
+// exp, tanh, sigmoid and log take about 20 cycles a value: worth a second thread sooner.
 int64_t f32_range_grain(UnaryOp op) {
   return op == UnaryOp::Exp || op == UnaryOp::Tanh || op == UnaryOp::Sigmoid || op == UnaryOp::Log ? 1 << 12
                                                                                                    : kElementwiseGrain;
 }
 
+// exp, tanh and sigmoid are the 16-lane functions of the fused kernels (vmath.h), so that an activation gives the
+// same bits as a standalone op or fused into a GEMM's epilogue.
 TF_SIMD_CLONES void f32_range_unary(UnaryOp op, const float* __restrict x, float* __restrict o, int64_t n) {
   switch (op) {
     case UnaryOp::Exp: case UnaryOp::Tanh: case UnaryOp::Sigmoid:

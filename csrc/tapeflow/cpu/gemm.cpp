@@ -436,20 +436,11 @@ TF_SIMD_CLONES void pack_transposed(const float* src, int64_t lds, int rows, int
   else pack_transposed_rows<0>(src, lds, rows, kc, out, stride);
 }
 
-// out[k * w + j] = src[k * lds + j] for k < kc, j < w (a multiple of 16): the panel of a row-major B. Its rows
-// are far apart (the row stride of B), beyond the reach of the hardware prefetchers, so each line of a row is
-// fetched kPackPrefetch rows ahead; the copies are whole vectors, not a library call per row.
-TF_SIMD_CLONES void pack_rows(const float* src, int64_t lds, int w, int64_t kc, float* out) {
-  for (int64_t k = 0; k < kc; ++k, src += lds, out += w) {
-    if (k + kPackPrefetch < kc)
-      for (int j = 0; j < w; j += 16) __builtin_prefetch(src + kPackPrefetch * lds + j);
-    for (int j = 0; j < w; j += 16) st(out + j, ld(src + j, 16), 16);
-  }
-}
-
-// The full panels [0, np) of a row-major B (w columns each, a multiple of 16) at once, row by row: each row's
-// segment is read in one sequential pass (one panel at a time read 128-byte pieces of rows a page apart, at
-// about half the speed), and its pieces go to the panels: out[p * kc * w + k * w + j] = src[k * lds + p * w + j].
+// The full panels [0, np) of a row-major B (w columns each, a multiple of 16), row by row:
+// out[p * kc * w + k * w + j] = src[k * lds + p * w + j]. Each row's segment is read in one sequential pass (for
+// several panels, packing one at a time read 128-byte pieces of rows a page apart, at about half the speed). Rows
+// are far apart (the row stride of B), beyond the reach of the hardware prefetchers, so each line is fetched
+// kPackPrefetch rows ahead; the copies are whole vectors, not a library call per row.
 TF_SIMD_CLONES void pack_row_panels(const float* src, int64_t lds, int w, int64_t np, int64_t kc, float* out) {
   const int64_t row = np * w;
   for (int64_t k = 0; k < kc; ++k, src += lds, out += w) {
@@ -496,7 +487,7 @@ void pack_b_panel(int nr, int64_t n, int64_t kc, const T* b, int64_t rsb, int64_
   }
   if constexpr (std::is_same_v<T, float>) {
     if (csb == 1 && n == nr && nr % 16 == 0) {  // a row-major B: each row of the panel is a few whole vectors
-      pack_rows(b, rsb, nr, kc, out);
+      pack_row_panels(b, rsb, nr, 1, kc, out);
       return;
     }
   }
