@@ -75,7 +75,10 @@ def test_same_bits_for_any_thread_count_on_every_path():
     takes the others' leftovers), B read in place, transposed operands, the epilogue."""
     cases = [((100, 300), (300, 500), False, False), ((700, 300), (300, 200), False, False),
              ((30, 200), (200, 256), False, False), ((600, 300), (300, 520), False, False),
-             ((64, 300), (520, 300), False, True), ((300, 80), (300, 700), True, False)]
+             ((64, 300), (520, 300), False, True), ((300, 80), (300, 700), True, False),
+             # small products that are threaded (half a million FLOPs and up): an output layer of 10 units
+             ((128, 512), (512, 10), False, False), ((128, 512), (128, 10), True, False),
+             ((128, 10), (512, 10), False, True), ((64, 64), (64, 64), False, False)]
     bias = rng.uniform(-1, 1, 700).astype(np.float32)
     for sa, sb, ta, tb in cases:
         a, b = rng.uniform(-1, 1, sa).astype(np.float32), rng.uniform(-1, 1, sb).astype(np.float32)
