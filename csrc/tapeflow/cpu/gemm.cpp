@@ -356,16 +356,30 @@ thread_local Scratch t_pack_a, t_pack_b;
 
 struct Blocking { int64_t kc, mc, nc; };
 
+bool half_rate_avx512() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_is("amdfam19h") && __builtin_cpu_supports("avx512f");
+#else
+  return false;
+#endif
+}
+
 Blocking blocking_for(int mr, int nr, size_t elem) {
   long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
   if (l1 <= 0) l1 = 32 * 1024;
   if (l2 <= 0) l2 = 1024 * 1024;
   // A micro-panel (MR x KC) and a B micro-panel (KC x NR) fit in L1 together, and the A block (MC x KC) takes
-  // ~1/8 of L2, rounded up to whole MR panels (KC 256, MC 266 on this AVX-512 machine: batches up to 256 rows
-  // are a single row block). KC 512 (the A micro-panel alone in L1) measured up to 1.4x slower at 512^2.
+  // ~1/8 of L2, rounded up to whole MR panels (KC 256, MC 266 on an Intel AVX-512 machine with a 48 KiB L1:
+  // batches up to 256 rows are a single row block; there KC 512 measured up to 1.4x slower at 512^2).
   int64_t kc = std::clamp<int64_t>(static_cast<int64_t>(l1 / ((mr + nr) * elem)) / 16 * 16, 64, 512);
   int64_t mc = std::clamp<int64_t>((static_cast<int64_t>(l2 / 8 / (kc * elem)) + mr - 1) / mr * mr, mr, 1024 / mr * mr);
   int64_t nc = 4096 / nr * nr;
+  // AMD Zen 4 (family 19h with AVX-512) runs a 512-bit FMA as two 256-bit halves, so a k step of the AVX-512
+  // kernel takes twice the cycles it does on Intel, and the panels it reads can stream from L2: there a deep
+  // K block pays (KC 512 against the 176 above: 1024^2 108 vs 102 GFLOP/s on one thread, 256^2 198 vs 174 on two,
+  // no shape measured slower). MC stays as above (MC 140, from KC 512, was 8% slower at 192 x 784 x 512).
+  if (half_rate_avx512() && mr == 14 && elem == sizeof(float)) kc = 512;
   // Overrides for tuning experiments (see benchmarks/native/bench_gemm.cpp).
   if (const char* e = std::getenv("TAPEFLOW_GEMM_KC")) kc = std::max(8L, std::atol(e));
   if (const char* e = std::getenv("TAPEFLOW_GEMM_MC")) mc = std::max<int64_t>(mr, std::atol(e) / mr * mr);
