@@ -37,7 +37,7 @@ namespace {
 constexpr int kMaxMR = 14;
 constexpr int kPackPrefetch = 16;  // rows ahead when packing a panel of B
 constexpr int kPrefetch = 8;       // rows of B ahead in the micro-kernel (about 10% faster from 512^2 up)
-constexpr double kThreadFlops = 5e5;  // products smaller than this run on the calling thread (see gemm_driver)
+constexpr double kThreadFlops = 5e5;  // smaller products run on the calling thread
 
 // One micro-kernel call on a tile of m <= MR rows (fixed per instantiation) and n <= NR columns of C.
 // a: a packed panel (a[k * MR + i]; the AVX-512 kernels take the step between k as lda, so they also read a
@@ -538,10 +538,9 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
   // K is cut into equal blocks of at most blk.kc (a multiple of 8 but the last): 784 -> 4 x 196, not 3 x 256 + 16.
   const int64_t KC = std::min(K, ((K + (K + blk.kc - 1) / blk.kc - 1) / ((K + blk.kc - 1) / blk.kc) + 7) / 8 * 8);
   const double flops = 2.0 * M * N * K;
-  // Threads from half a million FLOPs up: the pool's workers spin between regions, so a fork and join costs a
-  // microsecond or two here. At 2 MFLOPs (the earlier bound) the shapes below it lost more than that: two threads
-  // took 64^3 from 5.1 to 3.5 us, 32x128x128 from 9.4 to 5.5 us and the 10-unit output layer's products
-  // (128x512x10 and its gradients) from 20-24 to 12-14 us.
+  // The pool's workers spin between regions, so a fork and join costs a microsecond or two: two threads took
+  // 64^3 from 5.1 to 3.5 us and a 10-unit output layer's products (128x512x10 and its gradients) from 20-24 to
+  // 12-14 us, which a bound of 2 MFLOPs had left on one thread.
   const int nt = flops < kThreadFlops ? 1 : num_threads();
   if (M == 1 && csb == 1 && K_.gemv) {  // one row: K blocks as below, column groups split over the threads
     // (Splitting a 400 KB B over both cores even for little arithmetic, so that each reads half from its own
@@ -646,8 +645,7 @@ void gemm_driver(const Kernel<T>& K_, int64_t M, int64_t N, int64_t K, const T* 
     if (single_block) {
       // Threads split the columns (each packs only its own B panels), or the rows when there are fewer column
       // panels than threads. Nothing is shared: each runs all of K over its own tiles, in one fork and join.
-      int64_t m_parts = npanels >= nt ? 1 : std::min<int64_t>(nt, mpanels);
-      if (std::getenv("XSPLIT_ROWS")) m_parts = std::min<int64_t>(nt, mpanels);
+      const int64_t m_parts = npanels >= nt ? 1 : std::min<int64_t>(nt, mpanels);
       const int64_t n_parts = std::max<int64_t>(1, std::min<int64_t>(nt / m_parts, npanels));
       auto task = [&](int64_t t) {
         const int64_t mi = t / n_parts, ni = t % n_parts;
