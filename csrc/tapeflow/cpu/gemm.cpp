@@ -378,8 +378,12 @@ Blocking blocking_for(int mr, int nr, size_t elem) {
   // AMD Zen 4 (family 19h with AVX-512) runs a 512-bit FMA as two 256-bit halves, so a k step of the AVX-512
   // kernel takes twice the cycles it does on Intel, and the panels it reads can stream from L2: there a deep
   // K block pays (KC 512 against the 176 above: 1024^2 108 vs 102 GFLOP/s on one thread, 256^2 198 vs 174 on two,
-  // no shape measured slower). MC stays as above (MC 140, from KC 512, was 8% slower at 192 x 784 x 512).
-  if (half_rate_avx512() && mr == 14 && elem == sizeof(float)) kc = 512;
+  // no shape measured slower), and so does a tall A block (3/4 of L2, MC 392: up to 392 rows are a single row
+  // block, which on two threads ran 256^2 at 211 against 198 GFLOP/s and 384^2 at 220 against 208 with MC 196).
+  if (half_rate_avx512() && mr == 14 && elem == sizeof(float)) {
+    kc = 512;
+    mc = (static_cast<int64_t>(l2 * 3 / 4 / (kc * elem)) + mr - 1) / mr * mr;
+  }
   // Overrides for tuning experiments (see benchmarks/native/bench_gemm.cpp).
   if (const char* e = std::getenv("TAPEFLOW_GEMM_KC")) kc = std::max(8L, std::atol(e));
   if (const char* e = std::getenv("TAPEFLOW_GEMM_MC")) mc = std::max<int64_t>(mr, std::atol(e) / mr * mr);
