@@ -373,7 +373,11 @@ Blocking blocking_for(int mr, int nr, size_t elem) {
   // ~1/8 of L2, rounded up to whole MR panels (KC 256, MC 266 on an Intel AVX-512 machine with a 48 KiB L1:
   // batches up to 256 rows are a single row block; there KC 512 measured up to 1.4x slower at 512^2).
   int64_t kc = std::clamp<int64_t>(static_cast<int64_t>(l1 / ((mr + nr) * elem)) / 16 * 16, 64, 512);
-  int64_t mc = std::clamp<int64_t>((static_cast<int64_t>(l2 / 8 / (kc * elem)) + mr - 1) / mr * mr, mr, 1024 / mr * mr);
+  // The rows of an A block of `bytes` at this KC, in whole MR panels.
+  auto rows_in = [&](long bytes) {
+    return std::clamp<int64_t>((static_cast<int64_t>(bytes / (kc * elem)) + mr - 1) / mr * mr, mr, 1024 / mr * mr);
+  };
+  int64_t mc = rows_in(l2 / 8);
   int64_t nc = 4096 / nr * nr;
   // AMD Zen 4 (family 19h with AVX-512) runs a 512-bit FMA as two 256-bit halves, so a k step of the AVX-512
   // kernel takes twice the cycles it does on Intel, and the panels it reads can stream from L2: there a deep
@@ -382,7 +386,7 @@ Blocking blocking_for(int mr, int nr, size_t elem) {
   // block, which on two threads ran 256^2 at 211 against 198 GFLOP/s and 384^2 at 220 against 208 with MC 196).
   if (half_rate_avx512() && mr == 14 && elem == sizeof(float)) {
     kc = 512;
-    mc = (static_cast<int64_t>(l2 * 3 / 4 / (kc * elem)) + mr - 1) / mr * mr;
+    mc = rows_in(l2 * 3 / 4);
   }
   // Overrides for tuning experiments (see benchmarks/native/bench_gemm.cpp).
   if (const char* e = std::getenv("TAPEFLOW_GEMM_KC")) kc = std::max(8L, std::atol(e));
