@@ -78,6 +78,22 @@ def test_strided_and_batched(isa):
     np.testing.assert_allclose(tf.matmul(ta, tb[1::2]).numpy(), ref, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("batch,m,k,n", [(3, 130, 140, 150), (9, 128, 128, 128), (16, 8, 8, 8)])
+def test_batched_equals_each_matrix_alone_on_any_thread_count(batch, m, k, n):
+    """A batch is spread over the threads a matrix each (small matrices, or 4 and more per thread) or threads
+    inside each product: either way each matrix has the bits of its product alone."""
+    a = rng.uniform(-1, 1, (batch, m, k)).astype(np.float32)
+    b = rng.uniform(-1, 1, (batch, n, k)).astype(np.float32)
+    alone = [tf.matmul(a[i], b[i], transpose_b=True).numpy() for i in range(batch)]
+    for threads in (1, 2, 3):
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        out = tf.matmul(a, b, transpose_b=True).numpy()
+        for i in range(batch):
+            np.testing.assert_array_equal(out[i], alone[i])
+    tf.config.threading.set_intra_op_parallelism_threads(0)
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b.transpose(0, 2, 1), rtol=1e-5, atol=1e-4)
+
+
 def test_float64_and_int_matmul():
     a, b = rng.uniform(-1, 1, (9, 13)), rng.uniform(-1, 1, (13, 5))
     np.testing.assert_allclose(tf.matmul(a, b).numpy(), a @ b, rtol=1e-12)

@@ -3,8 +3,9 @@ virtual environment) on the same shapes in one run, printed as GFLOP/s and tapef
 
     python benchmarks/python/bench_gemm.py [--torch-python P] [--tf-python P] [--threads 2] [--quick]
 
-Shapes: squares 64 ... 4096, and the layer shapes of a 784-input MLP at batch 32 and 128: the forward product
-x @ W, and the two gradient products x^T @ dy (the weight gradient) and dy @ W^T (the input gradient).
+Shapes: squares 64 ... 4096; the layer shapes of a 784-input MLP at batch 32 and 128: the forward product
+x @ W, and the two gradient products x^T @ dy (the weight gradient) and dy @ W^T (the input gradient); and
+batched products of many small matrices (B x M x K @ B x K x N), as in attention.
 
 Method: every framework runs as a worker process that stays up for the whole run. For each shape the driver
 asks each worker in turn for one timing, ROUNDS times; a worker's timing is the best of repeated calls for at
@@ -32,6 +33,8 @@ MODEL = [
     ("dW  b128 784->512", 784, 128, 512, True, False),
     ("dx  b128 784->512", 128, 512, 784, False, True),
 ]
+# (batch, M, K, N)
+BATCHED = [(1000, 8, 8, 8), (512, 32, 32, 32), (64, 128, 64, 128), (32, 128, 128, 128), (16, 256, 256, 256)]
 ROUNDS = 3
 MIN_TIME = 0.2
 
@@ -47,7 +50,7 @@ def worker(framework, threads):
         import torch
         torch.set_num_threads(threads)
         const, sync = torch.from_numpy, lambda r: r
-        mm = lambda a, b, ta, tb: torch.matmul(a.T if ta else a, b.T if tb else b)
+        mm = lambda a, b, ta, tb: torch.matmul(a.mT if ta else a, b.mT if tb else b)
     else:
         import tensorflow as tf
         tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -58,16 +61,17 @@ def worker(framework, threads):
     cache = {}
     print(json.dumps({"ready": framework}), flush=True)
     for line in sys.stdin:
-        m, k, n, ta, tb, min_time = json.loads(line)
-        key = (m, k, n, ta, tb)
+        batch, m, k, n, ta, tb, min_time = json.loads(line)
+        key = (batch, m, k, n, ta, tb)
         if key not in cache:
             cache.clear()
-            a = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(np.float32)
-            b = rng.uniform(-1, 1, (n, k) if tb else (k, n)).astype(np.float32)
+            lead = (batch,) if batch > 1 else ()
+            a = rng.uniform(-1, 1, lead + ((k, m) if ta else (m, k))).astype(np.float32)
+            b = rng.uniform(-1, 1, lead + ((n, k) if tb else (k, n))).astype(np.float32)
             cache[key] = (const(a), const(b))
         a, b = cache[key]
         t = best_time(lambda: sync(mm(a, b, ta, tb)), min_time)
-        print(json.dumps(2.0 * m * k * n / t / 1e9), flush=True)
+        print(json.dumps(2.0 * batch * m * k * n / t / 1e9), flush=True)
 
 
 class Worker:
@@ -105,17 +109,19 @@ def main():
         else:
             print("(%s not found at %s: pass --%s-python)" % (name, python, "torch" if name == "torch" else "tf"))
     rounds = 1 if args.quick else ROUNDS
-    shapes = [("%d^2" % n, n, n, n, False, False) for n in SQUARES if not (args.quick and n > 2048)] + MODEL
+    shapes = ([("%d^2" % n, 1, n, n, n, False, False) for n in SQUARES if not (args.quick and n > 2048)] +
+              [(label, 1, m, k, n, ta, tb) for label, m, k, n, ta, tb in MODEL] +
+              [("batch %d" % b, b, m, k, n, False, False) for b, m, k, n in BATCHED])
     peers = [p for p in workers if p != "tapeflow"]
     print("float32 GEMM, GFLOP/s, %d threads, best of %d interleaved rounds (ratio = tapeflow / peer)"
           % (args.threads, rounds))
     print("%-32s %9s" % ("shape (M x K x N)", "tapeflow") + "".join("%11s %6s" % (p, "ratio") for p in peers))
-    for label, m, k, n, ta, tb in shapes:
+    for label, batch, m, k, n, ta, tb in shapes:
         best = {p: 0.0 for p in workers}
-        min_time = MIN_TIME if m * k * n < 1e9 else 2 * MIN_TIME
+        min_time = MIN_TIME if batch * m * k * n < 1e9 else 2 * MIN_TIME
         for _ in range(rounds):
             for p, w in workers.items():
-                best[p] = max(best[p], w.time((m, k, n, ta, tb), min_time))
+                best[p] = max(best[p], w.time((batch, m, k, n, ta, tb), min_time))
         row = "%-32s %9.1f" % ("%s (%dx%dx%d)" % (label, m, k, n) if "^2" not in label else label, best["tapeflow"])
         for p in peers:
             row += "%11.1f %6.2f" % (best[p], best["tapeflow"] / best[p])

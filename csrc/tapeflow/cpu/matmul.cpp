@@ -1,7 +1,8 @@
 // Batched matmul over rank-3 strided views: out[b] = op(a[b]) @ op(b[b]).
 // Floating types go through the packed GEMM (transposes become strides);
-// integer types use a plain loop with wrapping arithmetic. Many small matrices
-// are spread over threads one matrix each; large ones thread inside the GEMM.
+// integer types use a plain loop with wrapping arithmetic. Small matrices, and
+// batches of at least 4 per thread, are spread over threads one matrix each;
+// otherwise each product threads inside the GEMM.
 #include "tapeflow/core/threadpool.h"
 #include "tapeflow/cpu/gemm.h"
 #include "tapeflow/cpu/kernels.h"
@@ -16,7 +17,10 @@ void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor& ou
   const int64_t rsa = ta ? a.strides()[2] : a.strides()[1], csa = ta ? a.strides()[1] : a.strides()[2];
   const int64_t rsb = tb ? b.strides()[2] : b.strides()[1], csb = tb ? b.strides()[1] : b.strides()[2];
   const int64_t sa = a.strides()[0], sb = b.strides()[0], so = M * N;
-  const bool per_batch_threads = B > 1 && 2.0 * M * N * K < 4e6;
+  // A batch of at least 4 matrices per thread is spread over the threads whatever their size: no fork and join
+  // per matrix, and each core keeps its matrices in its own caches (32 x 128^3: 652 -> 626 us, 16 x 256^3:
+  // 2839 -> 2677 us, 12 x 200x300x100: 882 -> 753 us on two threads).
+  const bool per_batch_threads = B > 1 && (2.0 * M * N * K < 4e6 || B >= 4 * num_threads());
   auto run = [&](auto one) {
     if (per_batch_threads) parallel_for(B, 1, [&](int64_t lo, int64_t hi) { for (int64_t i = lo; i < hi; ++i) one(i); });
     else for (int64_t i = 0; i < B; ++i) one(i);
