@@ -663,3 +663,29 @@ def test_run_batches_checks_its_arguments():
     with pytest.raises(IndexError):
         entry.plan.run_batches([xs, ys], entry.buffers, tf.constant(np.full(64, 99, "int64")), 0, 1, 32)
     assert entry.plan.run_batches([xs, ys], entry.buffers, None, 0, 2, 32) == 2
+
+
+def test_threads_calling_one_model_each_get_their_own_outputs():
+    """A served model is called from many threads: each call's outputs are its own (the replayed plan's results
+    are copied under its lock), for model(x), predict on one batch, predict on several and non-float32 outputs."""
+    import threading
+    model = keras.Sequential([layers.Input((8,)), layers.Dense(16, activation="relu"), layers.Dense(4)])
+    int_model = keras.Sequential([layers.Input((8,)), layers.Dense(4), layers.Lambda(lambda t: tf.cast(t > 0, "int32"))])
+    xs = [np.random.default_rng(i).normal(size=(4 + 30 * (i % 2), 8)).astype("float32") for i in range(4)]
+    calls = [lambda x: model(x).numpy(), lambda x: model.predict(x, verbose=0),
+             lambda x: model.predict(x, batch_size=3, verbose=0), lambda x: int_model.predict(x, verbose=0)]
+    expected = [[call(x) for x in xs] for call in calls]
+    wrong = []
+
+    def work(i):
+        for _ in range(150):
+            for call, want in zip(calls, expected):
+                if not np.array_equal(call(xs[i]), want[i]):
+                    wrong.append(i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(xs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not wrong

@@ -271,6 +271,17 @@ def test_scatter_nd():
     check_op(lambda u, i: tf.scatter_nd(i, u, [5, 2]), ref, rand(3, 2), idx)
 
 
+def test_gather_nd_with_empty_index_rows_copies_params_whole():
+    # indices.shape[-1] == 0: each row of indices selects all of params (TensorFlow's rule)
+    idx = np.zeros((2, 3, 0), np.int64)
+    check_op(lambda p, i: tf.gather_nd(p, i), lambda p, i: np.broadcast_to(p, (2, 3) + p.shape), rand(2, 2), idx)
+
+
+def test_scatter_nd_with_empty_index_rows_raises():
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[scatter_nd\].*at least 1"):
+        tf.scatter_nd(np.zeros((2, 0), np.int32), tf.ones((2, 2, 3)), [2, 3])
+
+
 def test_losses():
     z, y = rand(4, 3), (rand(4, 3) > 0).astype(np.float64)
     check_op(lambda lab, lo: tf.nn.sigmoid_cross_entropy_with_logits(labels=lab, logits=lo),

@@ -76,8 +76,11 @@ void init_graph(py::module_& m) {
         std::lock_guard<std::mutex> lock(p.mutex());
         return p.profile(reps);
       }, py::arg("reps") = 100)
-      // Copies values[i] (any strides, same shape and dtype) into buffers[i], then runs the plan.
-      .def("run", [](const Plan& p, const std::vector<Tensor>& buffers, const std::vector<Tensor>& values) {
+      // Copies values[i] (any strides, same shape and dtype) into buffers[i], runs the plan and returns fresh copies
+      // of `results` (the plan's result tensors), all under the plan's lock: another thread's replay can rewrite
+      // the results as soon as it is released.
+      .def("run", [](const Plan& p, const std::vector<Tensor>& buffers, const std::vector<Tensor>& values,
+                     const std::vector<Tensor>& results) {
         check_buffers(buffers, values, "run");
         for (size_t i = 0; i < buffers.size(); ++i)
           if (values[i].shape() != buffers[i].shape())
@@ -88,7 +91,12 @@ void init_graph(py::module_& m) {
         for (size_t i = 0; i < buffers.size(); ++i)
           if (values[i].storage() != buffers[i].storage()) cpu::copy(values[i], buffers[i]);
         p.run();
-      }, py::arg("buffers") = std::vector<Tensor>(), py::arg("values") = std::vector<Tensor>())
+        std::vector<Tensor> copies;
+        copies.reserve(results.size());
+        for (const Tensor& r : results) copies.push_back(ops::contiguous_copy(r));
+        return copies;
+      }, py::arg("buffers") = std::vector<Tensor>(), py::arg("values") = std::vector<Tensor>(),
+         py::arg("results") = std::vector<Tensor>())
       // predict's path for one batch from one NumPy array (C-contiguous, of the buffer's dtype and shape): copies
       // it into the buffer, runs the plan and returns a NumPy copy of `result`; None when the plan is stale.
       .def("run_array", [](const Plan& p, const Tensor& buffer, const py::array& a, const Tensor& result) -> py::object {
@@ -102,16 +110,18 @@ void init_graph(py::module_& m) {
         const bool direct = result.dtype() == DType::Float32 && result.is_contiguous();
         py::array_t<float> out(std::vector<py::ssize_t>(result.shape().begin(), result.shape().end()));
         float* dst = out.mutable_data();
+        Tensor copy;  // the result, read under the lock (another thread's replay may rewrite it after)
         {
           py::gil_scoped_release release;
           std::lock_guard<std::mutex> lock(p.mutex());
           if (buffer.numel())
             std::memcpy(buffer.raw_data(), a.data(), static_cast<size_t>(buffer.numel()) * itemsize(buffer.dtype()));
           p.run();
-          if (direct && result.numel())
+          if (!direct) copy = ops::contiguous_copy(result);
+          else if (result.numel())
             std::memcpy(dst, result.raw_data(), static_cast<size_t>(result.numel()) * sizeof(float));
         }
-        if (!direct) return to_numpy(result, true);
+        if (!direct) return to_numpy(copy, true);
         return std::move(out);
       })
       // The epoch loop: for steps start .. start+count-1, copies full batches of batch_size rows of each source

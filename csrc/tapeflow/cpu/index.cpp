@@ -37,6 +37,13 @@ template <class F> void with_indices(const Tensor& idx, F f) {
   else f(idx.data<int64_t>());
 }
 
+// The number of index rows: the product of indices.shape[:-1] (also when the last dimension is 0).
+int64_t nd_rows(const Tensor& indices) {
+  int64_t rows = 1;
+  for (int64_t d = 0; d + 1 < indices.ndim(); ++d) rows *= indices.dim(d);
+  return rows;
+}
+
 }  // namespace
 
 void gather(const Tensor& params, const Tensor& indices, int64_t batch, int64_t outer, int64_t inner, const Tensor& out) {
@@ -83,7 +90,7 @@ void gather_grad(const Tensor& g, const Tensor& indices, int64_t batch, int64_t 
 
 void gather_nd(const Tensor& params, const Tensor& indices, const Tensor& out) {
   const int64_t k = indices.dim(indices.ndim() - 1);
-  const int64_t rows = k ? indices.numel() / k : indices.numel();
+  const int64_t rows = nd_rows(indices);
   int64_t slice = 1;
   for (int64_t i = k; i < params.ndim(); ++i) slice *= params.dim(i);
   const Shape pstr = contiguous_strides(params.shape());
@@ -95,14 +102,14 @@ void gather_nd(const Tensor& params, const Tensor& indices, const Tensor& out) {
     for (int64_t r = 0; r < rows; ++r) {
       int64_t off = 0;
       for (int64_t d = 0; d < k; ++d) off += idx[r * k + d] * pstr[d];
-      std::memcpy(dst + r * slice * es, src + off * es, slice * es);
+      if (slice) std::memcpy(dst + r * slice * es, src + off * es, slice * es);
     }
   });
 }
 
 void scatter_nd_add(const Tensor& indices, const Tensor& updates, const Tensor& out) {
   const int64_t k = indices.dim(indices.ndim() - 1);
-  const int64_t rows = k ? indices.numel() / k : indices.numel();
+  const int64_t rows = nd_rows(indices);
   int64_t slice = 1;
   for (int64_t i = k; i < out.ndim(); ++i) slice *= out.dim(i);
   const Shape ostr = contiguous_strides(out.shape());

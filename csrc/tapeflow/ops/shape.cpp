@@ -433,7 +433,12 @@ Tensor gather_nd(const Tensor& params, const Tensor& indices) {
   Tensor idx = indices.contiguous();
   const Tensor pc = params.contiguous();
   TF_KERNEL(cpu::gather_nd(pc, idx, out));
-  TF_RECORD("gather_nd", {params, indices}, {out}, [idx](const Tensors& in, const Tensors&, const Tensors& g) {
+  TF_RECORD("gather_nd", {params, indices}, {out}, [idx, k](const Tensors& in, const Tensors&, const Tensors& g) {
+    if (k == 0) {  // every row was a whole copy of params
+      std::vector<int64_t> rows(static_cast<size_t>(idx.ndim() - 1));
+      for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+      return Tensors{reduce_sum(g[0], Axes(rows), false), Tensor()};
+    }
     return Tensors{scatter_nd(idx, g[0], in[0].shape()), Tensor()};
   });
   return out;
@@ -444,6 +449,9 @@ Tensor scatter_nd(const Tensor& indices, const Tensor& updates, const Shape& sha
   check_index_dtype("scatter_nd", indices);
   if (indices.ndim() == 0 || indices.dim(indices.ndim() - 1) > static_cast<int64_t>(shape.size()))
     throw InvalidArgument("[scatter_nd] indices.shape[-1] must be <= rank of shape " + shape_str(shape));
+  if (indices.dim(indices.ndim() - 1) == 0)
+    throw InvalidArgument("[scatter_nd] indices.shape[-1] must be at least 1 (each row names a place in the output), "
+                          "got indices of shape " + shape_str(indices.shape()));
   const int64_t k = indices.dim(indices.ndim() - 1);
   Shape expect(indices.shape().begin(), indices.shape().end() - 1);
   expect.insert(expect.end(), shape.begin() + k, shape.end());

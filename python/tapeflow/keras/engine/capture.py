@@ -35,6 +35,10 @@ class Captured:
 _SEEN = object()  # the signature's first (building) step ran eagerly
 
 
+def _tensor_leaves(structure):
+    return [t for t in nest.flatten(structure) if isinstance(t, _core.Tensor)]
+
+
 def signature(leaves):
     return tuple(None if t is None else (t._shape, t.dtype) for t in leaves)
 
@@ -46,7 +50,6 @@ class StepCache:
         self.kind = kind
         self.plans = {}
         self.off = None  # why this kind of step runs eagerly, once a capture failed
-        self.from_plan = False  # whether the last run's result belongs to a plan (later replays rewrite it)
 
     def lookup(self, leaves):
         """The valid captured step for these batch leaves, or None."""
@@ -55,21 +58,27 @@ class StepCache:
             return entry
         return None
 
-    def run(self, fn, batch, variables):
+    def run(self, fn, batch, variables, private=False):
         """One step ``fn(batch)``: replayed when captured, else eager (and captured when it is the second).
         ``variables()`` lists the variables the step may write: before a capture each gets storage of its own, so
-        that a value read from one earlier keeps its numbers when the step writes in place."""
+        that a value read from one earlier keeps its numbers when the step writes in place. With ``private`` the
+        result is the caller's own even from a plan (copied under the plan's lock, so that another thread's replay
+        cannot rewrite it); else a replayed result is the plan's, rewritten by the next replay."""
         leaves = nest.flatten(batch)
-        self.from_plan = False
         if self.off is not None or not all(t is None or isinstance(t, _core.Tensor) for t in leaves):
             return fn(batch)
         key = signature(leaves)
         entry = self.plans.get(key)
         if isinstance(entry, Captured):
             if entry.plan.valid():
-                entry.plan.run(entry.buffers, [t for t in leaves if t is not None])
-                self.from_plan = True
-                return entry.result
+                values = [t for t in leaves if t is not None]
+                if not private:
+                    entry.plan.run(entry.buffers, values)
+                    return entry.result
+                results = _tensor_leaves(entry.result)
+                copies = iter(entry.plan.run(entry.buffers, values, results))
+                return nest.map_structure(lambda t: next(copies) if isinstance(t, _core.Tensor) else t,
+                                          entry.result)
             entry = None  # stale: one eager step (it copies variables that others hold on write), then capture
         if entry is None:
             self._store(key, _SEEN)
@@ -84,9 +93,12 @@ class StepCache:
         finally:
             plan = _core._end_capture(inputs)
         if plan.failure is None:
-            plan.plan_memory([t for t in nest.flatten(result) if isinstance(t, _core.Tensor)])
-            self._store(key, Captured(plan, inputs, result))
-            self.from_plan = True
+            plan.plan_memory(_tensor_leaves(result))
+            captured = Captured(plan, inputs, result)
+            if private:  # copied before another thread can find the plan and replay it
+                result = nest.map_structure(
+                    lambda t: _core._buffer_copy(t) if isinstance(t, _core.Tensor) else t, result)
+            self._store(key, captured)
         else:
             self.off = plan.failure
             self.plans.clear()

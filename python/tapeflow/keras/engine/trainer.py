@@ -238,10 +238,10 @@ class Trainer:
             cache = self._step_caches[kind] = StepCache(kind)
         return cache
 
-    def _run_step(self, kind, batch):
+    def _run_step(self, kind, batch, private=False):
         fn = getattr(self, kind + "_step")
         cache = self._step_cache(kind)
-        return fn(batch) if cache is None else cache.run(fn, batch, self._step_variables)
+        return fn(batch) if cache is None else cache.run(fn, batch, self._step_variables, private)
 
     def _step_variables(self):
         """Every variable a step may write: the model's, the optimizer's and the metrics'."""
@@ -423,7 +423,7 @@ class Trainer:
         for step, batch in enumerate(data):
             if begin_needed:
                 cbs.on_predict_batch_begin(step)
-            out = nest.map_structure(np.array, self._run_step("predict", batch))  # a replay rewrites its outputs
+            out = nest.map_structure(np.array, self._run_step("predict", batch, private=True))
             outputs.append(out)
             if needed:
                 cbs.on_predict_batch_end(step, {"outputs": out})

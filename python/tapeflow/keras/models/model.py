@@ -67,8 +67,7 @@ class Model(Trainer, Layer):
         cache = self._capture_cache("call") if self._call_capturable else None
         if cache is None:
             return None
-        out = cache.run(self._inference_call, x, lambda: self.variables)
-        return nest.map_structure(_core._buffer_copy, out) if cache.from_plan else out
+        return cache.run(self._inference_call, x, lambda: self.variables, private=True)
 
     def _inference_call(self, x):
         out = Layer.__call__(self, x, training=False)
