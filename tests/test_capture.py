@@ -133,7 +133,8 @@ def test_python_steps_run_only_to_capture():
     cache = model._step_caches["train"]
     calls = []
     real_run = cache.run
-    cache.run = lambda fn, batch, variables: real_run(lambda b: (calls.append(1), fn(b))[1], batch, variables)
+    cache.run = lambda fn, batch, variables, *rest: real_run(lambda b: (calls.append(1), fn(b))[1], batch, variables,
+                                                            *rest)
     hist = model.fit(x, y, batch_size=32, epochs=2, verbose=0)
     # 20 steps, all replayed by the C++ loop: the metrics' reset writes their variables in place.
     assert calls == []
@@ -162,8 +163,8 @@ def test_evaluate_and_validation_loop_in_cpp(monkeypatch):
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     calls = []  # the step kinds whose Python code ran
     real = StepCache.run
-    monkeypatch.setattr(StepCache, "run", lambda self, fn, batch, variables: real(
-        self, lambda b: (self.kind == "call" or calls.append(self.kind), fn(b))[1], batch, variables))
+    monkeypatch.setattr(StepCache, "run", lambda self, fn, batch, variables, *rest: real(
+        self, lambda b: (self.kind == "call" or calls.append(self.kind), fn(b))[1], batch, variables, *rest))
     hist = model.fit(x, y, batch_size=32, epochs=1, verbose=0, validation_data=(x, y))
     # each: the first batch builds, the second is captured, the partial batch runs eagerly (its first sighting)
     assert calls == ["train"] * 3 + ["test"] * 3
@@ -217,8 +218,8 @@ def test_generator_and_pydataset_steps_are_captured(monkeypatch):
     assert len(_captured(model, "train")) == 2 and len(_captured(model, "test")) == 1
     calls = []
     real = StepCache.run
-    monkeypatch.setattr(StepCache, "run", lambda self, fn, batch, variables: real(
-        self, lambda b: (calls.append(self.kind), fn(b))[1], batch, variables))
+    monkeypatch.setattr(StepCache, "run", lambda self, fn, batch, variables, *rest: real(
+        self, lambda b: (calls.append(self.kind), fn(b))[1], batch, variables, *rest))
     model.fit(gen(), steps_per_epoch=10, epochs=1, verbose=0)
     assert calls == []
 

@@ -15,6 +15,8 @@ py::object numpy_module() {
   return py::reinterpret_borrow<py::object>(np);
 }
 
+const char* numpy_name(DType d) { return d == DType::Bool ? "bool" : dtype_name(d); }
+
 namespace {
 
 std::optional<DType> dtype_from_name(const std::string& n) {
@@ -27,8 +29,6 @@ std::optional<DType> dtype_from_name(const std::string& n) {
   if (n == "bool") return DType::Bool;
   return std::nullopt;
 }
-
-const char* numpy_name(DType d) { return d == DType::Bool ? "bool" : dtype_name(d); }
 
 // The DType a NumPy array of this dtype becomes (int8/int16 widen, uint16/32 widen).
 DType from_numpy_dtype(const py::dtype& dt, py::handle src) {

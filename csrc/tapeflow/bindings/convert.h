@@ -25,6 +25,7 @@ ops::Axes parse_axes(py::handle obj);                // None / int / sequence / 
 std::vector<int64_t> parse_int_list(py::handle obj, const char* what);
 Shape parse_shape(py::handle obj);
 py::array to_numpy(const Tensor& t, bool writeable_copy);
+const char* numpy_name(DType d);  // the NumPy dtype name of a tensor dtype
 
 py::object numpy_module();
 

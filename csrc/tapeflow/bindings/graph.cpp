@@ -77,26 +77,41 @@ void init_graph(py::module_& m) {
         return p.profile(reps);
       }, py::arg("reps") = 100)
       // Copies values[i] (any strides, same shape and dtype) into buffers[i], runs the plan and returns fresh copies
-      // of `results` (the plan's result tensors), all under the plan's lock: another thread's replay can rewrite
-      // the results as soon as it is released.
+      // of `results` (the plan's result tensors; as NumPy arrays with `numpy`), all under the plan's lock: another
+      // thread's replay can rewrite the results as soon as it is released.
       .def("run", [](const Plan& p, const std::vector<Tensor>& buffers, const std::vector<Tensor>& values,
-                     const std::vector<Tensor>& results) {
+                     const std::vector<Tensor>& results, bool numpy) {
         check_buffers(buffers, values, "run");
         for (size_t i = 0; i < buffers.size(); ++i)
           if (values[i].shape() != buffers[i].shape())
             throw ValueError("[run] input " + std::to_string(i) + " has shape " + shape_str(values[i].shape()) +
                              ", the captured step takes " + shape_str(buffers[i].shape()));
-        py::gil_scoped_release release;
-        std::lock_guard<std::mutex> lock(p.mutex());
-        for (size_t i = 0; i < buffers.size(); ++i)
-          if (values[i].storage() != buffers[i].storage()) cpu::copy(values[i], buffers[i]);
-        p.run();
+        py::list out;
+        std::vector<void*> arrays;  // with `numpy`: where each result's bytes go
+        for (const Tensor& r : results) {
+          if (!numpy) continue;
+          py::array a(py::dtype(numpy_name(r.dtype())), std::vector<py::ssize_t>(r.shape().begin(), r.shape().end()));
+          arrays.push_back(a.mutable_data());
+          out.append(a);
+        }
         std::vector<Tensor> copies;
-        copies.reserve(results.size());
-        for (const Tensor& r : results) copies.push_back(ops::contiguous_copy(r));
-        return copies;
+        {
+          py::gil_scoped_release release;
+          std::lock_guard<std::mutex> lock(p.mutex());
+          for (size_t i = 0; i < buffers.size(); ++i)
+            if (values[i].storage() != buffers[i].storage()) cpu::copy(values[i], buffers[i]);
+          p.run();
+          for (size_t i = 0; i < results.size(); ++i) {
+            const Tensor& r = results[i];
+            Tensor c = numpy && r.is_contiguous() ? r : ops::contiguous_copy(r);
+            if (!numpy) copies.push_back(std::move(c));
+            else if (r.numel()) std::memcpy(arrays[i], c.raw_data(), static_cast<size_t>(r.numel()) * itemsize(r.dtype()));
+          }
+        }
+        for (Tensor& c : copies) out.append(py::cast(std::move(c)));
+        return out;
       }, py::arg("buffers") = std::vector<Tensor>(), py::arg("values") = std::vector<Tensor>(),
-         py::arg("results") = std::vector<Tensor>())
+         py::arg("results") = std::vector<Tensor>(), py::arg("numpy") = false)
       // predict's path for one batch from one NumPy array (C-contiguous, of the buffer's dtype and shape): copies
       // it into the buffer, runs the plan and returns a NumPy copy of `result`; None when the plan is stale.
       .def("run_array", [](const Plan& p, const Tensor& buffer, const py::array& a, const Tensor& result) -> py::object {

@@ -39,6 +39,16 @@ def _tensor_leaves(structure):
     return [t for t in nest.flatten(structure) if isinstance(t, _core.Tensor)]
 
 
+def _copied(result, copy, to_tensor=None):
+    """The result's tensors as NumPy arrays for copy="numpy"; else through ``to_tensor`` when given (an eager
+    result is the caller's own already)."""
+    if copy == "numpy":
+        return nest.map_structure(lambda t: t._numpy(copy=True) if isinstance(t, _core.Tensor) else t, result)
+    if copy is None or to_tensor is None:
+        return result
+    return nest.map_structure(lambda t: to_tensor(t) if isinstance(t, _core.Tensor) else t, result)
+
+
 def signature(leaves):
     return tuple(None if t is None else (t._shape, t.dtype) for t in leaves)
 
@@ -58,31 +68,31 @@ class StepCache:
             return entry
         return None
 
-    def run(self, fn, batch, variables, private=False):
+    def run(self, fn, batch, variables, copy=None):
         """One step ``fn(batch)``: replayed when captured, else eager (and captured when it is the second).
         ``variables()`` lists the variables the step may write: before a capture each gets storage of its own, so
-        that a value read from one earlier keeps its numbers when the step writes in place. With ``private`` the
-        result is the caller's own even from a plan (copied under the plan's lock, so that another thread's replay
-        cannot rewrite it); else a replayed result is the plan's, rewritten by the next replay."""
+        that a value read from one earlier keeps its numbers when the step writes in place. ``copy``: None returns
+        a replay's result tensors themselves (the plan's: the next replay rewrites them); "tensor" or "numpy"
+        returns the caller's own copies, as tensors or NumPy arrays, taken under the plan's lock so that another
+        thread's replay cannot rewrite them first."""
         leaves = nest.flatten(batch)
         if self.off is not None or not all(t is None or isinstance(t, _core.Tensor) for t in leaves):
-            return fn(batch)
+            return _copied(fn(batch), copy)
         key = signature(leaves)
         entry = self.plans.get(key)
         if isinstance(entry, Captured):
             if entry.plan.valid():
                 values = [t for t in leaves if t is not None]
-                if not private:
+                if copy is None:
                     entry.plan.run(entry.buffers, values)
                     return entry.result
-                results = _tensor_leaves(entry.result)
-                copies = iter(entry.plan.run(entry.buffers, values, results))
+                copies = iter(entry.plan.run(entry.buffers, values, _tensor_leaves(entry.result), copy == "numpy"))
                 return nest.map_structure(lambda t: next(copies) if isinstance(t, _core.Tensor) else t,
                                           entry.result)
             entry = None  # stale: one eager step (it copies variables that others hold on write), then capture
         if entry is None:
             self._store(key, _SEEN)
-            return fn(batch)
+            return _copied(fn(batch), copy)
         buffers = [None if t is None else _core._buffer_copy(t) for t in leaves]
         inputs = [b for b in buffers if b is not None]
         written = variables()
@@ -95,14 +105,14 @@ class StepCache:
         if plan.failure is None:
             plan.plan_memory(_tensor_leaves(result))
             captured = Captured(plan, inputs, result)
-            if private:  # copied before another thread can find the plan and replay it
-                result = nest.map_structure(
-                    lambda t: _core._buffer_copy(t) if isinstance(t, _core.Tensor) else t, result)
+            if copy is not None:  # copied before another thread can find the plan and replay it
+                result = _copied(result, copy, _core._buffer_copy)
             self._store(key, captured)
         else:
             self.off = plan.failure
             self.plans.clear()
             _log.warning("tapeflow: the %s step runs eagerly from now on: %s.", self.kind, plan.failure)
+            result = _copied(result, copy)
         return result
 
     def _store(self, key, value):

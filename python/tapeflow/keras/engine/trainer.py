@@ -238,10 +238,10 @@ class Trainer:
             cache = self._step_caches[kind] = StepCache(kind)
         return cache
 
-    def _run_step(self, kind, batch, private=False):
+    def _run_step(self, kind, batch, copy=None):
         fn = getattr(self, kind + "_step")
         cache = self._step_cache(kind)
-        return fn(batch) if cache is None else cache.run(fn, batch, self._step_variables, private)
+        return fn(batch) if cache is None else cache.run(fn, batch, self._step_variables, copy)
 
     def _step_variables(self):
         """Every variable a step may write: the model's, the optimizer's and the metrics'."""
@@ -423,7 +423,7 @@ class Trainer:
         for step, batch in enumerate(data):
             if begin_needed:
                 cbs.on_predict_batch_begin(step)
-            out = nest.map_structure(np.array, self._run_step("predict", batch, private=True))
+            out = self._run_step("predict", batch, copy="numpy")
             outputs.append(out)
             if needed:
                 cbs.on_predict_batch_end(step, {"outputs": out})

@@ -67,7 +67,7 @@ class Model(Trainer, Layer):
         cache = self._capture_cache("call") if self._call_capturable else None
         if cache is None:
             return None
-        return cache.run(self._inference_call, x, lambda: self.variables, private=True)
+        return cache.run(self._inference_call, x, lambda: self.variables, "tensor")
 
     def _inference_call(self, x):
         out = Layer.__call__(self, x, training=False)
