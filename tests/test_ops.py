@@ -142,6 +142,17 @@ def test_reduce(name, tf_fn, np_fn):
     check_op(tf_fn, np_fn, x, zero_size=name in ("sum_axis0", "sum_neg_axis", "cumsum", "prod"))
 
 
+def test_integer_mean_does_not_overflow():
+    # summed in a wide type, divided rounding toward zero (TensorFlow's integer mean), in the input's dtype
+    image = np.full((28, 28), 200, np.uint8)
+    got = tf.reduce_mean(image)
+    assert got.dtype == tf.uint8 and int(got) == 200
+    assert int(tf.reduce_mean(tf.constant([2 ** 30] * 3, "int32"))) == 2 ** 30
+    np.testing.assert_array_equal(tf.reduce_mean(tf.constant([[-7, 2], [7, 2]], "int32"), axis=1), [-2, 4])
+    assert int(tf.reduce_mean(tf.constant([2 ** 61] * 3, "int64"))) == 2 ** 61
+    np.testing.assert_array_equal(tf.reduce_mean(tf.zeros((0, 3), "int32"), axis=0), [0, 0, 0])
+
+
 def test_reduce_prod_with_zero_gradient():
     x = rand(2, 4)
     x[0, 1] = 0.0

@@ -83,8 +83,14 @@ Tensor reduce_mean(const Tensor& x, const Axes& axes, bool keepdims) {
   std::vector<bool> mask = axes_mask(axes, x.ndim(), "reduce_mean");
   int64_t count = 1;
   for (size_t i = 0; i < mask.size(); ++i) if (mask[i]) count *= x.dim(i);
+  if (!is_floating(x.dtype()) && x.dtype() != DType::Bool) {
+    // Integers: summed in int64 (a uint8 image of 200s, or three int32 2^30s, must not wrap), divided rounding
+    // toward zero as TensorFlow does, and cast back (the mean always fits).
+    Tensor s = reduce_sum(cast(x, DType::Int64), axes, keepdims);
+    if (count > 0) s = divide(s, scalar_like(static_cast<double>(count), s));
+    return cast(s, x.dtype());
+  }
   Tensor s = reduce_sum(x, axes, keepdims);
-  if (!is_floating(x.dtype()) && count == 0) return s;
   return divide(s, scalar_like(static_cast<double>(count), s));
 }
 
