@@ -65,6 +65,28 @@ def test_random_is_seeded_and_counter_based():
     np.testing.assert_array_equal(tf.random.normal((3,), seed=5).numpy(), x1)
 
 
+def test_random_ops_under_a_global_seed_keep_no_state_per_call():
+    """A long eager loop with a global seed and no op seed (dropout in a custom loop) must not grow the process:
+    each call once added an entry that lived until the next set_seed (about 180 bytes)."""
+    import os
+
+    def rss_kib():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+    tf.random.set_seed(5)
+    first = tf.random.uniform([2])
+    for _ in range(20000):
+        tf.random.uniform([1])
+    before = rss_kib()
+    for _ in range(300000):
+        tf.random.uniform([1])
+    grown_kib = rss_kib() - before
+    assert grown_kib < 4 * 1024, "%d KiB for 300 000 calls" % grown_kib
+    tf.random.set_seed(5)  # the sequence still restarts with set_seed
+    np.testing.assert_array_equal(tf.random.uniform([2]), first)
+
+
 def test_random_same_bits_for_any_thread_count():
     outs = []
     for n in (1, 2):

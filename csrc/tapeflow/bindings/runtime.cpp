@@ -2,6 +2,7 @@
 // random seeds (global seed + per-op seed, as TensorFlow: with a global seed
 // the sequence of random ops is reproducible; set_seed restarts it).
 #include <map>
+#include <mutex>
 #include <random>
 
 #include "tapeflow/bindings/bindings.h"
@@ -20,9 +21,13 @@ uint64_t splitmix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// Guarded by mu: replays draw keys with the GIL released, possibly on several threads.
 struct Seeds {
+  std::mutex mu;
   std::optional<int64_t> global;
   uint64_t op_counter = 0;
+  // Draws so far per (global seed, op seed) pair; only ops given a seed have entries (an op without one takes a
+  // fresh counter value, drawn once).
   std::map<std::pair<int64_t, int64_t>, uint64_t> uses;
   uint64_t entropy = (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
 };
@@ -33,10 +38,11 @@ Seeds& seeds() {
 
 uint64_t next_key(std::optional<int64_t> seed) {
   Seeds& s = seeds();
+  std::lock_guard<std::mutex> lock(s.mu);
   if (!s.global && !seed) return splitmix(s.entropy + s.op_counter++);
   const int64_t g = s.global.value_or(87654321);
   const int64_t op = seed ? *seed : static_cast<int64_t>(s.op_counter++);
-  const uint64_t n = s.uses[{g, op}]++;
+  const uint64_t n = seed ? s.uses[{g, op}]++ : 0;
   return splitmix(static_cast<uint64_t>(g) ^ splitmix(static_cast<uint64_t>(op) ^ splitmix(n)));
 }
 
@@ -61,11 +67,14 @@ void init_runtime(py::module_& m) {
   m.def("gemm_force_isa", &cpu::gemm_force_isa);
   m.def("set_seed", [](py::handle seed) {
     Seeds& s = seeds();
-    s.global = seed.is_none() ? std::nullopt : std::optional<int64_t>(seed.cast<int64_t>());
+    const std::optional<int64_t> global = seed.is_none() ? std::nullopt : std::optional<int64_t>(seed.cast<int64_t>());
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.global = global;
     s.op_counter = 0;
     s.uses.clear();
   }, "seed"_a);
   m.def("get_global_seed", []() -> py::object {
+    std::lock_guard<std::mutex> lock(seeds().mu);
     if (seeds().global) return py::int_(*seeds().global);
     return py::none();
   });
