@@ -110,3 +110,25 @@ def test_gradient_argument_errors():
         y = x * 2
     with pytest.raises(ValueError):
         t.gradient(y, x, output_gradients=[tf.constant(1.0), tf.constant(2.0)])
+
+
+def test_dtype_like_objects_with_bad_codes_raise():
+    # run in a child: an out-of-range code once indexed past the dtype names and crashed the interpreter
+    from childproc import run_child
+    rc, out, err = run_child("""
+import tapeflow as tf
+for code in (99, -1, 7, "float32", 2 ** 70, None):
+    obj = type("Like", (), {"_code": code})()
+    try:
+        tf.zeros([3], dtype=obj)
+    except TypeError as e:
+        assert "names no dtype" in str(e), e
+    else:
+        raise AssertionError(code)
+try:
+    tf._core.dense(tf.ones([2, 2]), tf.ones([2, 2]), None, 99)
+except ValueError as e:
+    assert "[dense] unknown activation" in str(e)
+print("ok")
+""")
+    assert rc == 0 and out.strip() == "ok", (rc, err[-2000:])

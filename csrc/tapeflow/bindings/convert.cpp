@@ -63,7 +63,16 @@ bool same_kind(DType a, DType b) {
 
 std::optional<DType> parse_dtype(py::handle obj) {
   if (obj.is_none()) return std::nullopt;
-  if (py::hasattr(obj, "_code")) return static_cast<DType>(obj.attr("_code").cast<int>());
+  if (py::hasattr(obj, "_code")) {  // a tf.DType; any other object with such an attribute must hold a valid code
+    py::object code = obj.attr("_code");
+    if (PyLong_Check(code.ptr())) {
+      int overflow = 0;
+      const long long c = PyLong_AsLongLongAndOverflow(code.ptr(), &overflow);
+      if (!overflow && c >= 0 && c < kNumDTypes) return static_cast<DType>(c);
+    }
+    throw TypeError("Cannot convert " + std::string(py::repr(obj)) + " to a tapeflow DType: its _code " +
+                    std::string(py::repr(code)) + " names no dtype");
+  }
   if (py::isinstance<py::str>(obj)) {
     auto d = dtype_from_name(obj.cast<std::string>());
     if (d) return d;

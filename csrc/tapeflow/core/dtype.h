@@ -21,7 +21,8 @@ inline size_t itemsize(DType d) {
 }
 inline const char* dtype_name(DType d) {
   static const char* names[] = {"float32", "float64", "float16", "int32", "int64", "uint8", "bool"};
-  return names[static_cast<int>(d)];
+  const int c = static_cast<int>(d);
+  return c < kNumDTypes ? names[c] : "<invalid dtype>";
 }
 inline bool is_floating(DType d) { return d == DType::Float32 || d == DType::Float64 || d == DType::Float16; }
 inline bool is_integer(DType d) { return d == DType::Int32 || d == DType::Int64 || d == DType::UInt8; }
