@@ -125,10 +125,60 @@ for code in (99, -1, 7, "float32", 2 ** 70, None):
         assert "names no dtype" in str(e), e
     else:
         raise AssertionError(code)
-try:
-    tf._core.dense(tf.ones([2, 2]), tf.ones([2, 2]), None, 99)
-except ValueError as e:
-    assert "[dense] unknown activation" in str(e)
 print("ok")
 """)
     assert rc == 0 and out.strip() == "ok", (rc, err[-2000:])
+
+
+def test_sizes_strides_windows_and_pads_are_checked_before_arithmetic():
+    # in a child with a timeout: a pooling window of 2**40 once ran for minutes, 2**63 - 1 never returned
+    from childproc import run_child
+    rc, out, err = run_child("""
+import numpy as np
+import tapeflow as tf
+x, f = tf.ones([1, 4, 4, 1]), tf.ones([2, 2, 1, 1])
+bad = [
+    lambda: tf.nn.max_pool2d(x, 2 ** 40, 1, "SAME"),
+    lambda: tf.nn.avg_pool2d(x, 2 ** 63 - 1, 1, "SAME"),
+    lambda: tf.nn.avg_pool2d(x, 2 ** 20, 1, "SAME"),                      # 2**40 taps
+    lambda: tf.nn.conv2d(x, f, 1, "SAME", dilations=2 ** 62),
+    lambda: tf.nn.conv2d(x, f, 1, [[0, 0], [2 ** 63 - 1, 0], [0, 0], [0, 0]]),
+    lambda: tf.nn.conv2d(x, f, 0, "SAME"),
+    lambda: tf._core._max_pool2d(x, [2 ** 40, 1], [1, 1], [0, 0, 0, 0]),  # the C++ checks, without nn.py's
+    lambda: tf._core._avg_pool2d(x, [3, 3], [1, 1], [2 ** 40, 0, 0, 0]),
+    lambda: tf.slice(tf.zeros([5]), [1], [2 ** 63 - 1]),
+]
+for i, fn in enumerate(bad):
+    try:
+        fn()
+    except tf.errors.InvalidArgumentError:
+        pass
+    else:
+        raise AssertionError(i)
+for fn in (lambda: tf.zeros([2 ** 70]), lambda: tf.reshape(x, [2 ** 70])):
+    try:
+        fn()
+    except ValueError as e:
+        assert "does not fit in int64" in str(e), e
+    else:
+        raise AssertionError("2**70")
+a, ref = tf.constant(np.arange(5.0)), np.arange(5.0)
+for step in (2 ** 63 - 1, -2 ** 63, 2 ** 62, 2 ** 70, -2 ** 70, 4, -4):
+    np.testing.assert_array_equal(a[::step], ref[::step])
+np.testing.assert_array_equal(a[-2 ** 70:2 ** 70], ref)
+np.testing.assert_array_equal(a[2 ** 70:], ref[2 ** 70:])
+try:
+    a[2 ** 70]
+except IndexError:
+    pass
+else:
+    raise AssertionError("index")
+# a huge window over padding visits only the taps inside the input
+xv = tf.Variable(np.random.default_rng(0).random((1, 5, 5, 2)))
+with tf.GradientTape() as tape:
+    y = tf.reduce_sum(tf.nn.max_pool2d(xv, 40000, 1, "SAME")) + tf.reduce_sum(tf.nn.avg_pool2d(xv, 40000, 1, "SAME"))
+np.testing.assert_allclose(y.numpy(), 25 * xv.numpy().max(axis=(0, 1, 2)).sum() + 25 * xv.numpy().mean(axis=(0, 1, 2)).sum())
+np.testing.assert_allclose(tape.gradient(y, xv).numpy().sum(), 100.0)
+print("ok")
+""", timeout=120)
+    assert rc == 0 and out.strip() == "ok", (rc, err[-3000:])

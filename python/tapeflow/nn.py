@@ -1,45 +1,57 @@
 """tf.nn: activations, losses, convolution and pooling."""
-from tapeflow import _core
+from tapeflow import _core, errors
 from tapeflow._ops import (bias_add, elu, gelu, leaky_relu, log_softmax, relu, relu6, selu, sigmoid,  # noqa: F401
                            sigmoid_cross_entropy_with_logits, silu, softmax, softmax_cross_entropy_with_logits,
                            softplus, softsign, sparse_softmax_cross_entropy_with_logits, swish, tanh)
 
 
 # ----------------------------------------------------------------- convolution and pooling
+_INT32_MAX = 2 ** 31 - 1
+
+
+def _checked(value, name, least):
+    """An int attribute in [least, 2**31 - 1] (TensorFlow's int32 attributes), checked before any arithmetic."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError("`%s` must hold integers, got %r" % (name, value))
+    value = int(value.__index__())
+    if not least <= value <= _INT32_MAX:
+        raise errors.InvalidArgumentError(None, None, "`%s` must be in [%d, %d], got %d"
+                                          % (name, least, _INT32_MAX, value))
+    return value
+
+
 def _pair(value, name, rank=2):
-    """An int or a list of ints (per spatial axis, or TF's full-rank form with 1s at batch and channels)."""
+    """An int or a list of ints >= 1 (per spatial axis, or TF's full-rank form with 1s at batch and channels)."""
     if isinstance(value, int):
-        return [value] * rank
-    value = [int(v) for v in value]
-    if len(value) == 1:
-        return value * rank
-    if len(value) == rank:
-        return value
+        return [_checked(value, name, 1)] * rank
+    value = list(value)
     if len(value) == rank + 2:
-        return value[1:-1]
-    raise ValueError("`%s` must be an int or a list of %d (or %d) ints, got %r" % (name, rank, rank + 2, value))
+        value = value[1:-1]
+    elif len(value) not in (1, rank):
+        raise ValueError("`%s` must be an int or a list of %d (or %d) ints, got %r" % (name, rank, rank + 2, value))
+    value = [_checked(v, name, 1) for v in value]
+    return value * rank if len(value) == 1 else value
 
 
 def _paddings(padding, size, window, stride, dilation):
-    """(before, after) for one spatial axis under TF's "SAME" / "VALID" rules, or explicit pairs."""
-    if isinstance(padding, str):
-        padding = padding.upper()
-        if padding == "VALID":
-            return 0, 0
-        if padding != "SAME":
-            raise ValueError("padding must be 'SAME' or 'VALID' (or explicit pairs), got %r" % (padding,))
-        span = (window - 1) * dilation + 1
-        out = -(-size // stride)
-        total = max((out - 1) * stride + span - size, 0)
-        return total // 2, total - total // 2
-    return padding
+    """(before, after) for one spatial axis under TF's "SAME" / "VALID" rules (window, stride and dilation
+    already checked by _pair)."""
+    padding = padding.upper()
+    if padding == "VALID":
+        return 0, 0
+    if padding != "SAME":
+        raise ValueError("padding must be 'SAME' or 'VALID' (or explicit pairs), got %r" % (padding,))
+    span = (window - 1) * dilation + 1
+    out = -(-size // stride)
+    total = max((out - 1) * stride + span - size, 0)
+    return total // 2, total - total // 2
 
 
 def _spatial_pads(padding, shape, windows, strides, dilations, data_format):
     if not isinstance(padding, str):  # explicit: [[0, 0], [top, bottom], [left, right], [0, 0]] (NHWC)
         pairs = [list(p) for p in padding]
         pairs = pairs[1:-1] if data_format.startswith("NH") or data_format == "NWC" else pairs[2:]
-        return [v for p in pairs for v in p]
+        return [_checked(v, "padding", 0) for p in pairs for v in p]
     out = []
     for size, k, s, d in zip(shape, windows, strides, dilations):
         out.extend(_paddings(padding, size, k, s, d))

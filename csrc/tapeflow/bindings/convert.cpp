@@ -170,6 +170,16 @@ std::pair<Tensor, Tensor> binary_operands(py::handle a, py::handle b) {
   return {x, to_tensor(b, x.dtype())};
 }
 
+int64_t index_int64(py::handle h, const char* what, bool saturate) {
+  py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()));
+  if (!i) throw py::error_already_set();
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+  if (overflow == 0) return v;
+  if (saturate) return overflow > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  throw ValueError(std::string(what) + " holds " + std::string(py::str(i)) + ", which does not fit in int64");
+}
+
 std::vector<int64_t> parse_int_list(py::handle obj, const char* what) {
   std::vector<int64_t> out;
   if (py::isinstance<Tensor>(obj) || py::isinstance<py::array>(obj)) {
@@ -180,13 +190,13 @@ std::vector<int64_t> parse_int_list(py::handle obj, const char* what) {
     for (int64_t i = 0; i < t.numel(); ++i) out.push_back(t.data<int64_t>()[i]);
     return out;
   }
-  if (py::hasattr(obj, "__index__") && !py::isinstance<py::sequence>(obj)) return {obj.attr("__index__")().cast<int64_t>()};
+  if (py::hasattr(obj, "__index__") && !py::isinstance<py::sequence>(obj)) return {index_int64(obj, what, false)};
   if (!py::isinstance<py::sequence>(obj) || py::isinstance<py::str>(obj))
     throw TypeError(std::string(what) + " must be an int or a sequence of ints, got " + std::string(py::repr(obj)));
   for (py::handle h : obj) {
     if (h.is_none()) throw ValueError(std::string(what) + " cannot contain None (unknown dimensions): " + std::string(py::repr(obj)));
     if (py::isinstance<py::float_>(h)) throw TypeError(std::string(what) + " must hold integers, got " + std::string(py::repr(obj)));
-    out.push_back(h.attr("__index__")().cast<int64_t>());
+    out.push_back(index_int64(h, what, false));
   }
   return out;
 }

@@ -21,6 +21,8 @@ Tensor to_tensor(py::handle obj, std::optional<DType> dtype = std::nullopt, bool
 // Both operands of a binary op; non-tensors take the dtype of the tensor operand.
 std::pair<Tensor, Tensor> binary_operands(py::handle a, py::handle b);
 
+// h.__index__() as an int64; beyond int64's range: the nearest end with `saturate` (slice bounds), else ValueError.
+int64_t index_int64(py::handle h, const char* what, bool saturate);
 ops::Axes parse_axes(py::handle obj);                // None / int / sequence / tensor
 std::vector<int64_t> parse_int_list(py::handle obj, const char* what);
 Shape parse_shape(py::handle obj);

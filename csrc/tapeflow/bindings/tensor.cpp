@@ -14,9 +14,10 @@ namespace {
 
 using cpu::BinaryOp;
 
+// An index or slice bound; beyond int64 it saturates (out of range either way, as in NumPy).
 int64_t index_of(py::handle h) {
   if (py::isinstance<py::bool_>(h)) throw TypeError("bool is not a valid index");
-  return h.attr("__index__")().cast<int64_t>();
+  return index_int64(h, "index", true);
 }
 
 std::vector<ops::SliceSpec> parse_key(py::handle key) {

@@ -2,6 +2,7 @@
 // them plus GEMM) and 2-D max / average pooling with their gradients.
 #include <algorithm>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "tapeflow/core/threadpool.h"
@@ -45,16 +46,23 @@ void im2col_t(const T* x, T* cols, const Window2D& w) {
   });
 }
 
+// The taps [lo, hi) of a window starting at input position `first` (may be negative), K taps `d` apart, that land
+// inside an axis of `size` positions: the loops below visit only those (a huge window over padding costs nothing).
+inline std::pair<int64_t, int64_t> inside_taps(int64_t first, int64_t K, int64_t d, int64_t size) {
+  const int64_t lo = first >= 0 ? 0 : (-first + d - 1) / d;
+  const int64_t hi = first >= size ? 0 : std::min(K, (size - 1 - first) / d + 1);
+  return {lo, std::max(lo, hi)};
+}
+
 // Calls fn(tap, input_offset) for each window tap (kh * KW + kw) of output (n, oh, ow) inside the input.
 template <class F>
 inline void for_each_tap(const Window2D& w, int64_t n, int64_t oh, int64_t ow, F fn) {
-  for (int64_t kh = 0; kh < w.KH; ++kh) {
-    const int64_t ih = oh * w.sh - w.pt + kh * w.dh;
-    if (ih < 0 || ih >= w.H) continue;
-    for (int64_t kw = 0; kw < w.KW; ++kw) {
-      const int64_t iw = ow * w.sw - w.pl + kw * w.dw;
-      if (iw >= 0 && iw < w.W) fn(kh * w.KW + kw, ((n * w.H + ih) * w.W + iw) * w.C);
-    }
+  const int64_t ih0 = oh * w.sh - w.pt, iw0 = ow * w.sw - w.pl;
+  const auto [kh0, kh1] = inside_taps(ih0, w.KH, w.dh, w.H);
+  const auto [kw0, kw1] = inside_taps(iw0, w.KW, w.dw, w.W);
+  for (int64_t kh = kh0; kh < kh1; ++kh) {
+    const int64_t ih = ih0 + kh * w.dh;
+    for (int64_t kw = kw0; kw < kw1; ++kw) fn(kh * w.KW + kw, ((n * w.H + ih) * w.W + iw0 + kw * w.dw) * w.C);
   }
 }
 
@@ -119,16 +127,21 @@ void max_pool_t(const T* x, T* out, int32_t* arg, const Window2D& w) {
 // Each window's gradient goes to the tap the forward pass chose (ties: the first; -inf windows too).
 template <class T>
 void max_pool_grad_t(const int32_t* arg, const T* g, T* dx, const Window2D& w) {
-  // Offset of each tap from the window's corner in dx (in elements), so the loop below needs no division.
-  std::vector<int64_t> tap_offset(w.KH * w.KW);
-  for (int64_t kh = 0; kh < w.KH; ++kh)
-    for (int64_t kw = 0; kw < w.KW; ++kw) tap_offset[kh * w.KW + kw] = (kh * w.dh * w.W + kw * w.dw) * w.C;
+  // Offset of each tap from the window's corner in dx (in elements): a table, so the loop below needs no division,
+  // unless the window is too large for one (a window of up to 2^31 taps, mostly over padding, is valid).
+  const bool table = w.KH * w.KW <= 65536;
+  std::vector<int64_t> tap_table(table ? w.KH * w.KW : 0);
+  for (int64_t kh = 0; table && kh < w.KH; ++kh)
+    for (int64_t kw = 0; kw < w.KW; ++kw) tap_table[kh * w.KW + kw] = (kh * w.dh * w.W + kw * w.dw) * w.C;
+  auto tap_offset = [&](int32_t tap) {
+    return table ? tap_table[tap] : (tap / w.KW * w.dh * w.W + tap % w.KW * w.dw) * w.C;
+  };
   for_each_image_window(w, [&](int64_t n, int64_t oh, int64_t ow, int64_t o) {
     // the corner may lie in the padding (a negative index); every chosen tap is inside the input
     const int64_t corner = ((n * w.H + oh * w.sh - w.pt) * w.W + ow * w.sw - w.pl) * w.C;
     for (int64_t c = 0; c < w.C; ++c) {
       const int32_t tap = arg[o + c];
-      if (tap >= 0) dx[corner + tap_offset[tap] + c] += g[o + c];
+      if (tap >= 0) dx[corner + tap_offset(tap) + c] += g[o + c];
     }
   });
 }

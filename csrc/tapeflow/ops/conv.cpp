@@ -1,5 +1,7 @@
 // Convolution and pooling over NHWC tensors. conv2d lowers to im2col + matmul, so its
 // gradients come from the tape (matmul's, then col2im as im2col's gradient).
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "tapeflow/cpu/kernels.h"
@@ -9,19 +11,29 @@ namespace tapeflow {
 namespace ops {
 namespace {
 
-cpu::Window2D window(const char* op, const Tensor& x, int64_t kh, int64_t kw, const std::vector<int64_t>& strides,
+// The window of an NHWC input of shape `in`. Every size, stride, dilation and padding is checked against int32's
+// range (TensorFlow's attributes are int32) before any arithmetic, so none of the products below can overflow.
+cpu::Window2D window(const char* op, const Shape& in, int64_t kh, int64_t kw, const std::vector<int64_t>& strides,
                      const std::vector<int64_t>& dilations, const std::vector<int64_t>& pads) {
-  check_cpu(op, x);
-  if (x.ndim() != 4)
-    throw InvalidArgument(std::string("[") + op + "] expects a rank-4 NHWC input, got shape " + shape_str(x.shape()));
+  if (in.size() != 4)
+    throw InvalidArgument(std::string("[") + op + "] expects a rank-4 NHWC input, got shape " + shape_str(in));
   if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
     throw InvalidArgument(std::string("[") + op + "] needs 2 strides, 2 dilations and 4 paddings");
-  for (int64_t v : {strides[0], strides[1], dilations[0], dilations[1], kh, kw})
-    if (v < 1)
-      throw InvalidArgument(std::string("[") + op + "] window sizes, strides and dilations must be >= 1");
-  for (int64_t p : pads)
-    if (p < 0) throw InvalidArgument(std::string("[") + op + "] paddings must be >= 0");
-  cpu::Window2D w{x.dim(0), x.dim(1), x.dim(2), x.dim(3), kh, kw, 0, 0,
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  auto check = [&](const char* what, int64_t v, int64_t least) {
+    if (v < least || v > kMax)
+      throw InvalidArgument(std::string("[") + op + "] " + what + " must be in [" + std::to_string(least) + ", " +
+                            std::to_string(kMax) + "], got " + std::to_string(v));
+  };
+  check("the window size", kh, 1);
+  check("the window size", kw, 1);
+  for (int64_t v : strides) check("strides", v, 1);
+  for (int64_t v : dilations) check("dilations", v, 1);
+  for (int64_t v : pads) check("paddings", v, 0);
+  if (kh * kw > kMax)
+    throw InvalidArgument(std::string("[") + op + "] a window of " + std::to_string(kh) + "x" + std::to_string(kw) +
+                          " has more than " + std::to_string(kMax) + " taps");
+  cpu::Window2D w{in[0], in[1], in[2], in[3], kh, kw, 0, 0,
                   strides[0], strides[1], dilations[0], dilations[1], pads[0], pads[2]};
   const int64_t span_h = (kh - 1) * w.dh + 1, span_w = (kw - 1) * w.dw + 1;
   const int64_t ph = w.H + pads[0] + pads[1], pw = w.W + pads[2] + pads[3];
@@ -32,6 +44,12 @@ cpu::Window2D window(const char* op, const Tensor& x, int64_t kh, int64_t kw, co
   w.OH = (ph - span_h) / w.sh + 1;
   w.OW = (pw - span_w) / w.sw + 1;
   return w;
+}
+
+cpu::Window2D window(const char* op, const Tensor& x, int64_t kh, int64_t kw, const std::vector<int64_t>& strides,
+                     const std::vector<int64_t>& dilations, const std::vector<int64_t>& pads) {
+  check_cpu(op, x);
+  return window(op, x.shape(), kh, kw, strides, dilations, pads);
 }
 
 Tensor im2col(const Tensor& x, const cpu::Window2D& w);
@@ -106,8 +124,9 @@ Tensor conv2d_transpose(const Tensor& x, const Tensor& filters, const std::vecto
   // The gradient of conv2d with respect to its input: the convolution that maps the output (N, OH, OW, Cout)
   // back to x's spatial size must be this window.
   const int64_t cout = filters.dim(2), cin = filters.dim(3);
-  Tensor probe = Tensor::empty({x.dim(0), output_hw[0], output_hw[1], cout}, x.dtype());
-  cpu::Window2D w = window("conv2d_transpose", probe, filters.dim(0), filters.dim(1), strides, dilations, pads);
+  check_cpu("conv2d_transpose", x);
+  cpu::Window2D w = window("conv2d_transpose", Shape{x.dim(0), output_hw[0], output_hw[1], cout}, filters.dim(0),
+                           filters.dim(1), strides, dilations, pads);
   if (w.OH != x.dim(1) || w.OW != x.dim(2))
     throw InvalidArgument("[conv2d_transpose] an output of " + std::to_string(output_hw[0]) + "x" +
                           std::to_string(output_hw[1]) + " does not map back to the input's " +

@@ -202,11 +202,13 @@ Tensor slice_view(const Tensor& x, const std::vector<SliceSpec>& specs_in) {
       auto clampi = [&](int64_t v) { if (v < 0) { v += n; if (v < lo) v = lo; } else if (v > hi) v = hi; return v; };
       int64_t start = s.has_start ? clampi(s.start) : (step > 0 ? lo : hi);
       int64_t stop = s.has_stop ? clampi(s.stop) : (step > 0 ? hi : lo);
-      int64_t len = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0)
-                             : (start > stop ? (start - stop + (-step) - 1) / (-step) : 0);
+      // len = ceil(distance / |step|), in unsigned arithmetic: |step| may be 2^63 and distance + |step| overflow
+      const uint64_t mag = step > 0 ? static_cast<uint64_t>(step) : 0 - static_cast<uint64_t>(step);
+      const int64_t dist = step > 0 ? stop - start : start - stop;  // both within [-1, n]: no overflow
+      const int64_t len = dist > 0 ? static_cast<int64_t>((static_cast<uint64_t>(dist) - 1) / mag + 1) : 0;
       if (len > 0) offset += start * st;
       shape.push_back(len);
-      strides.push_back(st * step);
+      strides.push_back(len > 1 ? st * step : st);  // |step| < n when len > 1, so the product fits
     }
     ++d;
   }
@@ -226,12 +228,13 @@ Tensor slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vect
     throw InvalidArgument("[slice] begin and size must have one entry per dimension of the input " + shape_str(x.shape()));
   std::vector<SliceSpec> specs;
   for (int64_t i = 0; i < x.ndim(); ++i) {
-    int64_t b = begin[i], e = size[i] == -1 ? x.dim(i) : b + size[i];
-    if (b < 0 || b > x.dim(i) || e < b || e > x.dim(i))
+    const int64_t b = begin[i];
+    // compared before adding: begin + size may overflow
+    if (b < 0 || b > x.dim(i) || (size[i] != -1 && (size[i] < 0 || size[i] > x.dim(i) - b)))
       throw InvalidArgument("[slice] Expected begin " + std::to_string(b) + " and size " + std::to_string(size[i]) +
                             " to fit in dimension " + std::to_string(i) + " of size " + std::to_string(x.dim(i)));
     SliceSpec s{SliceSpec::Range};
-    s.start = b; s.stop = e; s.has_start = s.has_stop = true;
+    s.start = b; s.stop = size[i] == -1 ? x.dim(i) : b + size[i]; s.has_start = s.has_stop = true;
     specs.push_back(s);
   }
   return strided_slice(x, specs);
