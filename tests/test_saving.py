@@ -324,3 +324,48 @@ def test_loads_sequence_models_written_by_tf_keras(prefix, ext):
     m = keras.models.load_model(os.path.join(REF, "%s_rnn%s" % (prefix, ext)))
     np.testing.assert_allclose(m.predict(expected["ids"], verbose=0), expected[prefix + "_rnn"], rtol=1e-5,
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["w.weights.h5", "w.h5", "m.keras"])
+def test_failed_load_weights_changes_nothing(tmp_path, name):
+    """The whole file is checked against the model before any weight is assigned: a later layer that does not fit
+    leaves the earlier ones as they were."""
+    path = str(tmp_path / name)
+    src = keras.Sequential([keras.Input((5,)), keras.layers.Dense(7), keras.layers.Dense(4)])
+    if name.endswith(".keras"):
+        src.save(path)
+    else:
+        src.save_weights(path)
+    dst = sequential(compiled=False)  # the same first layer, a last layer of 3 units instead of 4
+    before = [w.numpy().copy() for w in dst.weights]
+    with pytest.raises(ValueError):
+        dst.load_weights(path)
+    for w, b in zip(dst.weights, before):
+        np.testing.assert_array_equal(w.numpy(), b)
+
+
+@pytest.mark.parametrize("layout", ["keras3", "legacy"])
+def test_a_dataset_is_never_read_before_its_shape_is_checked(tmp_path, layout):
+    """A small file declaring a 2**28-element dataset (1 GiB if read) is refused from its metadata alone."""
+    import h5py
+    import tracemalloc
+    model = sequential(compiled=False)
+    path = str(tmp_path / ("w.weights.h5" if layout == "keras3" else "w.h5"))
+    with h5py.File(path, "w") as f:
+        if layout == "keras3":
+            g = f.create_group("layers/dense/vars")
+            g.create_dataset("0", shape=(2 ** 14, 2 ** 14), dtype="float32", fillvalue=1.0)  # never written
+            g.create_dataset("1", data=np.zeros(7, "float32"))
+        else:
+            f.attrs["layer_names"] = np.array([b"dense", b"dense_1"])
+            for layer, n in (("dense", 2 ** 14), ("dense_1", 7)):
+                g = f.create_group(layer)
+                g.attrs["weight_names"] = np.array([("%s/kernel:0" % layer).encode()])
+                g.create_dataset("%s/kernel:0" % layer, shape=(n, n), dtype="float32", fillvalue=1.0)
+    assert os.path.getsize(path) < 64 * 1024
+    tracemalloc.start()
+    with pytest.raises(ValueError):
+        model.load_weights(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 * 2 ** 20, peak

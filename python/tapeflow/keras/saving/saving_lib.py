@@ -118,29 +118,78 @@ def _mismatch(message, skip_mismatch):
     warnings.warn("Skipping loading weights: " + message, stacklevel=4)
 
 
-def _load_layer_tree(layer, group, visited, path="/", skip_mismatch=False):
+def _datasets(group, names):
+    """The datasets ``group[name]`` (not read), or None when one is missing or not a numeric dataset."""
+    h5py = _h5py()
+    out = []
+    for name in names:
+        ds = group.get(name) if group is not None else None
+        if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "fiub":
+            return None
+        out.append(ds)
+    return out
+
+
+def _fits(datasets, variables):
+    return datasets is not None and len(datasets) == len(variables) and \
+        all(tuple(ds.shape) == tuple(v.shape) for ds, v in zip(datasets, variables))
+
+
+def _read(pairs):
+    """Reads every dataset of (target, datasets) pairs, only after all were checked: nothing is assigned while a
+    later value can still fail to load (so a failed load leaves the model as it was)."""
+    try:
+        return [(target, [np.asarray(ds[()]) for ds in datasets]) for target, datasets in pairs]
+    except (OSError, RuntimeError, KeyError) as e:
+        raise ValueError("Could not read the stored weights (truncated or corrupt file?): %s" % e) from None
+
+
+def _assign(pairs):
+    """Reads the datasets of checked (variables, datasets) pairs, then assigns them."""
+    for variables, values in _read(pairs):
+        for v, value in zip(variables, values):
+            v.assign(value.astype(v.dtype.name, copy=False))
+
+
+def _plan_layer_tree(layer, group, visited, pairs, path="/", skip_mismatch=False):
+    """Checks the stored variables of ``layer`` and its sublayers against theirs (count, shape, numeric dtype)
+    from the file's metadata alone, and appends (variables, datasets) pairs to load."""
     if id(layer) in visited:
         return
     visited.add(id(layer))
     own = layer._own_variables()
     stored = group.get("vars")
     count = len(stored) if stored is not None else 0
-    values = [stored[str(i)][()] for i in range(count)]
+    datasets = _datasets(stored, [str(i) for i in range(count)])
     if count != len(own):
         _mismatch("Layer %r expected %d variables, but received %d variables during loading (at %s). Expected: %s"
                   % (layer.name, len(own), count, path, [v.name for v in own]), skip_mismatch)
-    elif any(tuple(np.shape(x)) != tuple(v.shape) for x, v in zip(values, own)):
+    elif datasets is None:
+        _mismatch("The variables of layer %r are not all numeric datasets in the file (at %s)" % (layer.name, path),
+                  skip_mismatch)
+    elif not _fits(datasets, own):
         _mismatch("The variables of layer %r have shapes %s, but the file holds %s (at %s)"
-                  % (layer.name, [tuple(v.shape) for v in own], [np.shape(x) for x in values], path), skip_mismatch)
-    else:
-        for v, value in zip(own, values):
-            v.assign(value)
+                  % (layer.name, [tuple(v.shape) for v in own], [ds.shape for ds in datasets], path), skip_mismatch)
+    elif own:
+        pairs.append((own, datasets))
     for key, child in _children(layer):
         if key not in group:
             _mismatch("The weights file has no entry %r for layer %r (at %s)" % (key, child.name, path),
                       skip_mismatch)
             continue
-        _load_layer_tree(child, group[key], visited, path + key + "/", skip_mismatch)
+        _plan_layer_tree(child, group[key], visited, pairs, path + key + "/", skip_mismatch)
+
+
+def _load_layer_tree(model, group, skip_mismatch=False, optimizer_group=None):
+    """Keras 3's layout: checks every layer (and the optimizer's stored state, if given) first, then assigns."""
+    pairs = []
+    _plan_layer_tree(model, group, set(), pairs, skip_mismatch=skip_mismatch)
+    if optimizer_group is not None:
+        stored = optimizer_group.get("vars")
+        planned = _plan_optimizer(model, _datasets(stored, [str(i) for i in range(len(stored or ()))]))
+        if planned is not None:
+            pairs.append(planned)
+    _assign(pairs)
 
 
 def _save_optimizer(optimizer, group):
@@ -150,25 +199,21 @@ def _save_optimizer(optimizer, group):
         vars_group.create_dataset(str(i), data=v.numpy())
 
 
-def _assign_optimizer(model, values):
-    """Builds the optimizer for the model's trainable variables and assigns the stored state."""
+def _plan_optimizer(model, datasets):
+    """Builds the optimizer for the model's trainable variables; (variables, datasets) when the stored state fits
+    it, else None with a warning (the optimizer then starts from scratch)."""
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
     variables = optimizer.variables
-    if len(values) == len(variables) - 1 and optimizer._learning_rate is not None:
+    if datasets is not None and len(datasets) == len(variables) - 1 and optimizer._learning_rate is not None:
         variables = [variables[0]] + variables[2:]  # tf.keras 2 files do not store the learning rate
-    if len(values) != len(variables):
-        warnings.warn("Skipping loading of the optimizer state of %r: the file holds %d variables, the optimizer has "
-                      "%d. The optimizer starts from scratch." % (optimizer.name, len(values), len(variables)),
-                      stacklevel=3)
-        return
-    for v, value in zip(variables, values):
-        if tuple(v.shape) != tuple(np.shape(value)):
-            warnings.warn("Skipping loading of the optimizer state: a stored variable has shape %s, the optimizer's "
-                          "%s." % (np.shape(value), tuple(v.shape)), stacklevel=3)
-            return
-    for v, value in zip(variables, values):
-        v.assign(np.asarray(value).astype(v.dtype.name))
+    if not _fits(datasets, variables):
+        warnings.warn("Skipping loading of the optimizer state of %r: the file's %s variables do not fit the "
+                      "optimizer's %d (shapes %s). The optimizer starts from scratch."
+                      % (optimizer.name, "unreadable" if datasets is None else len(datasets), len(variables),
+                         [tuple(v.shape) for v in variables]), stacklevel=4)
+        return None
+    return variables, datasets
 
 
 def save_weights_h5(model, h5file):
@@ -178,10 +223,8 @@ def save_weights_h5(model, h5file):
 
 
 def load_weights_h5(model, h5file, with_optimizer=False):
-    _load_layer_tree(model, h5file, set())
-    if with_optimizer and "optimizer" in h5file and getattr(model, "optimizer", None) is not None:
-        stored = h5file["optimizer"]["vars"]
-        _assign_optimizer(model, [stored[str(i)][()] for i in range(len(stored))])
+    with_optimizer = with_optimizer and "optimizer" in h5file and getattr(model, "optimizer", None) is not None
+    _load_layer_tree(model, h5file, optimizer_group=h5file["optimizer"] if with_optimizer else None)
 
 
 # ----------------------------------------------------------------- compile config
@@ -332,28 +375,34 @@ def _save_legacy_weights(model, group):
 
 def _load_legacy_weights(model, group, skip_mismatch=False, by_name=False):
     """tf.keras's layout: saved layers with weights matched to the model's layers with weights in order, or by
-    name with ``by_name`` (layers not in the file keep their weights)."""
+    name with ``by_name`` (layers not in the file keep their weights). Every layer is checked before any is set."""
     saved = []
     for name in _decode(group.attrs["layer_names"]):
-        g = group[name]
-        values = [np.asarray(g[w][()]) for w in _decode(g.attrs.get("weight_names", []))]
-        if values:
-            saved.append((name, values))
+        g = group.get(name)
+        names = _decode(g.attrs.get("weight_names", [])) if g is not None else []
+        datasets = _datasets(g, names)
+        if datasets is None:
+            raise ValueError("The weights of layer %r are missing or not numeric datasets in the file" % name)
+        if datasets:
+            saved.append((name, datasets))
     if by_name:
         layers = {l.name: l for l in model.layers}
-        pairs = [(layers[name], name, values) for name, values in saved if name in layers]
+        matched = [(layers[name], name, datasets) for name, datasets in saved if name in layers]
     else:
         layers = [l for l in model.layers if l.weights]
         if len(saved) != len(layers):
             raise ValueError("Layer count mismatch when loading weights from file. Model expected %d layers with "
                              "weights, found %d saved layers with weights." % (len(layers), len(saved)))
-        pairs = [(layer, name, values) for layer, (name, values) in zip(layers, saved)]
-    for layer, name, values in pairs:
-        shapes = [tuple(w.shape) for w in layer.weights]
-        if [tuple(v.shape) for v in values] != shapes:
+        matched = [(layer, name, datasets) for layer, (name, datasets) in zip(layers, saved)]
+    pairs = []
+    for layer, name, datasets in matched:
+        if not _fits(datasets, layer.weights):
             _mismatch("layer %r (saved as %r) has weights of shapes %s, the file %s."
-                      % (layer.name, name, shapes, [v.shape for v in values]), skip_mismatch)
+                      % (layer.name, name, [tuple(w.shape) for w in layer.weights], [ds.shape for ds in datasets]),
+                      skip_mismatch)
             continue
+        pairs.append((layer, datasets))
+    for layer, values in _read(pairs):
         layer.set_weights(values)
 
 
@@ -409,7 +458,8 @@ def load_h5(filepath, custom_objects=None, compile=True):
             compile_from_config(model, training, custom_objects)
             if "optimizer_weights" in f:
                 g = f["optimizer_weights"]
-                _assign_optimizer(model, [g[n][()] for n in _decode(g.attrs["weight_names"])])
+                planned = _plan_optimizer(model, _datasets(g, _decode(g.attrs.get("weight_names", []))))
+                _assign([planned] if planned else [])
     return model
 
 
@@ -484,7 +534,7 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
                              "weights files.")
         h5py = _h5py()
         with _open_keras_zip(filepath) as zf, zf.open(_WEIGHTS) as fh, h5py.File(fh, "r") as h5:
-            _load_layer_tree(model, h5, set(), skip_mismatch=skip_mismatch)
+            _load_layer_tree(model, h5, skip_mismatch=skip_mismatch)
         return
     with _open_h5(filepath) as f:
         legacy = f if "layer_names" in f.attrs else f["model_weights"] if "model_weights" in f else None
@@ -494,4 +544,4 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
             raise ValueError("Invalid keyword arguments: by_name=True is only supported for tf.keras-layout .h5 "
                              "weights files, not .weights.h5.")
         else:
-            _load_layer_tree(model, f, set(), skip_mismatch=skip_mismatch)
+            _load_layer_tree(model, f, skip_mismatch=skip_mismatch)
