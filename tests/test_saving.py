@@ -230,6 +230,40 @@ def test_interrupted_save_leaves_the_old_file(tmp_path, monkeypatch, ext):
     assert os.listdir(str(tmp_path)) == [os.path.basename(path)]  # no temporary file left behind
 
 
+def test_saves_killed_mid_write_leave_the_old_file_and_the_next_save_cleans_up(tmp_path):
+    """kill -9 during a save runs no cleanup: the old file stays whole, and the next save of the same target
+    removes the temporaries of writers that are gone (not those of a live one, which may be saving now)."""
+    import signal
+    import subprocess
+    import sys
+    m = sequential()
+    path = str(tmp_path / "m.keras")
+    m.save(path)
+    before = open(path, "rb").read()
+    writer = ("import sys, time\nfrom tapeflow.keras.saving import saving_lib\n"
+              "with saving_lib.atomic_write(sys.argv[1]) as tmp:\n"
+              "    open(tmp, 'wb').write(b'half a file')\n    print('writing', flush=True)\n    time.sleep(120)\n")
+    children = []
+    for _ in range(3):
+        child = subprocess.Popen([sys.executable, "-c", writer, path], stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "writing"
+        children.append(child)
+    for child in children[:2]:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    try:
+        assert len(os.listdir(str(tmp_path))) == 4  # the file and three temporaries
+        assert open(path, "rb").read() == before
+        m.layers[0].kernel.assign(np.ones((5, 7), "float32"))
+        m.save(path)
+        left = sorted(os.listdir(str(tmp_path)))
+        assert len(left) == 2 and ".%d." % children[2].pid in left[0]  # only the live writer's temporary
+        np.testing.assert_array_equal(keras.models.load_model(path).layers[0].kernel.numpy(), np.ones((5, 7)))
+    finally:
+        children[2].kill()
+        children[2].wait()
+
+
 @pytest.mark.parametrize("ext", [".keras", ".h5"])
 def test_truncated_and_foreign_files_raise_clear_errors(tmp_path, ext):
     m = sequential()
