@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tapeflow as tf
+from tapeflow import keras
 
 
 def test_matmul_shapes_message():
@@ -182,3 +183,49 @@ np.testing.assert_allclose(tape.gradient(y, xv).numpy().sum(), 100.0)
 print("ok")
 """, timeout=120)
     assert rc == 0 and out.strip() == "ok", (rc, err[-3000:])
+
+
+def _classifier():
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    m.compile("adam", "sparse_categorical_crossentropy")
+    return m
+
+
+@pytest.mark.parametrize("run_eagerly", [False, True])
+def test_nan_labels_raise_instead_of_training_as_class_0(run_eagerly):
+    x = np.random.default_rng(0).random((96, 4)).astype("float32")
+    y = np.random.default_rng(1).integers(0, 3, 96).astype("float32")
+    y[70] = np.nan  # in the third batch: the step replayed from a captured plan checks it too
+    m = _classifier()
+    m.run_eagerly = run_eagerly
+    with pytest.raises(tf.errors.InvalidArgumentError, match="label value of nan"):
+        m.fit(x, y, batch_size=32, shuffle=False, verbose=0)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="label value of nan"):
+        keras.losses.sparse_categorical_crossentropy(np.array([np.nan, 1.0]), np.full((2, 3), 1 / 3))
+
+
+def test_class_weight_with_a_huge_or_bad_label_fails_without_a_huge_table():
+    import tracemalloc
+    x, y = np.zeros((8, 4), "float32"), np.zeros(8, "int64")
+    y[3] = 10 ** 9
+    m = _classifier()
+    tracemalloc.start()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="outside the valid range"):
+        m.fit(x, y, class_weight={0: 1.0, 1: 2.0}, verbose=0)
+    assert tracemalloc.get_traced_memory()[1] < 64 * 2 ** 20
+    tracemalloc.stop()
+    for bad in (np.nan, -1):
+        y = np.zeros(8, "float32")
+        y[2] = bad
+        with pytest.raises(ValueError, match="class_weight"):
+            m.fit(x, y, class_weight={0: 1.0}, verbose=0)
+
+
+def test_empty_batches_and_zero_batch_size_raise():
+    m = _classifier()
+    with pytest.raises(ValueError, match="0 samples"):
+        m.train_on_batch(np.zeros((0, 4), "float32"), np.zeros(0))
+    with pytest.raises(ValueError, match="0 samples"):
+        m.test_on_batch(np.zeros((0, 4), "float32"), np.zeros(0))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        m.fit(np.zeros((8, 4), "float32"), np.zeros(8), batch_size=0, verbose=0)

@@ -284,6 +284,87 @@ def test_truncated_and_foreign_files_raise_clear_errors(tmp_path, ext):
         m.save(str(tmp_path / "m.pkl"))
 
 
+def _corruptions(data, rng, count):
+    """Damaged copies of a file's bytes: truncations, flipped bytes, zeroed runs."""
+    out = []
+    for i in range(count):
+        b = bytearray(data)
+        kind = i % 3
+        if kind == 0:
+            b = b[:int(rng.integers(0, len(b)))]
+        elif kind == 1:
+            for at in rng.integers(0, len(b), size=int(rng.integers(1, 20))):
+                b[at] ^= int(rng.integers(1, 256))
+        else:
+            at = int(rng.integers(0, len(b)))
+            b[at:at + int(rng.integers(1, 4096))] = bytes(min(len(b) - at, 4096))[:len(b[at:at + 4096])]
+        out.append(bytes(b))
+    return out
+
+
+def _config_corruptions(path, tmp_path):
+    """Valid .keras zips whose config.json is broken: not JSON, the wrong types, missing keys, foreign classes."""
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    config = json.loads(members["config.json"])
+    broken = [b"{not json", b"[]", b"null", json.dumps({"class_name": "Sequential"}).encode(),
+              json.dumps(dict(config, config=5)).encode(),
+              json.dumps(dict(config, config=dict(config["config"], layers=[7]))).encode(),
+              json.dumps(dict(config, class_name="NoSuchModel")).encode(),
+              json.dumps(dict(config, compile_config={"optimizer": 3, "loss": {"class_name": 1}})).encode(),
+              b"\xff\xfe\x00garbage"]
+    paths = []
+    for i, text in enumerate(broken):
+        p = str(tmp_path / ("config%d.keras" % i))
+        with zipfile.ZipFile(p, "w") as zf:
+            for n, d in members.items():
+                zf.writestr(n, text if n == "config.json" else d)
+        paths.append(p)
+    return paths
+
+
+def test_corrupted_files_raise_one_clear_error_naming_the_file(tmp_path):
+    """90 damaged .keras / .h5 / .weights.h5 files, loaded in a child process (a crash there is counted, not
+    fatal): each one loads, or raises a ValueError whose message names the file; nothing else escapes."""
+    from childproc import run_child
+    m = sequential()
+    m.fit(X, Y, epochs=1, verbose=0)
+    rng = np.random.default_rng(3)
+    paths = []
+    for name in ("m.keras", "m.h5", "m.weights.h5"):
+        good = str(tmp_path / name)
+        (m.save_weights if name.endswith(".weights.h5") else m.save)(good)
+        for i, data in enumerate(_corruptions(open(good, "rb").read(), rng, 27)):
+            p = str(tmp_path / ("bad%d_%s" % (i, name)))
+            with open(p, "wb") as f:
+                f.write(data)
+            paths.append(p)
+    paths += _config_corruptions(str(tmp_path / "m.keras"), tmp_path)
+    assert len(paths) == 90
+    rc, out, err = run_child("""
+import sys, warnings
+warnings.simplefilter("ignore")
+from tapeflow import keras
+import test_saving
+for path in sys.argv[1:] if False else %r:
+    try:
+        if path.endswith(".weights.h5"):
+            test_saving.sequential().load_weights(path)
+        else:
+            keras.models.load_model(path)
+        print("ok", path, flush=True)
+    except ValueError as e:
+        print("ValueError" if path in str(e) else "unnamed", path, str(e).replace("\\n", " ")[:300], flush=True)
+    except Exception as e:
+        print("escaped", path, type(e).__name__, str(e)[:300], flush=True)
+""" % (paths,), timeout=300)
+    lines = out.splitlines()
+    assert rc == 0, "the child died (%s) after %d files: %s" % (rc, len(lines), err[-2000:])
+    assert len(lines) == len(paths)
+    bad = [l for l in lines if l.split()[0] not in ("ok", "ValueError")]
+    assert not bad, "\n".join(bad)
+
+
 # ----------------------------------------------------------------- files written by tf.keras
 @pytest.mark.parametrize("prefix", ["k3", "tfk2"])
 @pytest.mark.parametrize("name", ["sequential.keras", "sequential.h5", "functional.keras", "functional.h5"])

@@ -227,6 +227,7 @@ void init_ops(py::module_& m) {
     Tensor z = to_tensor(logits);
     return ops::softmax_cross_entropy_with_logits(to_tensor(labels, z.dtype()), z, axis);
   }, "labels"_a, "logits"_a, "axis"_a = -1, "name"_a = none);
+  m.def("_class_ids", [](py::handle labels) { return ops::class_ids(to_tensor(labels)); });
   m.def("sparse_softmax_cross_entropy_with_logits", [](py::handle labels, py::handle logits, py::handle) {
     return ops::sparse_softmax_cross_entropy_with_logits(to_tensor(labels), to_tensor(logits));
   }, "labels"_a, "logits"_a, "name"_a = none);

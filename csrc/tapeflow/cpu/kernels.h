@@ -54,6 +54,9 @@ void softmax(const Tensor& x, int64_t axis, bool log, const Tensor& out);
 void softmax_xent(const Tensor& logits, const Tensor& labels, bool sparse, const Tensor& loss);
 // out (rows, C) = (softmax(x) - labels) * g[row], labels one-hot when sparse; g (rows).
 void softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse, const Tensor& g, const Tensor& out);
+// Float class labels (contiguous float32/64) as int64 class ids, truncated as a cast would; a NaN or infinite
+// label throws InvalidArgument (a cast would make it class 0).
+void class_ids(const Tensor& labels, const Tensor& out);
 // Sigmoid cross-entropy of contiguous float logits x and labels z of one shape, elementwise:
 // loss = (max(x, 0) - x z) + log1p(exp(-|x|)); its gradient out = (sigmoid(x) - z) g.
 void sigmoid_xent(const Tensor& logits, const Tensor& labels, const Tensor& loss);

@@ -245,6 +245,19 @@ inline T row_max(const T* x, int64_t C) {
 
 }  // namespace
 
+void class_ids(const Tensor& labels, const Tensor& out) {
+  TF_DISPATCH_FLOAT(labels.dtype(), "class_ids", {
+    const T* y = labels.data<T>();
+    int64_t* ids = out.data<int64_t>();
+    for (int64_t i = 0; i < labels.numel(); ++i) {
+      if (!(std::fabs(y[i]) < T(9.2e18)))  // NaN, infinite or beyond int64
+        throw InvalidArgument("[sparse_categorical_crossentropy] Received a label value of " + std::to_string(y[i]) +
+                              ", which is not a class index");
+      ids[i] = static_cast<int64_t>(y[i]);
+    }
+  });
+}
+
 void softmax_xent(const Tensor& logits, const Tensor& labels, bool sparse, const Tensor& loss) {
   const int64_t C = logits.ndim() ? logits.dim(logits.ndim() - 1) : 1, rows = loss.numel();
   if (rows == 0) return;

@@ -94,6 +94,9 @@ Tensor log_softmax(const Tensor& x, int64_t axis);
 Tensor sigmoid_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits);
 Tensor softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits, int64_t axis);
 Tensor sparse_softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits);
+// Class labels of any real dtype as int64 ids; floats are checked in the kernel (also in a replayed step): NaN or
+// infinite labels raise InvalidArgument instead of becoming class 0.
+Tensor class_ids(const Tensor& labels);
 
 // ---- linear algebra
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b);

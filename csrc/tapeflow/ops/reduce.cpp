@@ -264,6 +264,15 @@ Tensor softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& log
   return negative(reduce_sum(multiply(y, log_softmax(logits, axis)), ax, false));
 }
 
+Tensor class_ids(const Tensor& labels) {
+  if (!is_floating(labels.dtype())) return cast(labels, DType::Int64);
+  check_cpu("class_ids", labels);
+  const Tensor y = labels.dtype() == DType::Float16 ? cast(labels, DType::Float32) : labels.contiguous();
+  Tensor ids = Tensor::empty(labels.shape(), DType::Int64);
+  TF_KERNEL(cpu::class_ids(y, ids));
+  return ids;
+}
+
 Tensor sparse_softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits) {
   check_floating("sparse_softmax_cross_entropy_with_logits", logits);
   if (labels.dtype() != DType::Int32 && labels.dtype() != DType::Int64)

@@ -165,7 +165,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if y_true.ndim != y_pred.ndim - 1 or tuple(y_true._shape) != tuple(y_pred._shape[:-1]):
         raise ValueError("Argument `output` must have rank (ndim) `target.ndim - 1`, with matching leading "
                          "dimensions. Received: target.shape=%s, output.shape=%s" % (y_true.shape, y_pred.shape))
-    labels = _core.cast(y_true, "int64")
+    labels = _core._class_ids(y_true)  # NaN labels raise (a cast would make them class 0)
     if ignore_class is not None:
         valid = _core.not_equal(labels, ignore_class)
         labels = _core.where(valid, labels, _core.zeros_like(labels))

@@ -59,11 +59,15 @@ def _class_sample_weights(y, sample_weight, class_weight):
         raise ValueError("`class_weight` is only supported for Models with a single output.")
     labels = np.asarray(nest.flatten(y)[0])
     cls = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else labels.reshape(len(labels))
-    cls = cls.astype("int64")
-    table = np.ones(max(int(cls.max()) + 1 if cls.size else 1, max(class_weight) + 1), dtype="float32")
-    for k, v in class_weight.items():
-        table[int(k)] = v
-    weights = table[cls]
+    if cls.dtype.kind == "f" and not np.isfinite(cls).all():
+        raise ValueError("Labels must be finite class indices to apply `class_weight`; found %s"
+                         % cls[~np.isfinite(cls)][0])
+    if cls.size and cls.min() < 0:
+        raise ValueError("Labels must be non-negative class indices to apply `class_weight`; found %s" % cls.min())
+    # one weight per distinct label (not a table as long as the largest label: one label of 10**9 is 4 GB)
+    distinct, where = np.unique(cls.astype("int64"), return_inverse=True)
+    per_label = np.array([class_weight.get(int(c), 1.0) for c in distinct], dtype="float32")
+    weights = per_label[where.reshape(-1)]
     if sample_weight is not None:
         weights = weights * np.asarray(sample_weight, dtype="float32").reshape(len(weights))
     return weights
@@ -202,4 +206,4 @@ def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, ste
             raise ValueError("`y` argument is not supported when using a generator or dataset as input; the batches "
                              "should hold (x, y) pairs.")
         return IterableData(x, steps, shuffle)
-    return ArrayData(x, y, sample_weight, batch_size or 32, shuffle, steps, class_weight)
+    return ArrayData(x, y, sample_weight, 32 if batch_size is None else batch_size, shuffle, steps, class_weight)

@@ -445,6 +445,8 @@ class Trainer:
 
     def _one_batch(self, x, y, sample_weight, class_weight=None):
         data = data_adapter.make_data(x, y, sample_weight, None, False, None, class_weight)
+        if not getattr(data, "num_samples", 1):
+            raise ValueError("The batch holds 0 samples: *_on_batch needs at least one.")
         data.batch_size = max(data.num_samples, 1)
         return next(iter(data))
 

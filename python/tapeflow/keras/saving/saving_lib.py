@@ -15,9 +15,11 @@ import datetime
 import io
 import json
 import os
+import struct
 import tempfile
 import warnings
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -518,6 +520,27 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
                          "native Keras format (recommended) or a `.h5` extension. Received: filepath=%s" % filepath)
 
 
+# What a corrupt file raises from deep inside json, zipfile, zlib, h5py or a config walk; load_model and
+# load_weights turn these into one ValueError that names the file (and name it in their own ValueErrors).
+_CORRUPT = (KeyError, IndexError, TypeError, AttributeError, UnicodeDecodeError, json.JSONDecodeError,
+            zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError, RuntimeError)
+
+
+@contextlib.contextmanager
+def _corrupt_file_errors(filepath):
+    try:
+        yield
+    except ValueError as e:
+        if filepath in str(e):
+            raise
+        raise ValueError("Could not load %s: %s" % (filepath, e)) from e
+    except _CORRUPT as e:
+        if isinstance(e, (FileNotFoundError, PermissionError)):
+            raise
+        raise ValueError("Could not load %s: the file is corrupt or was not written by Keras (%s: %s)"
+                         % (filepath, type(e).__name__, e)) from e
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A model from a ``.keras`` or ``.h5`` file; compiled (with its optimizer state) when it was saved compiled.
     ``safe_mode=False`` allows Python lambdas stored in the file (Lambda layers) to be loaded: only for trusted
@@ -528,7 +551,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                          "or `.h5` file." % filepath)
     from tapeflow.keras.saving.object_registration import CustomObjectScope
     from tapeflow.keras.saving.serialization import safe_mode_scope
-    with CustomObjectScope(custom_objects or {}), safe_mode_scope(safe_mode):
+    with CustomObjectScope(custom_objects or {}), safe_mode_scope(safe_mode), _corrupt_file_errors(filepath):
         if _kind(filepath) == "keras":
             return load_keras(filepath, custom_objects, compile)
         return load_h5(filepath, custom_objects, compile)
@@ -557,6 +580,11 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError("Unable to open file: %s does not exist" % filepath)
+    with _corrupt_file_errors(filepath):
+        _load_weights(model, filepath, skip_mismatch, by_name)
+
+
+def _load_weights(model, filepath, skip_mismatch, by_name):
     if _kind(filepath) == "keras":
         if by_name:
             raise ValueError("Invalid keyword arguments: by_name=True is only supported for tf.keras-layout .h5 "
