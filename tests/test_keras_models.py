@@ -316,3 +316,46 @@ def test_fit_from_a_generator_of_batches():
     assert len(hist.history["loss"]) == 2 and model.optimizer.iterations.numpy() == 8
     with pytest.raises(ValueError, match="not supported when using a generator"):
         model.fit(batches(), y, steps_per_epoch=1, verbose=0)
+
+
+def test_ctrl_c_during_fit_stops_within_a_step_or_two():
+    """SIGINT during an epoch looped in C++ (verbose=0: no progress bar to return for) raises KeyboardInterrupt
+    within a fraction of a second, not at the end of the epoch; the model keeps the completed steps' weights."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    child = subprocess.Popen([sys.executable, "-c", """
+import sys, time
+import numpy as np
+from tapeflow import keras
+rng = np.random.default_rng(0)
+x = rng.random((100000, 256), dtype=np.float32)
+y = rng.integers(0, 10, 100000)
+m = keras.Sequential([keras.Input((256,)), keras.layers.Dense(4096, activation="relu"),
+                      keras.layers.Dense(10, activation="softmax")])
+m.compile("sgd", "sparse_categorical_crossentropy")
+m.fit(x[:256], y[:256], batch_size=64, verbose=0)  # builds and captures the step
+before = m.layers[0].kernel.numpy().copy()
+print("fitting", flush=True)
+start = time.time()
+try:
+    m.fit(x, y, batch_size=64, epochs=1, verbose=0)  # an epoch of 1563 steps: seconds
+    print("finished", time.time() - start, flush=True)
+except KeyboardInterrupt:
+    after = m.layers[0].kernel.numpy()
+    usable = np.isfinite(m.predict(x[:5], verbose=0)).all() and not np.array_equal(before, after)
+    print("interrupted", usable, time.time() - start, flush=True)
+"""], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "fitting"
+        time.sleep(0.5)
+        sent = time.time()
+        child.send_signal(signal.SIGINT)
+        words = child.stdout.readline().split()
+        latency = time.time() - sent
+    finally:
+        child.kill()
+        child.wait()
+    assert words[:2] == ["interrupted", "True"], (words, child.stderr.read()[-2000:])
+    assert latency < 1.0, latency

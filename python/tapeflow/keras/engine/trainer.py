@@ -341,7 +341,7 @@ class Trainer:
     def _array_epoch(self, kind, data, cbs, eager_step):
         """One epoch of ``kind`` steps over arrays when only the progress bar needs batch hooks: once the
         full-size batch's step is captured, the loop itself (sample order, batch gathering, replays) runs in C++,
-        coming back to update the progress bar at most ten times a second. Other steps run through
+        coming back to Python ten times a second (the progress bar, Ctrl-C). Other steps run through
         ``eager_step(batch)``. Returns (last step, its logs)."""
         hook = "on_%s_batch_end" % kind
         progress = cbs.batch_hook_needed(hook)
@@ -356,8 +356,10 @@ class Trainer:
                 break
             captured = cache.lookup(nest.flatten(batch)) if step < full else None
             if captured is not None:
+                # back in Python every 0.1 s: for the progress bar, and so that Ctrl-C (KeyboardInterrupt, raised
+                # between bytecodes) stops the epoch within a step or two, the completed steps applied
                 done = captured.plan.run_batches(sources, captured.buffers, order, step, full - step, data.batch_size,
-                                                 0.1 if progress else 0.0)
+                                                 0.1)
                 step += done
                 step_logs = captured.result
             else:
