@@ -226,7 +226,7 @@ def test_backup_and_restore_resumes_exactly(tmp_path):
     with pytest.raises(RuntimeError, match="simulated crash"):
         m.fit(X, Y, batch_size=8, epochs=5, shuffle=False, verbose=0,
               callbacks=[keras.callbacks.BackupAndRestore(backup), Crash(3)])
-    assert sorted(os.listdir(backup)) == ["latest.weights.h5", "training_metadata.json"]
+    assert os.listdir(backup) == ["backup.h5"]  # one file: weights, optimizer, position and random states
 
     resumed = model(optimizer=keras.optimizers.Adam(0.01))  # a fresh process: new weights, new optimizer
     got = resumed.fit(X, Y, batch_size=8, epochs=5, shuffle=False, verbose=0,
@@ -236,6 +236,71 @@ def test_backup_and_restore_resumes_exactly(tmp_path):
     for a, b in zip(resumed.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     assert not os.path.exists(backup)  # deleted after the finished run
+
+
+_RESUMED_RUN = """
+import os, signal, sys
+import h5py
+import numpy as np
+from tapeflow import keras
+backup, out, save_freq, kill_at, kill_in_save = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+save_freq = save_freq if save_freq == "epoch" else int(save_freq)
+keras.utils.set_random_seed(11)
+rng = np.random.default_rng(0)
+x, y = rng.normal(size=(200, 8)).astype("float32"), rng.integers(0, 3, 200)
+model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dropout(0.3),
+                          keras.layers.Dense(3, activation="softmax")])
+model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+
+
+class KillAt(keras.callbacks.Callback):  # kill -9 of this process after `kill_at` batches in all
+    seen = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        KillAt.seen += 1
+        if KillAt.seen == kill_at:
+            if kill_in_save == "yes":  # die halfway through writing the next backup instead
+                real = h5py.File.create_group
+                h5py.File.create_group = lambda *a: os.kill(os.getpid(), signal.SIGKILL) or real(*a)
+            else:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+callbacks = [keras.callbacks.BackupAndRestore(backup, save_freq=save_freq, delete_checkpoint=False)]
+if kill_at:
+    callbacks.append(KillAt())
+model.fit(x, y, batch_size=16, epochs=3, shuffle=True, verbose=0, callbacks=callbacks)
+np.save(out, np.concatenate([w.ravel() for w in model.get_weights()]))
+"""
+
+
+@pytest.mark.parametrize("save_freq, kill_at, kill_in_save", [
+    ("epoch", 20, "no"),   # in the second epoch: resumes at its start
+    ("5", 17, "no"),       # mid-epoch: resumes after the 15th batch, in the shuffled order it had
+    ("5", 23, "yes"),      # during the write of the 25th batch's backup: the 20th batch's stays whole
+])
+def test_backup_and_restore_after_kill_9_ends_as_an_uninterrupted_run(tmp_path, save_freq, kill_at, kill_in_save):
+    """Shuffling (NumPy's global generator) and Dropout (tapeflow's random stream) included, a run killed with
+    SIGKILL and started again ends with the uninterrupted run's weights, bit for bit."""
+    import subprocess
+    import sys
+
+    def run(name, kill):
+        done = subprocess.run([sys.executable, "-c", _RESUMED_RUN, str(tmp_path / name),
+                               str(tmp_path / (name + ".npy")), save_freq, str(kill), kill_in_save],
+                              capture_output=True, text=True, timeout=120)
+        return done.returncode, done.stderr
+
+    rc, err = run("reference", 0)
+    assert rc == 0, err[-2000:]
+    rc, err = run("resumed", kill_at)
+    assert rc == -9, (rc, err[-2000:])
+    left = os.listdir(str(tmp_path / "resumed"))
+    assert "backup.h5" in left and len(left) == (2 if kill_in_save == "yes" else 1)  # + the killed write's temporary
+    rc, err = run("resumed", 0)  # the same script, run again, resumes
+    assert rc == 0, err[-2000:]
+    np.testing.assert_array_equal(np.load(str(tmp_path / "resumed.npy")), np.load(str(tmp_path / "reference.npy")))
+    assert os.listdir(str(tmp_path / "resumed")) == ["backup.h5"]  # its first save removed the dead temporary
 
 
 # ----------------------------------------------------------------- TensorBoard

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <tuple>
 
 #include "tapeflow/bindings/bindings.h"
 #include "tapeflow/bindings/convert.h"
@@ -73,6 +74,27 @@ void init_runtime(py::module_& m) {
     s.op_counter = 0;
     s.uses.clear();
   }, "seed"_a);
+  // The whole random state (global seed, op counter, this process's entropy, the draws per seeded op), so that a
+  // resumed training run continues the interrupted run's random streams (BackupAndRestore).
+  m.def("_get_random_state", []() {
+    Seeds& s = seeds();
+    std::lock_guard<std::mutex> lock(s.mu);
+    py::list uses;
+    for (const auto& [key, n] : s.uses) uses.append(py::make_tuple(key.first, key.second, n));
+    return py::make_tuple(s.global ? py::object(py::int_(*s.global)) : py::object(py::none()), s.op_counter,
+                          s.entropy, uses);
+  });
+  m.def("_set_random_state", [](py::handle global, uint64_t op_counter, uint64_t entropy,
+                                const std::vector<std::tuple<int64_t, int64_t, uint64_t>>& uses) {
+    const std::optional<int64_t> g = global.is_none() ? std::nullopt : std::optional<int64_t>(global.cast<int64_t>());
+    Seeds& s = seeds();
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.global = g;
+    s.op_counter = op_counter;
+    s.entropy = entropy;
+    s.uses.clear();
+    for (const auto& [gs, op, n] : uses) s.uses[{gs, op}] = n;
+  }, "global"_a, "op_counter"_a, "entropy"_a, "uses"_a);
   m.def("get_global_seed", []() -> py::object {
     std::lock_guard<std::mutex> lock(seeds().mu);
     if (seeds().global) return py::int_(*seeds().global);

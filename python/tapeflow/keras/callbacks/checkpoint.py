@@ -1,11 +1,13 @@
 """Callbacks that write the model to disk: ModelCheckpoint and BackupAndRestore."""
 import json
 import os
+import random
 import shutil
 import warnings
 
 import numpy as np
 
+from tapeflow import _core
 from tapeflow.keras.callbacks.base import Callback
 from tapeflow.keras.callbacks.monitoring import monitor_op
 from tapeflow.keras.saving import saving_lib
@@ -97,12 +99,15 @@ class ModelCheckpoint(Callback):
 
 
 class BackupAndRestore(Callback):
-    """Backs the training state (weights, optimizer state, epoch) up to ``backup_dir`` at every epoch end
-    (or every ``save_freq`` batches); a ``fit`` that finds a backup there resumes from it. The backup is
-    deleted when training finishes, unless ``delete_checkpoint=False``.
+    """Backs the training state up to ``backup_dir`` at every epoch end (or every ``save_freq`` batches); a
+    ``fit`` that finds a backup there resumes from it. The backup is deleted when training finishes, unless
+    ``delete_checkpoint=False``.
 
-    Interrupted (killed, or an exception) and re-run with the same arguments, ``fit`` ends with the same
-    weights as a run that was never interrupted (given the same data order, e.g. ``shuffle=False``)."""
+    The backup is one file, replaced atomically: the weights, the optimizer state, the epoch and step to go on
+    from, the epoch's sample order, and the random states (tapeflow's, NumPy's global one that shuffles, Python's
+    ``random``). Killed at any moment and re-run with the same script (same seeds), ``fit`` resumes mid-epoch
+    where the backup was taken and ends with the weights of a run that was never interrupted, with shuffling and
+    dropout too. The metrics' running means are not kept: a resumed epoch's logs cover its remaining steps."""
 
     def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
         super().__init__()
@@ -114,24 +119,31 @@ class BackupAndRestore(Callback):
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.delete_checkpoint = delete_checkpoint
-        self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
-        self._meta_path = os.path.join(self.backup_dir, "training_metadata.json")
+        self._path = os.path.join(self.backup_dir, "backup.h5")
         self._batches_seen = 0
         self._epoch = 0
 
     def on_train_begin(self, logs=None):
-        if not (os.path.exists(self._weights_path) and os.path.exists(self._meta_path)):
+        self._batches_seen = 0
+        if not os.path.exists(self._path):
             return
-        with open(self._meta_path) as f:
-            meta = json.load(f)
         model = self.model
         if not model.built or not model.trainable_variables:
             raise ValueError("To resume training with BackupAndRestore, the model must be built before fit "
                              "(give it an Input or call model.build()).")
         h5py = saving_lib._h5py()
-        with h5py.File(self._weights_path, "r") as f:
-            saving_lib.load_weights_h5(model, f, with_optimizer=True)
-        model._initial_epoch = meta["epoch"]  # the first epoch to run
+        with h5py.File(self._path, "r") as f:
+            state = json.loads(f.attrs["state"])
+            saving_lib.load_weights_h5(model, f["model"], with_optimizer=True)
+            order = f["order"][()] if "order" in f else None
+            np_keys = f["numpy_random"][()]
+        data = model._train_data
+        if order is not None and data is not None and getattr(data, "shuffle", False):
+            data.next_order = order
+        np.random.set_state(("MT19937", np_keys, *state["numpy_random"]))
+        random.setstate(_tuples(state["python_random"]))
+        _core._set_random_state(*state["tapeflow_random"])
+        model._initial_epoch, model._initial_step = state["epoch"], state["step"]
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -140,22 +152,33 @@ class BackupAndRestore(Callback):
         if self.save_freq != "epoch":
             self._batches_seen += 1
             if self._batches_seen % self.save_freq == 0:
-                self._backup(self._epoch)  # mid-epoch: the epoch is run again on resume
+                self._backup(self._epoch, batch + 1)  # resumed mid-epoch, after this batch
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_freq == "epoch":
-            self._backup(epoch + 1)
+            self._backup(epoch + 1, 0)
 
-    def _backup(self, next_epoch):
+    def _backup(self, epoch, step):
         h5py = saving_lib._h5py()
+        _, np_keys, *np_rest = np.random.get_state()
+        state = {"epoch": epoch, "step": step, "numpy_random": np_rest, "python_random": random.getstate(),
+                 "tapeflow_random": _core._get_random_state()}
+        data = self.model._train_data
+        order = getattr(data, "order", None) if step > 0 and getattr(data, "shuffle", False) else None
         os.makedirs(self.backup_dir, exist_ok=True)
-        with saving_lib.atomic_write(self._weights_path) as tmp:
+        with saving_lib.atomic_write(self._path) as tmp:
             with h5py.File(tmp, "w") as f:
-                saving_lib.save_weights_h5(self.model, f)
-        with saving_lib.atomic_write(self._meta_path) as tmp:
-            with open(tmp, "w") as f:
-                json.dump({"epoch": next_epoch}, f)
+                f.attrs["state"] = json.dumps(state, default=saving_lib._json_default)
+                f.create_dataset("numpy_random", data=np_keys)
+                if order is not None:
+                    f.create_dataset("order", data=order)
+                saving_lib.save_weights_h5(self.model, f.create_group("model"))
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.isdir(self.backup_dir):
             shutil.rmtree(self.backup_dir)
+
+
+def _tuples(value):
+    """JSON's lists back to the nested tuples ``random.setstate`` takes."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

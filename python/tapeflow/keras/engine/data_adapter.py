@@ -100,6 +100,8 @@ class ArrayData:
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.max_steps = None if steps is None else int(steps)
+        self.order = None  # the current epoch's shuffled order (int64 NumPy array), once drawn
+        self.next_order = None  # an order the next epoch takes instead of drawing one (a resumed run's)
 
     @property
     def steps(self):
@@ -124,10 +126,12 @@ class ArrayData:
         return nest.pack_sequence_as(self.structure, val)
 
     def epoch_order(self):
-        """This epoch's sample order: an int64 permutation tensor when shuffling, else None (in sequence)."""
+        """This epoch's sample order: an int64 permutation tensor when shuffling (drawn from NumPy's global
+        generator, or ``next_order`` once when set), else None (in sequence)."""
         if not self.shuffle:
             return None
-        return _core.convert_to_tensor(np.random.permutation(self.num_samples).astype("int64"))
+        self.order = _take_order(self, lambda: np.random.permutation(self.num_samples))
+        return _core.convert_to_tensor(self.order)
 
     @property
     def full_steps(self):
@@ -147,13 +151,23 @@ class ArrayData:
             batch = [None if t is None else _core.gather(t, idx) for t in self.tensors]
         return nest.pack_sequence_as(self.structure, batch)
 
-    def __iter__(self):
+    def batches(self, start=0):
+        """This epoch's batches from step ``start`` on."""
         order = self.epoch_order()
-        for step in range(self.steps):
+        for step in range(start, self.steps):
             batch = self.batch(step, order)
             if batch is None:
                 return
             yield batch
+
+    def __iter__(self):
+        return self.batches()
+
+
+def _take_order(data, draw):
+    order = data.next_order if data.next_order is not None else draw()
+    data.next_order = None
+    return np.asarray(order, dtype="int64")
 
 
 def _batch_tensor(a):
@@ -179,22 +193,33 @@ class IterableData:
         self.indexed = hasattr(source, "__getitem__") and hasattr(source, "__len__")
         if steps is None and hasattr(source, "__len__"):
             self.steps = len(source)
+        self.order = self.next_order = None  # as ArrayData's, for shuffled indexed sources
 
-    def __iter__(self):
+    def batches(self, start=0):
+        """This epoch's batches from step ``start`` on (an indexed source's are not loaded before it; an
+        iterator's earlier batches are drawn and dropped)."""
         if self.indexed:
-            order = np.random.permutation(len(self.source)) if self.shuffle else range(len(self.source))
+            if self.shuffle:
+                self.order = _take_order(self, lambda: np.random.permutation(len(self.source)))
+            order = self.order if self.shuffle else range(len(self.source))
             if self.steps is not None:
                 order = order[:self.steps]
+            order = order[start:]
             it = self.source.batches(order) if isinstance(self.source, PyDataset) else (self.source[i] for i in order)
         else:
             it = iter(self.source) if not hasattr(self.source, "__next__") else self.source
-        for step, batch in enumerate(it):
+            for _ in range(start):
+                next(it, None)
+        for step, batch in enumerate(it, start):
             if self.steps is not None and step >= self.steps:
                 return
             batch = tuple(batch) if isinstance(batch, (list, tuple)) else (batch,)
             yield nest.map_structure(_batch_tensor, batch)
         if self.indexed and hasattr(self.source, "on_epoch_end"):
             self.source.on_epoch_end()
+
+    def __iter__(self):
+        return self.batches()
 
 
 def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, class_weight=None):

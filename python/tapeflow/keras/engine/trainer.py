@@ -60,6 +60,8 @@ class Trainer:
         self._compile_metrics = None
         self._loss_tracker = None
         self._fit_state = None  # (trainable variables, all layers): fixed for a fit once its first step built the model
+        self._train_data = None  # during fit: its training data (BackupAndRestore saves and restores its order)
+        self._initial_epoch, self._initial_step = None, 0  # where a resumed fit starts (set by BackupAndRestore)
         self._step_caches = {}  # "train" / "test" / "predict" -> StepCache of captured steps
         self._predict_arrays = {}  # (shape, NumPy dtype) -> the captured predict step that one such array fills
         self._call_capturable = None  # whether model(x) may replay (set on the first call)
@@ -277,24 +279,26 @@ class Trainer:
         cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=epochs, steps=data.steps)
         self.stop_training = False
-        self._initial_epoch = None  # a callback (BackupAndRestore) may set the epoch to start from
-        cbs.on_train_begin()
-        if self._initial_epoch is not None:
-            initial_epoch = self._initial_epoch
+        # a callback (BackupAndRestore) may set the epoch and step to start from, and the data's next order
+        self._initial_epoch, self._initial_step, self._train_data = None, 0, data
         try:
-            return self._fit_epochs(data, val, cbs, epochs, initial_epoch, validation_freq)
+            cbs.on_train_begin()
+            if self._initial_epoch is not None:
+                initial_epoch = self._initial_epoch
+            return self._fit_epochs(data, val, cbs, epochs, initial_epoch, validation_freq, self._initial_step)
         finally:
-            self._fit_state = None
+            self._fit_state = self._train_data = None
 
-    def _fit_epochs(self, data, val, cbs, epochs, initial_epoch, validation_freq):
+    def _fit_epochs(self, data, val, cbs, epochs, initial_epoch, validation_freq, initial_step=0):
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
+            start = initial_step if epoch == initial_epoch else 0  # a resumed run starts mid-epoch
             if self._array_loop_possible("train", data, cbs):
-                step, step_logs = self._array_epoch("train", data, cbs, self._train_batch)
+                step, step_logs = self._array_epoch("train", data, cbs, self._train_batch, start)
             else:
-                step, step_logs = self._fit_epoch(data, cbs)
+                step, step_logs = self._fit_epoch(data, cbs, start)
             if step < 0:
                 raise ValueError("The training data produced no batches (0 samples); fit needs at least one.")
             if data.steps is None:
@@ -315,13 +319,13 @@ class Trainer:
             self._fit_state = (self.trainable_variables, self._flatten_layers())
         return logs
 
-    def _fit_epoch(self, data, cbs):
-        """One epoch, a batch at a time with every batch hook; returns (last step, its logs)."""
+    def _fit_epoch(self, data, cbs, start=0):
+        """One epoch from step ``start``, a batch at a time with every batch hook; returns (last step, its logs)."""
         batch_end_needed = cbs.batch_hook_needed("on_train_batch_end")
         batch_begin_needed = cbs.batch_hook_needed("on_train_batch_begin")
         step_logs = {}
-        step = -1
-        for step, batch in enumerate(data):
+        step = start - 1
+        for step, batch in enumerate(data.batches(start), start):
             if batch_begin_needed:
                 cbs.on_train_batch_begin(step)
             step_logs = self._train_batch(batch)
@@ -338,18 +342,18 @@ class Trainer:
             not cbs.batch_hook_needed("on_%s_batch_begin" % kind) and \
             all(isinstance(c, ProgbarLogger) for c in cbs.batch_hook_callbacks("on_%s_batch_end" % kind))
 
-    def _array_epoch(self, kind, data, cbs, eager_step):
+    def _array_epoch(self, kind, data, cbs, eager_step, start=0):
         """One epoch of ``kind`` steps over arrays when only the progress bar needs batch hooks: once the
         full-size batch's step is captured, the loop itself (sample order, batch gathering, replays) runs in C++,
         coming back to Python ten times a second (the progress bar, Ctrl-C). Other steps run through
-        ``eager_step(batch)``. Returns (last step, its logs)."""
+        ``eager_step(batch)``. Starts at step ``start``; returns (last step, its logs)."""
         hook = "on_%s_batch_end" % kind
         progress = cbs.batch_hook_needed(hook)
         cache = self._step_cache(kind)
         order = data.epoch_order()
         sources = [t for t in data.tensors if t is not None]
         full, steps = data.full_steps, data.steps
-        step, step_logs = 0, {}
+        step, step_logs = start, {}
         while step < steps:
             batch = data.batch(step, order)
             if batch is None:
