@@ -31,7 +31,12 @@ std::vector<Tensor> tensor_list(py::handle seq, const char* op) {
   return out;
 }
 
-int64_t axis_int(py::handle axis, int64_t dflt) { return axis.is_none() ? dflt : axis.attr("__index__")().cast<int64_t>(); }
+int64_t axis_int(py::handle axis, int64_t dflt) {
+  if (axis.is_none()) return dflt;
+  if (PyBool_Check(axis.ptr()) || !PyIndex_Check(axis.ptr()))
+    throw TypeError("axis must be an int, got " + std::string(py::repr(axis)));
+  return index_int64(axis, "axis", false);
+}
 
 double scalar_value(py::handle v, double dflt) {
   if (v.is_none()) return dflt;
@@ -326,7 +331,7 @@ void init_ops(py::module_& m) {
     int64_t ax = normalize_axis(axis, t.ndim(), "split");
     std::vector<int64_t> sizes;
     if (PyLong_Check(splits.ptr()) || (py::isinstance<Tensor>(splits) && splits.cast<const Tensor&>().ndim() == 0)) {
-      int64_t n = splits.attr("__index__")().cast<int64_t>();
+      int64_t n = index_int64(splits, "num_or_size_splits", false);
       if (n <= 0 || t.dim(ax) % n != 0)
         throw InvalidArgument("[split] Number of ways to split should evenly divide the split dimension, but got split_dim " +
                               std::to_string(ax) + " (size = " + std::to_string(t.dim(ax)) + ") and num_split " + std::to_string(n));
