@@ -5,7 +5,8 @@ check_op(tf_fn, np_fn, *inputs) checks, for NumPy inputs (float64 / int):
   2. forward in float32 against the float64 reference (float32 tolerance) and dtype kept;
   3. forward on non-contiguous views of every float input (strided copies of the data);
   4. the gradient of sum(w * tf_fn(x)) for a random w, from the tape in float64,
-     against float64 central finite differences of tf_fn, for every float input;
+     against float64 central finite differences of tf_fn, for every float input, and the same
+     gradient computed in float32 (the float-only backward kernels) against the float64 one;
   5. with zero_size=True, the op on a first input whose first axis is 0, against NumPy.
 """
 import numpy as np
@@ -38,6 +39,18 @@ def _noncontiguous(a):
     return view
 
 
+def _tape_gradients(tf_fn, inputs, floats, w, dtype=None):
+    """The gradients of sum(w * tf_fn(x)) with respect to the float inputs, all floats cast to ``dtype``."""
+    cast = (lambda a: a.astype(dtype) if a.dtype.kind == "f" else a) if dtype else (lambda a: a)
+    xs = [tf.constant(cast(a)) for a in inputs]
+    w_t = tf.constant(cast(w))
+    with tf.GradientTape() as tape:
+        for i in floats:
+            tape.watch(xs[i])
+        loss = tf.reduce_sum(tf.reshape(_tf_out(tf_fn(*xs)), [-1]) * tf.reshape(w_t, [-1]))
+    return tape.gradient(loss, [xs[i] for i in floats])
+
+
 def check_op(tf_fn, np_fn, *inputs, grad=True, rtol32=2e-5, atol32=1e-5, grad_tol=1e-5, eps=1e-6,
              noncontiguous=True, zero_size=False, float32=True):
     inputs = [np.asarray(a) for a in inputs]
@@ -63,13 +76,12 @@ def check_op(tf_fn, np_fn, *inputs, grad=True, rtol32=2e-5, atol32=1e-5, grad_to
 
     if grad and floats:
         w = _rng.uniform(0.5, 1.5, size=ref.shape)
-        w_t = tf.constant(w)
-        xs = [tf.constant(a) for a in inputs]
-        with tf.GradientTape() as tape:
-            for i in floats:
-                tape.watch(xs[i])
-            loss = tf.reduce_sum(tf.reshape(_tf_out(tf_fn(*xs)), [-1]) * tf.reshape(w_t, [-1]))
-        grads = tape.gradient(loss, [xs[i] for i in floats])
+        grads = _tape_gradients(tf_fn, inputs, floats, w)
+        if float32:
+            for i, g32, g in zip(floats, _tape_gradients(tf_fn, inputs, floats, w, "float32"), grads):
+                assert g32 is not None and g32.dtype == tf.float32, "float32 gradient of input %d: %r" % (i, g32)
+                np.testing.assert_allclose(g32.numpy(), g.numpy(), rtol=10 * rtol32, atol=10 * atol32,
+                                           err_msg="float32 gradient of input %d against float64" % i)
         for i, g in zip(floats, grads):
             num = np.zeros_like(inputs[i])
             x = inputs[i].copy()
