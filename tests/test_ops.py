@@ -384,6 +384,51 @@ def test_non_differentiable_forward():
                                   [[-1, 5], [5, -1], [-1, -1]])
 
 
+def test_comparisons_logical_ops_and_float_predicates():
+    a, b = rand(3, 4), rand(3, 4)
+    b[0, :2] = a[0, :2]  # ties
+    for tf_fn, np_fn in ((tf.greater_equal, np.greater_equal), (tf.less_equal, np.less_equal),
+                         (tf.not_equal, np.not_equal), (tf.floor, np.floor), (tf.math.ceil, np.ceil)):
+        args = (a, b) if np_fn not in (np.floor, np.ceil) else (a * 3,)
+        check_op(tf_fn, np_fn, *args, grad=False)
+    p, q = rand(3, 4) > 0, rand(3, 4) > 0
+    for tf_fn, np_fn in ((tf.logical_and, np.logical_and), (tf.logical_or, np.logical_or),
+                         (tf.logical_xor, np.logical_xor)):
+        check_op(tf_fn, np_fn, p, q, grad=False)
+    check_op(tf.logical_not, np.logical_not, p, grad=False)
+    special = np.array([1.0, np.inf, -np.inf, np.nan, 0.0, -2.5])
+    check_op(tf.math.is_inf, np.isinf, special, grad=False, noncontiguous=False)
+    check_op(tf.math.is_finite, np.isfinite, special, grad=False, noncontiguous=False)
+    check_op(lambda t: tf.reduce_any(t, axis=1), lambda x: x.any(1), p, grad=False)
+    check_op(lambda t: tf.reduce_all(t, axis=0), lambda x: x.all(0), p, grad=False)
+    assert bool(tf.reduce_all(tf.zeros([0], tf.bool))) and not bool(tf.reduce_any(tf.zeros([0], tf.bool)))
+
+
+def test_bias_add_add_n_and_matrix_transpose_forward_and_gradients():
+    check_op(tf.nn.bias_add, lambda x, b: x + b, rand(3, 4), rand(4), zero_size=True)
+    check_op(lambda x, b: tf.nn.bias_add(x, b, data_format="NCHW"), lambda x, b: x + b[:, None, None],
+             rand(2, 3, 2, 2), rand(3))
+    check_op(lambda a, b, c: tf.add_n([a, b, c]), lambda a, b, c: a + b + c, rand(2, 3), rand(2, 3), rand(2, 3))
+    check_op(tf.linalg.matrix_transpose, lambda x: np.swapaxes(x, -1, -2), rand(2, 3, 4))
+
+
+def test_clip_by_norm_and_global_norm_gradients():
+    check_op(lambda x: tf.clip_by_norm(x, 1.0), lambda x: x * min(1.0, 1.0 / np.linalg.norm(x)), rand(3, 4))
+    check_op(lambda x: tf.clip_by_norm(x, 100.0), lambda x: x, rand(3, 4))  # not clipped: the identity
+
+    def np_global(a, b):
+        scale = min(1.0, 1.5 / np.sqrt((a ** 2).sum() + (b ** 2).sum()))
+        return [a * scale, b * scale]
+    check_op(lambda a, b: tf.clip_by_global_norm([a, b], 1.5)[0], np_global, rand(3, 2), rand(4))
+
+
+def test_one_dimensional_pooling_forward_and_gradients():
+    x = rand(2, 7, 3)
+    windows = lambda a, k, s: np.stack([a[:, i:i + k] for i in range(0, a.shape[1] - k + 1, s)], 1)
+    check_op(lambda t: tf.nn.max_pool1d(t, 2, 2, "VALID"), lambda a: windows(a, 2, 2).max(2), x)
+    check_op(lambda t: tf.nn.avg_pool1d(t, 3, 1, "VALID"), lambda a: windows(a, 3, 1).mean(2), x)
+
+
 def test_integer_arithmetic_matches_numpy():
     a = np.array([7, -7, 9, -9, 0], np.int32)
     b = np.array([2, 2, -4, -4, 3], np.int32)

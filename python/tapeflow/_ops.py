@@ -1,6 +1,5 @@
 """The op namespace shared by ``tapeflow``, ``tapeflow.math`` and ``tapeflow.nn``:
 C++ ops from ``_core`` under TensorFlow's names, plus a few composites."""
-import math as _math
 
 from tapeflow import _core
 
@@ -118,7 +117,9 @@ def global_norm(t_list, name=None):
     squares = [_core.reduce_sum(_core.square(_values(t))) for t in t_list if t is not None]
     if not squares:
         return _core.convert_to_tensor(0.0)
-    return _core.sqrt(add_n([_core.cast(s, "float32") for s in squares]))
+    if len({s.dtype for s in squares}) > 1:  # mixed precisions: summed in float32
+        squares = [_core.cast(s, "float32") for s in squares]
+    return _core.sqrt(add_n(squares))
 
 
 def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
@@ -127,14 +128,20 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     if isinstance(t_list, (str, bytes)) or not hasattr(t_list, "__iter__"):
         raise TypeError("t_list should be a sequence of tensors, got %r" % (t_list,))
     t_list = list(t_list)
-    norm = global_norm(t_list) if use_norm is None else _core.cast(_core.convert_to_tensor(use_norm), "float32")
-    clip, n = float(clip_norm), float(norm)
-    scale = float("nan") if not _math.isfinite(n) else (clip * min(1.0 / n, 1.0 / clip) if n else 1.0)
+    norm = global_norm(t_list) if use_norm is None else _core.convert_to_tensor(use_norm)
+    if not norm.dtype.is_floating:
+        norm = _core.cast(norm, "float32")
+    clip = _core.cast(_core.convert_to_tensor(clip_norm), norm.dtype.name)
+    # tensors all the way (no host read, so the gradient and a captured step see it): a zero norm gives
+    # 1 / 0 = inf and so the scale 1
+    scale = _core.multiply(clip, _core.minimum(_core.reciprocal(norm), _core.reciprocal(clip)))
+    nan = _core.cast(_core.convert_to_tensor(float("nan")), norm.dtype.name)
+    scale = _core.where(_core.is_finite(norm), scale, nan)
     out = []
     for t in t_list:
         if t is None:
             out.append(None)
             continue
         v = _values(t)
-        out.append(_like(t, _core.multiply(v, _core.cast(_core.convert_to_tensor(scale), v.dtype.name))))
+        out.append(_like(t, _core.multiply(v, _core.cast(scale, v.dtype.name))))
     return out, norm
