@@ -48,9 +48,15 @@ uint64_t next_key(std::optional<int64_t> seed) {
 }
 
 // The keys of one random op: a replayed step draws the next key of the same sequence, as an eager step would.
-std::function<uint64_t()> key_source(py::handle seed) {
+// `stateless` (Keras initializers given a seed): one fixed key from the seed alone, so every call gives the same
+// values whatever the global seed and the calls before.
+std::function<uint64_t()> key_source(py::handle seed, bool stateless = false) {
   std::optional<int64_t> s;
   if (!seed.is_none()) s = seed.cast<int64_t>();
+  if (stateless && s) {
+    const uint64_t key = splitmix(splitmix(static_cast<uint64_t>(*s)) ^ 0x5851F42D4C957F2Dull);
+    return [key] { return key; };
+  }
   return [s] { return next_key(s); };
 }
 
@@ -100,18 +106,26 @@ void init_runtime(py::module_& m) {
     if (seeds().global) return py::int_(*seeds().global);
     return py::none();
   });
-  m.def("random_uniform", [](py::handle shape, py::handle minval, py::handle maxval, py::handle dtype, py::handle seed, py::handle) {
+  m.def("random_uniform", [](py::handle shape, py::handle minval, py::handle maxval, py::handle dtype, py::handle seed,
+                             py::handle, bool stateless) {
     DType d = parse_dtype(dtype).value_or(DType::Float32);
     if (is_integer(d) && maxval.is_none()) throw ValueError("[random_uniform] Must specify maxval for integer dtype " + std::string(dtype_name(d)));
     double lo = minval.is_none() ? 0.0 : to_tensor(minval).item(), hi = maxval.is_none() ? 1.0 : to_tensor(maxval).item();
-    return ops::random_uniform(parse_shape(shape), lo, hi, d, key_source(seed));
-  }, "shape"_a, "minval"_a = 0, "maxval"_a = none, "dtype"_a = none, "seed"_a = none, "name"_a = none);
-  m.def("random_normal", [](py::handle shape, double mean, double stddev, py::handle dtype, py::handle seed, py::handle) {
-    return ops::random_normal(parse_shape(shape), mean, stddev, parse_dtype(dtype).value_or(DType::Float32), key_source(seed), false);
-  }, "shape"_a, "mean"_a = 0.0, "stddev"_a = 1.0, "dtype"_a = none, "seed"_a = none, "name"_a = none);
-  m.def("truncated_normal", [](py::handle shape, double mean, double stddev, py::handle dtype, py::handle seed, py::handle) {
-    return ops::random_normal(parse_shape(shape), mean, stddev, parse_dtype(dtype).value_or(DType::Float32), key_source(seed), true);
-  }, "shape"_a, "mean"_a = 0.0, "stddev"_a = 1.0, "dtype"_a = none, "seed"_a = none, "name"_a = none);
+    return ops::random_uniform(parse_shape(shape), lo, hi, d, key_source(seed, stateless));
+  }, "shape"_a, "minval"_a = 0, "maxval"_a = none, "dtype"_a = none, "seed"_a = none, "name"_a = none,
+     "stateless"_a = false);
+  m.def("random_normal", [](py::handle shape, double mean, double stddev, py::handle dtype, py::handle seed, py::handle,
+                            bool stateless) {
+    return ops::random_normal(parse_shape(shape), mean, stddev, parse_dtype(dtype).value_or(DType::Float32),
+                              key_source(seed, stateless), false);
+  }, "shape"_a, "mean"_a = 0.0, "stddev"_a = 1.0, "dtype"_a = none, "seed"_a = none, "name"_a = none,
+     "stateless"_a = false);
+  m.def("truncated_normal", [](py::handle shape, double mean, double stddev, py::handle dtype, py::handle seed,
+                               py::handle, bool stateless) {
+    return ops::random_normal(parse_shape(shape), mean, stddev, parse_dtype(dtype).value_or(DType::Float32),
+                              key_source(seed, stateless), true);
+  }, "shape"_a, "mean"_a = 0.0, "stddev"_a = 1.0, "dtype"_a = none, "seed"_a = none, "name"_a = none,
+     "stateless"_a = false);
 }
 
 }  // namespace tapeflow

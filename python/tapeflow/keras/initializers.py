@@ -24,6 +24,12 @@ def compute_fans(shape):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
+def _random(op, shape, a, b, dtype, seed):
+    """Random values from ``_core.<op>``; an initializer given a seed gives the same values on every call
+    (Keras 3's rule), one without draws new ones from the global stream."""
+    return getattr(_core, op)(shape, a, b, dtype, seed, stateless=True)
+
+
 class Initializer:
     """Base class: ``__call__(shape, dtype=None)`` returns a tensor."""
 
@@ -70,7 +76,7 @@ class RandomNormal(Initializer):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return _core.random_normal(shape, float(self.mean), float(self.stddev), _dtype(dtype), self.seed)
+        return _random("random_normal", shape, float(self.mean), float(self.stddev), _dtype(dtype), self.seed)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -78,7 +84,7 @@ class RandomNormal(Initializer):
 
 class TruncatedNormal(RandomNormal):
     def __call__(self, shape, dtype=None, **kwargs):
-        return _core.truncated_normal(shape, float(self.mean), float(self.stddev), _dtype(dtype), self.seed)
+        return _random("truncated_normal", shape, float(self.mean), float(self.stddev), _dtype(dtype), self.seed)
 
 
 class RandomUniform(Initializer):
@@ -86,7 +92,7 @@ class RandomUniform(Initializer):
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return _core.random_uniform(shape, self.minval, self.maxval, _dtype(dtype), self.seed)
+        return _random("random_uniform", shape, self.minval, self.maxval, _dtype(dtype), self.seed)
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
@@ -114,11 +120,11 @@ class VarianceScaling(Initializer):
         dtype = _dtype(dtype)
         if self.distribution == "truncated_normal":
             # 0.879... is the stddev of a unit normal truncated to two standard deviations.
-            return _core.truncated_normal(shape, 0.0, math.sqrt(scale) / 0.87962566103423978, dtype, self.seed)
+            return _random("truncated_normal", shape, 0.0, math.sqrt(scale) / 0.87962566103423978, dtype, self.seed)
         if self.distribution == "untruncated_normal":
-            return _core.random_normal(shape, 0.0, math.sqrt(scale), dtype, self.seed)
+            return _random("random_normal", shape, 0.0, math.sqrt(scale), dtype, self.seed)
         limit = math.sqrt(3.0 * scale)
-        return _core.random_uniform(shape, -limit, limit, dtype, self.seed)
+        return _random("random_uniform", shape, -limit, limit, dtype, self.seed)
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
@@ -187,7 +193,7 @@ class Orthogonal(Initializer):
         rows = int(np.prod(shape[:-1]))
         cols = shape[-1]
         flat = (max(rows, cols), min(rows, cols))
-        q = _orthonormal_columns(_core.random_normal(list(flat), 0.0, 1.0, "float64", self.seed).numpy())
+        q = _orthonormal_columns(_random("random_normal", list(flat), 0.0, 1.0, "float64", self.seed).numpy())
         if rows < cols:
             q = q.T
         return _core.cast(_core.convert_to_tensor((self.gain * q).reshape(shape)), _dtype(dtype))

@@ -1,0 +1,97 @@
+"""Records Keras 3 numbers for the public names tests/test_api_reference.py checks: the learning-rate schedules,
+L1 / L1L2 regularizers, SparseTopKCategoricalAccuracy, Sum, mean absolute percentage error (metric and loss),
+ZeroPadding1D, one step of LSTMCell and SimpleRNNCell, hard_swish.
+
+Run in a separate virtual environment that has TensorFlow (tapeflow never depends on it):
+
+    python -m venv /tmp/venv-tf && /tmp/venv-tf/bin/pip install tensorflow
+    /tmp/venv-tf/bin/python tests/reference/make_api_reference.py
+
+Inputs come from a fixed NumPy seed and are stored with Keras's outputs in api_reference.json.
+Recorded with TensorFlow 2.21.0 / Keras 3.15.1 on 2026-12-04.
+"""
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+rng = np.random.default_rng(77)
+
+
+def f32(a):
+    return np.asarray(a, dtype="float32")
+
+
+def tolist(a):
+    return np.asarray(a, dtype="float64").tolist()
+
+
+out = {"versions": {"keras": keras.__version__}}
+
+S = keras.optimizers.schedules
+steps = [0, 1, 5, 10, 15, 37, 100]
+schedules = [
+    ("ExponentialDecay", {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.9}),
+    ("ExponentialDecay", {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.9, "staircase": True}),
+    ("InverseTimeDecay", {"initial_learning_rate": 0.5, "decay_steps": 4, "decay_rate": 0.3}),
+    ("InverseTimeDecay", {"initial_learning_rate": 0.5, "decay_steps": 4, "decay_rate": 0.3, "staircase": True}),
+    ("PiecewiseConstantDecay", {"boundaries": [5, 15], "values": [1.0, 0.5, 0.1]}),
+    ("PolynomialDecay", {"initial_learning_rate": 0.2, "decay_steps": 20, "end_learning_rate": 0.01, "power": 2.0}),
+    ("PolynomialDecay", {"initial_learning_rate": 0.2, "decay_steps": 20, "power": 0.5, "cycle": True}),
+    ("CosineDecay", {"initial_learning_rate": 0.3, "decay_steps": 30, "alpha": 0.1}),
+    ("CosineDecay", {"initial_learning_rate": 0.0, "decay_steps": 30, "warmup_target": 0.2, "warmup_steps": 10}),
+]
+out["schedules"] = [{"class_name": c, "config": cfg, "steps": steps,
+                     "values": [float(getattr(S, c)(**cfg)(s)) for s in steps]} for c, cfg in schedules]
+
+w = f32(rng.normal(size=(4, 3)))
+out["regularizers"] = {"weight": tolist(w),
+                       "L1": float(keras.regularizers.L1(0.01)(w)),
+                       "L1L2": float(keras.regularizers.L1L2(l1=0.01, l2=0.02)(w))}
+
+labels = np.array([0, 3, 1, 2, 3], "int32")
+scores = f32(rng.normal(size=(5, 4)))
+sample_weight = f32([1.0, 0.5, 2.0, 0.0, 1.0])
+topk = keras.metrics.SparseTopKCategoricalAccuracy(k=2)
+topk.update_state(labels, scores)
+topk_w = keras.metrics.SparseTopKCategoricalAccuracy(k=2)
+topk_w.update_state(labels, scores, sample_weight=sample_weight)
+total = keras.metrics.Sum()
+total.update_state(scores[0])
+total.update_state(scores[1], sample_weight=[1.0, 0.0, 2.0, 1.0])
+y_true = f32(rng.uniform(0.5, 2.0, size=(3, 4)))
+y_true[0, 0] = 0.0  # a zero target: Keras clips the denominator by epsilon
+y_pred = f32(rng.normal(size=(3, 4)))
+mape = keras.metrics.MeanAbsolutePercentageError()
+mape.update_state(y_true, y_pred)
+out["metrics"] = {"labels": labels.tolist(), "scores": tolist(scores), "sample_weight": tolist(sample_weight),
+                  "topk": float(topk.result()), "topk_weighted": float(topk_w.result()), "sum": float(total.result()),
+                  "y_true": tolist(y_true), "y_pred": tolist(y_pred), "mape_metric": float(mape.result()),
+                  "mape_loss": tolist(keras.losses.MeanAbsolutePercentageError(reduction=None)(y_true, y_pred))}
+
+x1 = f32(rng.normal(size=(2, 5, 3)))
+out["zero_padding_1d"] = {"input": tolist(x1), "padding": [1, 2],
+                          "output": tolist(keras.layers.ZeroPadding1D(padding=(1, 2))(x1))}
+
+x = f32(rng.normal(size=(3, 4)))
+cells = {}
+for name, cell, n_states in (("LSTMCell", keras.layers.LSTMCell(5), 2), ("SimpleRNNCell", keras.layers.SimpleRNNCell(5), 1)):
+    states = [f32(rng.normal(size=(3, 5))) for _ in range(n_states)]
+    cell.build((3, 4))
+    weights = [f32(rng.normal(size=v.shape) * 0.5) for v in cell.weights]
+    cell.set_weights(weights)
+    y, new_states = cell(x, states if n_states > 1 else states[0])
+    new_states = new_states if isinstance(new_states, (list, tuple)) else [new_states]
+    cells[name] = {"states": [tolist(s) for s in states], "weights": [tolist(v) for v in weights],
+                   "output": tolist(y), "new_states": [tolist(s) for s in new_states]}
+out["cells"] = {"input": tolist(x), **cells}
+
+z = f32(np.linspace(-5, 5, 21))
+out["hard_swish"] = {"input": tolist(z), "output": tolist(keras.activations.hard_swish(z))}
+
+path = os.path.join(os.path.dirname(__file__), "api_reference.json")
+with open(path, "w") as f:
+    json.dump(out, f, indent=1)
+print("wrote", path)

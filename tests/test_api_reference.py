@@ -1,0 +1,120 @@
+"""Public names checked against Keras 3's numbers (tests/reference/make_api_reference.py recorded them):
+learning-rate schedules, regularizers, metrics, MAPE, ZeroPadding1D, LSTMCell / SimpleRNNCell, hard_swish; and
+the random initializers' distributions, GradientTape.reset."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import tapeflow as tf
+from tapeflow import keras
+
+with open(os.path.join(os.path.dirname(__file__), "reference", "api_reference.json")) as f:
+    REF = json.load(f)
+
+
+def f32(a):
+    return np.asarray(a, dtype="float32")
+
+
+@pytest.mark.parametrize("case", REF["schedules"], ids=lambda c: c["class_name"])
+def test_learning_rate_schedules(case):
+    cls = getattr(keras.optimizers.schedules, case["class_name"])
+    schedule = cls(**case["config"])
+    got = [float(schedule(s)) for s in case["steps"]]
+    np.testing.assert_allclose(got, case["values"], rtol=1e-6, atol=1e-9)
+    again = cls.from_config(schedule.get_config())
+    assert [float(again(s)) for s in case["steps"]] == got
+
+
+def test_l1_and_l1l2_regularizers():
+    w = tf.constant(f32(REF["regularizers"]["weight"]))
+    np.testing.assert_allclose(float(keras.regularizers.L1(0.01)(w)), REF["regularizers"]["L1"], rtol=1e-6)
+    np.testing.assert_allclose(float(keras.regularizers.L1L2(l1=0.01, l2=0.02)(w)), REF["regularizers"]["L1L2"],
+                               rtol=1e-6)
+    assert keras.regularizers.get("l1").get_config()["l1"] == pytest.approx(0.01)
+
+
+def test_top_k_sum_and_mape_metrics():
+    r = REF["metrics"]
+    labels, scores, sw = np.array(r["labels"], "int32"), f32(r["scores"]), f32(r["sample_weight"])
+    topk = keras.metrics.SparseTopKCategoricalAccuracy(k=2)
+    topk.update_state(labels, scores)
+    np.testing.assert_allclose(float(topk.result()), r["topk"], rtol=1e-6)
+    topk.reset_state()
+    topk.update_state(labels, scores, sample_weight=sw)
+    np.testing.assert_allclose(float(topk.result()), r["topk_weighted"], rtol=1e-6)
+    total = keras.metrics.Sum()
+    total.update_state(scores[0])
+    total.update_state(scores[1], sample_weight=[1.0, 0.0, 2.0, 1.0])
+    np.testing.assert_allclose(float(total.result()), r["sum"], rtol=1e-6)
+    y_true, y_pred = f32(r["y_true"]), f32(r["y_pred"])
+    mape = keras.metrics.MeanAbsolutePercentageError()
+    mape.update_state(y_true, y_pred)
+    np.testing.assert_allclose(float(mape.result()), r["mape_metric"], rtol=1e-5)
+    loss = keras.losses.MeanAbsolutePercentageError(reduction=None)(y_true, y_pred)
+    np.testing.assert_allclose(np.asarray(loss), r["mape_loss"], rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(keras.losses.mape(y_true, y_pred)), r["mape_loss"], rtol=1e-5)
+
+
+def test_zero_padding_1d():
+    r = REF["zero_padding_1d"]
+    layer = keras.layers.ZeroPadding1D(padding=tuple(r["padding"]))
+    np.testing.assert_array_equal(np.asarray(layer(f32(r["input"]))), f32(r["output"]))
+    assert layer.compute_output_shape((2, 5, 3)) == (2, 8, 3)
+    assert keras.layers.ZeroPadding1D.from_config(layer.get_config()).padding == layer.padding
+
+
+@pytest.mark.parametrize("name", ["LSTMCell", "SimpleRNNCell"])
+def test_recurrent_cells_one_step(name):
+    r = REF["cells"][name]
+    x = f32(REF["cells"]["input"])
+    cell = getattr(keras.layers, name)(5)
+    cell.build((3, 4))
+    cell.set_weights([f32(w) for w in r["weights"]])
+    states = [tf.constant(f32(s)) for s in r["states"]]
+    y, new_states = cell(tf.constant(x), states if len(states) > 1 else states)
+    np.testing.assert_allclose(np.asarray(y), r["output"], rtol=1e-5, atol=1e-6)
+    for got, want in zip(new_states, r["new_states"]):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-6)
+
+
+def test_hard_swish():
+    r = REF["hard_swish"]
+    np.testing.assert_allclose(np.asarray(keras.activations.hard_swish(f32(r["input"]))), r["output"],
+                               rtol=1e-6, atol=1e-7)
+    assert keras.activations.get("hard_swish") is keras.activations.hard_swish
+
+
+def test_truncated_normal_and_variance_scaling_distributions():
+    """Keras's generators are not ours, so these check the distributions: TruncatedNormal stays within two
+    standard deviations with the truncated normal's spread; VarianceScaling's scale by fan mode and law."""
+    t = np.asarray(keras.initializers.TruncatedNormal(mean=1.0, stddev=0.5, seed=3)((200, 500)))
+    assert t.min() >= 0.0 and t.max() <= 2.0
+    np.testing.assert_allclose(t.mean(), 1.0, atol=0.01)
+    np.testing.assert_allclose(t.std(), 0.5 * 0.8796, rtol=0.02)  # a N(0, 1) cut at +-2 has std 0.8796
+    fan_in, fan_out = 300, 100
+    for mode, fan in (("fan_in", fan_in), ("fan_out", fan_out), ("fan_avg", (fan_in + fan_out) / 2)):
+        uniform = np.asarray(keras.initializers.VarianceScaling(2.0, mode, "uniform", seed=1)((fan_in, fan_out)))
+        limit = np.sqrt(3 * 2.0 / fan)
+        assert np.abs(uniform).max() <= limit and np.abs(uniform).max() > 0.95 * limit
+        normal = np.asarray(keras.initializers.VarianceScaling(2.0, mode, "truncated_normal", seed=1)((fan_in, fan_out)))
+        np.testing.assert_allclose(normal.std(), np.sqrt(2.0 / fan), rtol=0.05)  # Keras rescales by 0.8796
+        assert np.abs(normal).max() <= 2 * np.sqrt(2.0 / fan) / 0.87962566103423978 + 1e-6
+    a = keras.initializers.VarianceScaling(seed=5)((4, 4))
+    b = keras.initializers.VarianceScaling(seed=5)((4, 4))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_gradient_tape_reset():
+    x = tf.Variable(3.0)
+    with tf.GradientTape() as tape:
+        y = x * x  # recorded, then forgotten
+        tape.reset()
+        z = 5.0 * x
+    assert float(tape.gradient(z, x)) == 5.0
+    with tf.GradientTape() as tape:
+        y = x * x
+        tape.reset()
+    assert tape.gradient(y, x) is None
