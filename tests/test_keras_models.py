@@ -202,8 +202,10 @@ def test_training_learns_and_accuracy_resolution():
     assert acc > 0.9
     binary = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(1, activation="sigmoid")])
     binary.compile("adam", "binary_crossentropy", metrics=["accuracy"])
-    res = binary.evaluate(x, (x[:, 0] > 0).astype("float32"), verbose=0, return_dict=True)
-    assert 0.0 <= res["accuracy"] <= 1.0
+    target = (x[:, 0] > 0).astype("float32")
+    res = binary.evaluate(x, target, verbose=0, return_dict=True)
+    want = np.mean((binary.predict(x, verbose=0)[:, 0] > 0.5) == target)  # Keras's binary accuracy: p > 0.5
+    np.testing.assert_allclose(res["accuracy"], want, rtol=1e-6)
 
 
 def test_sample_and_class_weights_change_the_loss():
@@ -216,7 +218,24 @@ def test_sample_and_class_weights_change_the_loss():
     per_sample = keras.losses.sparse_categorical_crossentropy(y, model.predict(x, verbose=0)).numpy()
     np.testing.assert_allclose(weighted, (per_sample * w).mean(), rtol=1e-5)
     assert weighted != base
-    model.fit(x, y, class_weight={0: 0.0, 1: 1.0, 2: 1.0}, epochs=1, verbose=0)
+    # class weights are per-sample weights looked up by label: the same training, bit for bit
+    fitted = []
+    for by_class in (True, False, None):
+        keras.utils.set_random_seed(4)
+        m = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3, activation="softmax")])
+        m.compile("sgd", "sparse_categorical_crossentropy")
+        weights = {0: 0.0, 1: 1.0, 2: 3.0}
+        if by_class:
+            m.fit(x, y, class_weight=weights, epochs=2, shuffle=False, verbose=0)
+        elif by_class is None:  # unweighted
+            m.fit(x, y, epochs=2, shuffle=False, verbose=0)
+        else:
+            m.fit(x, y, sample_weight=np.array([weights[c] for c in y], "float32"), epochs=2, shuffle=False,
+                  verbose=0)
+        fitted.append(m.get_weights())
+    for a, b in zip(fitted[0], fitted[1]):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(fitted[0][0], fitted[2][0])  # and the weights mattered
 
 
 def test_custom_train_step_and_custom_loop():
