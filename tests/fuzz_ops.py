@@ -25,6 +25,7 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 
@@ -537,9 +538,13 @@ def fuzz(seed=0, start=0, cases=400, verbose=False):
     counts, bad, compared = collections.Counter(), [], 0
     i, stop = start, start + cases
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    if "asan" in env.get("LD_PRELOAD", ""):  # the address-space cap is unusable there: cap single allocations
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":allocator_may_return_null=1:max_allocation_size_mb=%d" \
+            % (WORKER_MEMORY >> 20)
     while i < stop:
+        errors = tempfile.TemporaryFile("w+")  # the worker's stderr: what a crash said
         proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", str(seed), str(i),
-                                 str(stop)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+                                 str(stop)], stdout=subprocess.PIPE, stderr=errors, env=env, text=True)
         running, deadline = None, time.time() + 60  # the first case also waits for the import
         while True:
             ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.time()))
@@ -555,8 +560,10 @@ def fuzz(seed=0, start=0, cases=400, verbose=False):
             if not line:  # the worker died: a crash of the running case (or it finished)
                 rc = proc.wait()
                 if running is not None:
+                    errors.seek(0)
                     counts["crash"] += 1
-                    bad.append({"i": running, "op": "?", "outcome": "crash", "detail": "exit status %s" % rc})
+                    bad.append({"i": running, "op": "?", "outcome": "crash",
+                                "detail": "exit status %s: %s" % (rc, errors.read()[-3000:])})
                     i = running + 1
                 break
             if line.startswith("S "):
@@ -571,6 +578,7 @@ def fuzz(seed=0, start=0, cases=400, verbose=False):
             if verbose:
                 print("%6d %-38s %-16s %s" % (record["i"], record["op"], record["outcome"], record["detail"][:150]))
         proc.stdout.close()
+        errors.close()
     counts["compared_with_numpy"] = compared
     return counts, bad
 

@@ -217,7 +217,8 @@ py::array to_numpy(const Tensor& t, bool writeable_copy) {
   graph::check_host_read(t, "numpy");
   const size_t es = itemsize(t.dtype());
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
-  for (int64_t s : t.strides()) strides.push_back(static_cast<py::ssize_t>(s * static_cast<int64_t>(es)));
+  for (int64_t s : t.strides())  // an empty tensor's strides may be huge; NumPy needs none
+    strides.push_back(t.numel() ? static_cast<py::ssize_t>(s * static_cast<int64_t>(es)) : 0);
   auto* keep = new std::shared_ptr<Storage>(t.storage());
   py::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
   py::array view(py::dtype(numpy_name(t.dtype())), shape, strides, t.raw_data(), base);

@@ -57,18 +57,20 @@ void check_index_dtype(const char* op, const Tensor& idx) {
 Tensor reshape(const Tensor& x, const Shape& shape_in) {
   Shape shape = shape_in;
   int64_t known = 1, infer = -1;
+  bool too_many = false;  // the known sizes multiply past int64 (and none is 0): no tensor has that many values
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       if (infer >= 0) throw InvalidArgument("[reshape] only one input size may be -1, not both " + std::to_string(infer) + " and " + std::to_string(i));
       infer = static_cast<int64_t>(i);
     } else if (shape[i] < 0) {
       throw InvalidArgument("[reshape] size " + std::to_string(i) + " must be non-negative, not " + std::to_string(shape[i]));
-    } else {
-      known *= shape[i];
+    } else if (__builtin_mul_overflow(known, shape[i], &known)) {
+      too_many = true;
     }
   }
+  if (too_many && std::find(shape.begin(), shape.end(), 0) != shape.end()) known = 0;
   if (infer >= 0) {
-    if (known == 0 || x.numel() % known != 0)
+    if (known == 0 || too_many || x.numel() % known != 0)
       throw InvalidArgument("[reshape] Input to reshape is a tensor with " + std::to_string(x.numel()) +
                             " values, but the requested shape " + shape_str(shape_in) + " cannot hold them");
     shape[infer] = x.numel() / known;
