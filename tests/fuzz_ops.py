@@ -562,8 +562,9 @@ def fuzz(seed=0, start=0, cases=400, verbose=False):
                 if running is not None:
                     errors.seek(0)
                     counts["crash"] += 1
-                    bad.append({"i": running, "op": "?", "outcome": "crash",
-                                "detail": "exit status %s: %s" % (rc, errors.read()[-3000:])})
+                    said = [l for l in errors.read().splitlines() if not l.startswith("S ")]
+                    bad.append({"i": running, "op": "?", "outcome": "crash",  # the report's first lines
+                                "detail": "exit status %s: %s" % (rc, "\n".join(said[:6])[:1500])})
                     i = running + 1
                 break
             if line.startswith("S "):

@@ -332,6 +332,9 @@ void init_ops(py::module_& m) {
     std::vector<int64_t> sizes;
     if (PyLong_Check(splits.ptr()) || (py::isinstance<Tensor>(splits) && splits.cast<const Tensor&>().ndim() == 0)) {
       int64_t n = index_int64(splits, "num_or_size_splits", false);
+      if (n > 65536 && n > t.dim(ax))  // an empty axis divides by anything: no list of 2^31 empty tensors
+        throw InvalidArgument("[split] num_split " + std::to_string(n) + " is larger than the axis (" +
+                              std::to_string(t.dim(ax)) + ") and than 65536");
       if (n <= 0 || t.dim(ax) % n != 0)
         throw InvalidArgument("[split] Number of ways to split should evenly divide the split dimension, but got split_dim " +
                               std::to_string(ax) + " (size = " + std::to_string(t.dim(ax)) + ") and num_split " + std::to_string(n));

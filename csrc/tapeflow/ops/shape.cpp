@@ -337,7 +337,11 @@ Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples) {
     if (multiples[i] < 0) throw InvalidArgument("[tile] Expected multiples[" + std::to_string(i) + "] >= 0");
     inter.push_back(1); inter.push_back(x.dim(i));
     bshape.push_back(multiples[i]); bshape.push_back(x.dim(i));
-    final_shape.push_back(multiples[i] * x.dim(i));
+    int64_t n;
+    if (__builtin_mul_overflow(multiples[i], x.dim(i), &n))
+      throw InvalidArgument("[tile] multiples[" + std::to_string(i) + "] = " + std::to_string(multiples[i]) +
+                            " makes axis " + std::to_string(i) + " longer than int64 can count");
+    final_shape.push_back(n);
   }
   return reshape(broadcast_to(reshape(x, inter), bshape), final_shape);
 }
@@ -352,7 +356,11 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& padd
     Shape shape = x.shape();
     std::vector<SliceSpec> specs;
     for (int64_t i = 0; i < x.ndim(); ++i) {
-      shape[i] += paddings[i].first + paddings[i].second;
+      if (__builtin_add_overflow(shape[i], paddings[i].first, &shape[i]) ||
+          __builtin_add_overflow(shape[i], paddings[i].second, &shape[i]))
+        throw InvalidArgument("[pad] paddings (" + std::to_string(paddings[i].first) + ", " +
+                              std::to_string(paddings[i].second) + ") make axis " + std::to_string(i) +
+                              " longer than int64 can count");
       SliceSpec s{SliceSpec::Range};
       s.start = paddings[i].first; s.stop = paddings[i].first + x.dim(i); s.has_start = s.has_stop = true;
       specs.push_back(s);
@@ -369,7 +377,7 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& padd
   Tensor cur = x;
   for (int64_t i = 0; i < x.ndim(); ++i) {
     const int64_t n = x.dim(i), lo = paddings[i].first, hi = paddings[i].second, sh = mode == 1 ? 1 : 0;
-    if (lo + sh > n || hi + sh > n)
+    if (lo > n - sh || hi > n - sh)
       throw InvalidArgument("[pad] paddings must be less than" + std::string(mode == 1 ? "" : " or equal to") +
                             " the dimension size: " + std::to_string(std::max(lo, hi)) + " vs " + std::to_string(n) +
                             " on axis " + std::to_string(i));
