@@ -39,14 +39,16 @@ def _tensor_leaves(structure):
     return [t for t in nest.flatten(structure) if isinstance(t, _core.Tensor)]
 
 
-def _copied(result, copy, to_tensor=None):
-    """The result's tensors as NumPy arrays for copy="numpy"; else through ``to_tensor`` when given (an eager
-    result is the caller's own already)."""
+def _handed_out(result, copy, owned):
+    """What ``StepCache.run`` returns for ``copy``: NumPy arrays for "numpy"; for "tensor", fresh copies unless
+    the caller ``owned`` the result already (an eager step's)."""
     if copy == "numpy":
-        return nest.map_structure(lambda t: t._numpy(copy=True) if isinstance(t, _core.Tensor) else t, result)
-    if copy is None or to_tensor is None:
+        convert = lambda t: t._numpy(copy=True)  # noqa: E731
+    elif copy == "tensor" and not owned:
+        convert = _core._buffer_copy
+    else:
         return result
-    return nest.map_structure(lambda t: to_tensor(t) if isinstance(t, _core.Tensor) else t, result)
+    return nest.map_structure(lambda t: convert(t) if isinstance(t, _core.Tensor) else t, result)
 
 
 def signature(leaves):
@@ -77,7 +79,7 @@ class StepCache:
         thread's replay cannot rewrite them first."""
         leaves = nest.flatten(batch)
         if self.off is not None or not all(t is None or isinstance(t, _core.Tensor) for t in leaves):
-            return _copied(fn(batch), copy)
+            return _handed_out(fn(batch), copy, owned=True)
         key = signature(leaves)
         entry = self.plans.get(key)
         if isinstance(entry, Captured):
@@ -92,7 +94,7 @@ class StepCache:
             entry = None  # stale: one eager step (it copies variables that others hold on write), then capture
         if entry is None:
             self._store(key, _SEEN)
-            return _copied(fn(batch), copy)
+            return _handed_out(fn(batch), copy, owned=True)
         buffers = [None if t is None else _core._buffer_copy(t) for t in leaves]
         inputs = [b for b in buffers if b is not None]
         written = variables()
@@ -106,13 +108,13 @@ class StepCache:
             plan.plan_memory(_tensor_leaves(result))
             captured = Captured(plan, inputs, result)
             if copy is not None:  # copied before another thread can find the plan and replay it
-                result = _copied(result, copy, _core._buffer_copy)
+                result = _handed_out(result, copy, owned=False)
             self._store(key, captured)
         else:
             self.off = plan.failure
             self.plans.clear()
             _log.warning("tapeflow: the %s step runs eagerly from now on: %s.", self.kind, plan.failure)
-            result = _copied(result, copy)
+            result = _handed_out(result, copy, owned=True)
         return result
 
     def _store(self, key, value):
