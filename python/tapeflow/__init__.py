@@ -13,6 +13,8 @@ from tapeflow.autodiff import GradientTape, UnconnectedGradients
 from tapeflow._ops import *  # noqa: F401,F403
 from tapeflow._ops import add_n, bias_add, tensordot  # noqa: F401
 from tapeflow import config, linalg, math, nest, nn, random
+from tapeflow.polymorphic_function import TensorSpec, function  # noqa: F401
+from tapeflow.host_print import print  # noqa: A004
 from tapeflow import keras
 
 __version__ = "0.1.0"
@@ -21,13 +23,6 @@ newaxis = None
 
 def executing_eagerly():
     return True
-
-
-def function(func=None, **kwargs):
-    """Accepted for compatibility: the function runs eagerly, op by op."""
-    if func is None:
-        return lambda f: f
-    return func
 
 
 @_contextlib.contextmanager

@@ -43,6 +43,22 @@ void gather_batch(const std::vector<Tensor>& sources, const std::vector<Tensor>&
   }
 }
 
+// tf.print's kernel body: calls fn with NumPy copies of the tensors' values. It takes the GIL, which a replay has
+// released (whoever holds the GIL never waits for a plan's lock: the bindings release it first).
+void call_host(PyObject* fn, const std::vector<Tensor>& tensors) {
+  std::vector<Tensor> values;
+  for (const Tensor& t : tensors) values.push_back(ops::contiguous_copy(t));
+  py::gil_scoped_acquire gil;
+  py::tuple args(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    const Tensor& v = values[i];
+    py::array a(py::dtype(numpy_name(v.dtype())), std::vector<py::ssize_t>(v.shape().begin(), v.shape().end()));
+    if (v.numel()) std::memcpy(a.mutable_data(), v.raw_data(), static_cast<size_t>(v.numel()) * itemsize(v.dtype()));
+    args[i] = std::move(a);
+  }
+  py::reinterpret_borrow<py::function>(fn)(*args);
+}
+
 char numpy_kind(DType d) {
   if (is_floating(d)) return 'f';
   if (d == DType::Bool) return 'b';
@@ -225,6 +241,16 @@ void init_graph(py::module_& m) {
   m.def("_capturing", &graph::capturing);
   m.def("_tape_active", &autograd::any_active);
   m.def("_capture_fail", [](const std::string& why) { graph::fail(why); });
+  // A kernel that calls fn(*numpy_values) now and at every replay of a plan that records it (tf.print).
+  m.def("_host_callback", [](const py::function& fn, const std::vector<Tensor>& tensors) {
+    fn.inc_ref();
+    const std::shared_ptr<PyObject> callback(fn.ptr(), [](PyObject* p) {
+      if (!Py_IsInitialized()) return;
+      py::gil_scoped_acquire gil;
+      Py_DECREF(p);
+    });
+    TF_KERNEL(call_host(callback.get(), tensors));
+  }, py::arg("fn"), py::arg("tensors"));
 }
 
 }  // namespace tapeflow
