@@ -10,5 +10,6 @@ void init_ops(pybind11::module_& m);
 void init_autograd(pybind11::module_& m);
 void init_runtime(pybind11::module_& m);
 void init_graph(pybind11::module_& m);
+void init_data(pybind11::module_& m);
 Tensor truediv(const Tensor& a, const Tensor& b);
 }  // namespace tapeflow

@@ -39,4 +39,5 @@ PYBIND11_MODULE(_core, m) {
   tapeflow::init_autograd(m);
   tapeflow::init_runtime(m);
   tapeflow::init_graph(m);
+  tapeflow::init_data(m);
 }

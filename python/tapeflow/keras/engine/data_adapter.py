@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from tapeflow import _core, nest
+from tapeflow.data.dataset_ops import INFINITE_CARDINALITY, Dataset
 from tapeflow.keras import backend
 from tapeflow.keras.utils.sequences import PyDataset
 
@@ -191,9 +192,21 @@ class IterableData:
         self.steps = steps
         self.shuffle = shuffle
         self.indexed = hasattr(source, "__getitem__") and hasattr(source, "__len__")
-        if steps is None and hasattr(source, "__len__"):
-            self.steps = len(source)
         self.order = self.next_order = None  # as ArrayData's, for shuffled indexed sources
+        # A tf.data dataset is iterated afresh each epoch, unless steps_per_epoch is given: then, as Keras does,
+        # one iterator runs on across epochs (an infinite dataset needs the steps).
+        self.dataset = isinstance(source, Dataset)
+        self.persistent = self.dataset and steps is not None
+        self._iterator = None
+        if self.dataset and steps is None:
+            n = source._cardinality()
+            if n == INFINITE_CARDINALITY:
+                raise ValueError("When providing an infinite dataset, you must specify the number of steps to run "
+                                 "(if you did not intend to create an infinite dataset, make sure to not call "
+                                 "`repeat()` on the dataset).")
+            self.steps = n if n >= 0 else None
+        elif steps is None and hasattr(source, "__len__"):
+            self.steps = len(source)
 
     def batches(self, start=0):
         """This epoch's batches from step ``start`` on (an indexed source's are not loaded before it; an
@@ -206,6 +219,12 @@ class IterableData:
                 order = order[:self.steps]
             order = order[start:]
             it = self.source.batches(order) if isinstance(self.source, PyDataset) else (self.source[i] for i in order)
+        elif self.persistent:
+            if self._iterator is None:
+                self._iterator = iter(self.source)
+            it = self._iterator
+            for _ in range(start):
+                next(it, None)
         else:
             it = iter(self.source) if not hasattr(self.source, "__next__") else self.source
             for _ in range(start):
@@ -225,6 +244,14 @@ class IterableData:
 def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None, class_weight=None):
     if x is None:
         raise ValueError("Expected input data `x`, received None")
+    if isinstance(x, Dataset):
+        if y is not None or sample_weight is not None:
+            raise ValueError("`y` and `sample_weight` arguments are not supported when using a dataset as input: "
+                             "its elements should be (x, y) or (x, y, sample_weight) batches.")
+        if class_weight is not None:
+            raise ValueError("`class_weight` is not supported with a dataset as input in this tapeflow version; "
+                             "yield (x, y, sample_weight) elements instead.")
+        return IterableData(x, steps, False)
     if hasattr(x, "__next__") or (hasattr(x, "__getitem__") and hasattr(x, "__len__") and not
                                   isinstance(x, (np.ndarray, _core.Tensor, list, tuple, dict))):
         if y is not None:
