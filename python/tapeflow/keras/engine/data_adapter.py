@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from tapeflow import _core, nest
+from tapeflow.data import dataset_ops
 from tapeflow.data.dataset_ops import INFINITE_CARDINALITY, Dataset
 from tapeflow.keras import backend
 from tapeflow.keras.utils.sequences import PyDataset
@@ -165,6 +166,37 @@ class ArrayData:
         return self.batches()
 
 
+class PlannedData(ArrayData):
+    """A dataset that only selects rows of arrays and batches them (``from_tensor_slices`` / ``range`` with
+    ``shuffle``, ``repeat``, ``skip``, ``take``, ``shard``, then ``batch`` and ``prefetch``): fit and evaluate loop
+    over it in C++ as over arrays, each pass taking the rows in the order the pipeline gives (a new shuffle each
+    pass, as iterating the dataset would)."""
+
+    def __init__(self, batched):
+        tensors, structure, self._chunks = batched._inner._index_plan()
+        x, y, sample_weight = unpack_x_y_sample_weight(structure)
+        ArrayData.__init__(self, x, y, sample_weight, batched._size)
+        self.num_samples = batched._inner._cardinality()  # rows per pass (repeat and take change it)
+        self._drop = batched._drop
+
+    @property
+    def steps(self):
+        return self.num_samples // self.batch_size if self._drop else -(-self.num_samples // self.batch_size)
+
+    def epoch_order(self):
+        chunks = list(self._chunks())
+        return _core.convert_to_tensor(np.concatenate(chunks) if chunks else np.zeros(0, np.int64))
+
+
+def _planned(dataset):
+    """The dataset as PlannedData when it is a finite, batched index plan (prefetch aside), else None."""
+    while isinstance(dataset, dataset_ops._Prefetch):
+        dataset = dataset._inner
+    if type(dataset) is not dataset_ops._Batch or dataset._inner._index_plan() is None:
+        return None
+    return PlannedData(dataset) if dataset._inner._cardinality() >= 0 else None
+
+
 def _take_order(data, draw):
     order = data.next_order if data.next_order is not None else draw()
     data.next_order = None
@@ -251,7 +283,8 @@ def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, ste
         if class_weight is not None:
             raise ValueError("`class_weight` is not supported with a dataset as input in this tapeflow version; "
                              "yield (x, y, sample_weight) elements instead.")
-        return IterableData(x, steps, False)
+        planned = _planned(x) if steps is None else None
+        return planned if planned is not None else IterableData(x, steps, False)
     if hasattr(x, "__next__") or (hasattr(x, "__getitem__") and hasattr(x, "__len__") and not
                                   isinstance(x, (np.ndarray, _core.Tensor, list, tuple, dict))):
         if y is not None:
