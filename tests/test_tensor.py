@@ -225,3 +225,11 @@ def test_device_abstraction():
                 pass
     with tf.device("/CPU:0"):
         assert float(tf.constant(2.0) * 2) == 4.0
+
+
+def test_format_spec_formats_the_value():
+    t = tf.constant(0.125)
+    assert f"{t:0.2f}" == "0.12" and f"{t * 100:.1f}" == "12.5"
+    assert f"{t}" == str(t)
+    with pytest.raises(TypeError):
+        f"{tf.constant([1.0, 2.0]):0.2f}"

@@ -89,6 +89,11 @@ def _tensor_repr(self):
     return "<tf.Tensor: shape=%s, dtype=%s, numpy=%s>" % (self.shape, self.dtype.name, _numpy_text(self, True))
 
 
+def _tensor_format(self, format_spec):
+    """``f"{t:0.2f}"``: the value formatted as NumPy formats it (a scalar takes any number format)."""
+    return str(self) if not format_spec else self._numpy().__format__(format_spec)
+
+
 class _Ref:
     """A hashable reference to a tensor or variable (``t.ref()``)."""
 
@@ -110,6 +115,7 @@ class _Ref:
 Tensor.shape = property(lambda self: TensorShape(self._shape), doc="The shape of this tensor (a TensorShape).")
 Tensor.dtype = property(lambda self: _dtypes.from_code(self._dtype_code), doc="The DType of this tensor.")
 Tensor.device = property(lambda self: "/job:localhost/replica:0/task:0/device:" + self._device_str)
+Tensor.__format__ = _tensor_format
 Tensor.numpy = lambda self: self._numpy()
 Tensor.numpy.__doc__ = "The value as a NumPy array (read-only, shares memory with the tensor)."
 Tensor.get_shape = lambda self: self.shape
