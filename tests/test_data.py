@@ -178,3 +178,20 @@ def test_steps_per_epoch_runs_one_iterator_on_across_epochs():
     assert seen[:9] == [0, 4, 8, 12, 16, 20, 24, 28, 32]  # epochs 2 and 3 go on where the last stopped
     with pytest.raises(ValueError, match="infinite dataset"):
         m.fit(ds, epochs=1, verbose=0)
+
+
+def test_timeseries_shuffle_keeps_windows_and_targets_together_and_split_dataset():
+    data = np.arange(50, dtype="float32")
+    ds = keras.utils.timeseries_dataset_from_array(data, data * 10, sequence_length=4, batch_size=5, shuffle=True,
+                                                   seed=3)
+    starts = []
+    for windows, targets in ds:
+        w, t = windows.numpy(), targets.numpy()
+        np.testing.assert_array_equal(w, w[:, :1] + np.arange(4))  # consecutive steps
+        np.testing.assert_array_equal(t, w[:, 0] * 10)  # the target of each window's first step
+        starts.extend(w[:, 0].astype(int).tolist())
+    assert sorted(starts) == list(range(47)) and starts != list(range(47))
+    left, right = keras.utils.split_dataset((np.arange(10), np.arange(10) * 2), right_size=3)
+    assert [int(a) for a, _ in left] == list(range(7)) and [int(b) for _, b in right] == [14, 16, 18]
+    with pytest.raises(ValueError, match="sequence_stride"):
+        keras.utils.timeseries_dataset_from_array(data, None, 4, sequence_stride=0)

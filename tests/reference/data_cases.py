@@ -33,4 +33,11 @@ CASES = [
                   "(tf.TensorSpec((), tf.int32), tf.TensorSpec((2,), tf.float32)))"),
     ("batch_map_prefetch_cache", "tf.data.Dataset.range(8).batch(3).map(lambda b: b * 2).cache().prefetch(2)"),
     ("infinite_take", "tf.data.Dataset.range(3).repeat().take(7)"),
+    ("timeseries", "tf.keras.utils.timeseries_dataset_from_array(np.arange(20, dtype='float32').reshape(10, 2), "
+                   "np.arange(100, 110), sequence_length=3, sequence_stride=2, sampling_rate=2, batch_size=2)"),
+    ("timeseries_range", "tf.keras.utils.timeseries_dataset_from_array(np.arange(30), None, sequence_length=4, "
+                         "batch_size=3, start_index=5, end_index=20)"),
+    ("timeseries_unbatched", "tf.keras.utils.timeseries_dataset_from_array(np.arange(8), np.arange(8) * 10, "
+                             "sequence_length=5, batch_size=None)"),
+    ("split_dataset", "tf.keras.utils.split_dataset(tf.data.Dataset.range(10), left_size=0.3)[1]"),
 ]
