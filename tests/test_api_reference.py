@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tapeflow as tf
+from layertest import check_layer
 from tapeflow import keras
 
 with open(os.path.join(os.path.dirname(__file__), "reference", "api_reference.json")) as f:
@@ -118,3 +119,29 @@ def test_gradient_tape_reset():
         y = x * x
         tape.reset()
     assert tape.gradient(y, x) is None
+
+
+@pytest.mark.parametrize("case", REF["activation_layers"]["cases"],
+                         ids=lambda c: "-".join([c["class_name"]] + sorted(c["config"])))
+def test_activation_and_rescaling_layers(case):
+    x = f32(REF["activation_layers"]["input"])
+    cls = getattr(keras.layers, case["class_name"])
+    layer = cls(**case["config"])
+    layer.build(x.shape)
+    layer.set_weights([f32(w) for w in case["weights"]])
+    np.testing.assert_allclose(np.asarray(layer(x)), case["output"], rtol=2e-6, atol=1e-6)
+    if "output_masked" in case:
+        mask = np.array(REF["activation_layers"]["mask"])
+        np.testing.assert_allclose(np.asarray(layer(x, mask=mask)), case["output_masked"], rtol=2e-6, atol=1e-6)
+    check_layer(cls, case["config"], x.shape, x.shape, expected_weights=len(case["weights"]), input_data=x)
+
+
+def test_leaky_relu_takes_the_deprecated_alpha_and_rescaling_casts_integers():
+    with pytest.warns(UserWarning, match="deprecated"):
+        layer = keras.layers.LeakyReLU(alpha=0.1)
+    assert layer.negative_slope == 0.1
+    np.testing.assert_allclose(np.asarray(layer(f32([-1.0, 2.0]))), [-0.1, 2.0])
+    out = keras.layers.Rescaling(1 / 255)(np.array([[0, 255]], "uint8"))
+    assert out.dtype == tf.float32 and np.allclose(np.asarray(out), [[0.0, 1.0]])
+    with pytest.raises(ValueError, match="negative"):
+        keras.layers.ReLU(max_value=-1.0)

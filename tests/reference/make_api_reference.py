@@ -91,6 +91,27 @@ out["cells"] = {"input": tolist(x), **cells}
 z = f32(np.linspace(-5, 5, 21))
 out["hard_swish"] = {"input": tolist(z), "output": tolist(keras.activations.hard_swish(z))}
 
+# activation and rescaling layers: config, weights (set to seeded values), input, output
+xa = f32(rng.normal(size=(2, 3, 4)) * 3)
+mask = rng.random((2, 3, 4)) > 0.3
+mask[0, 1] = False  # a whole softmax axis masked
+layer_cases = []
+for class_name, config in (("ReLU", {}), ("ReLU", {"max_value": 6.0, "negative_slope": 0.1, "threshold": 0.5}),
+                           ("LeakyReLU", {}), ("LeakyReLU", {"negative_slope": 0.05}), ("PReLU", {}),
+                           ("PReLU", {"shared_axes": [1]}), ("ELU", {}), ("ELU", {"alpha": 0.5}),
+                           ("Softmax", {}), ("Softmax", {"axis": 1}), ("Softmax", {"axis": [1, 2]}),
+                           ("Rescaling", {"scale": 1 / 127.5, "offset": -1})):
+    layer = getattr(keras.layers, class_name)(**config)
+    layer.build(xa.shape)
+    weights = [f32(rng.normal(size=v.shape)) for v in layer.weights]
+    layer.set_weights(weights)
+    case = {"class_name": class_name, "config": config, "weights": [tolist(w) for w in weights],
+            "output": tolist(layer(xa))}
+    if class_name == "Softmax" and config.get("axis", -1) == -1:
+        case["output_masked"] = tolist(layer(xa, mask=mask))
+    layer_cases.append(case)
+out["activation_layers"] = {"input": tolist(xa), "mask": mask.tolist(), "cases": layer_cases}
+
 path = os.path.join(os.path.dirname(__file__), "api_reference.json")
 with open(path, "w") as f:
     json.dump(out, f, indent=1)

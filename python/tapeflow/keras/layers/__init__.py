@@ -4,6 +4,12 @@ from tapeflow.keras.layers.input_spec import InputSpec
 from tapeflow.keras.layers.input_layer import Input, InputLayer
 from tapeflow.keras.layers.dense import Dense
 from tapeflow.keras.layers.activation import Activation
+from tapeflow.keras.layers.elu import ELU
+from tapeflow.keras.layers.leaky_relu import LeakyReLU
+from tapeflow.keras.layers.prelu import PReLU
+from tapeflow.keras.layers.relu import ReLU
+from tapeflow.keras.layers.rescaling import Rescaling
+from tapeflow.keras.layers.softmax import Softmax
 from tapeflow.keras.layers.flatten import Flatten
 from tapeflow.keras.layers.reshape import Reshape
 from tapeflow.keras.layers.dropout import Dropout
@@ -35,7 +41,7 @@ __all__ = ["Layer", "InputSpec", "Input", "InputLayer", "Dense", "Activation", "
            "ZeroPadding1D", "ZeroPadding2D", "Conv2DTranspose", "Convolution2DTranspose", "DepthwiseConv2D",
            "SeparableConv2D", "SeparableConvolution2D", "GroupNormalization", "Embedding", "Masking", "RNN", "SimpleRNN",
            "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell", "Bidirectional", "TimeDistributed",
-           "Attention", "MultiHeadAttention"]
+           "Attention", "MultiHeadAttention", "ELU", "LeakyReLU", "PReLU", "ReLU", "Rescaling", "Softmax"]
 
 _BY_NAME = {name: globals()[name] for name in __all__ if isinstance(globals()[name], type)}
 
