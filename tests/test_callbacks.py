@@ -131,8 +131,15 @@ def test_model_checkpoint_formats_and_best_only(tmp_path, capsys):
                                          verbose=1)
     m.fit(X, Y, epochs=3, verbose=0, callbacks=[Fake(), ck])
     out = capsys.readouterr().out
-    assert "val_fake improved from 3.00000 to 1.00000" in out and "val_fake did not improve from 1.00000" in out
+    assert "val_fake improved from None to 3.00000" in out and "val_fake improved from 3.00000 to 1.00000" in out
+    assert "val_fake did not improve from 1.00000" in out
     assert ck.best == 1.0 and os.path.exists(best)
+    # a first value of NaN is still the first best: the model is written (Keras 3 does)
+    nan_path = str(tmp_path / "nan.weights.h5")
+    values = iter([float("nan")])
+    m.fit(X, Y, epochs=1, verbose=0, callbacks=[Fake(), keras.callbacks.ModelCheckpoint(
+        nan_path, monitor="val_fake", save_best_only=True, save_weights_only=True)])
+    assert os.path.exists(nan_path)
 
 
 def test_model_checkpoint_batch_frequency_and_bad_paths(tmp_path):

@@ -93,12 +93,18 @@ def test_nan_and_inf_are_values_not_errors():
         np.testing.assert_array_equal(r[:3], [np.nan, 0.0, 2.0])  # NaN propagates through relu, as in TF
 
 
-def test_gpu_requests_fail_clearly_without_gpu():
+def test_gpu_requests_without_a_gpu_use_the_cpu_unless_soft_placement_is_off():
     if tf._core.cuda_device_count():
         pytest.skip("a GPU is present")
-    with pytest.raises(RuntimeError, match="GPU"):
-        with tf.device("/GPU:0"):
-            pass
+    with tf.device("/GPU:0"):  # soft placement, TensorFlow's default: the CPU runs it
+        assert float(tf.constant(2.0) * 3) == 6.0
+    tf.config.set_soft_device_placement(False)
+    try:
+        with pytest.raises(RuntimeError, match="GPU"):
+            with tf.device("/GPU:0"):
+                pass
+    finally:
+        tf.config.set_soft_device_placement(True)
 
 
 def test_gradient_argument_errors():

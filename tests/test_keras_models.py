@@ -378,3 +378,39 @@ except KeyboardInterrupt:
         child.wait()
     assert words[:2] == ["interrupted", "True"], (words, child.stderr.read()[-2000:])
     assert latency < 1.0, latency
+
+
+def test_behaviours_real_scripts_rely_on():
+    # integer features: a model with a float Input (and a Dense layer alone) computes in float32, as Keras does
+    seq = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    ints = np.arange(6, dtype="int64").reshape(2, 3)
+    np.testing.assert_allclose(seq.predict(ints, verbose=0), seq.predict(ints.astype("float32"), verbose=0))
+    np.testing.assert_allclose(np.asarray(seq(ints)), np.asarray(seq(ints.astype("float32"))))
+    assert layers.Dense(2)(ints).dtype == tf.float32
+    # every callback hook gets a logs dict
+    seen = []
+
+    class Hooks(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append(type(logs))
+
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(type(logs))
+
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(type(logs))
+    seq.compile("sgd", "mse")
+    seq.fit(np.ones((4, 3)), np.ones((4, 2)), batch_size=4, epochs=1, verbose=0, callbacks=[Hooks()])
+    assert seen == [dict, dict, dict]
+    # one_hot of uint8 indices, Constant of a matrix, a ragged list, a NumPy step for a schedule
+    np.testing.assert_array_equal(tf.one_hot(np.array([2, 0], np.uint8), 3).numpy(), [[0, 0, 1], [1, 0, 0]])
+    np.testing.assert_array_equal(keras.initializers.Constant(np.eye(2))((2, 2)).numpy(), np.eye(2))
+    np.testing.assert_array_equal(keras.initializers.Constant([1.0, 2.0])((3, 2)).numpy(), [[1, 2]] * 3)
+    with pytest.raises(ValueError, match="non-rectangular"):
+        tf.constant([[1, 2], [3]])
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.9)
+    assert float(schedule(np.int64(10))) == pytest.approx(0.09)
+    x = tf.Variable(3.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+    assert float(tape.gradient(x, x)) == 1.0

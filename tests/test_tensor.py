@@ -219,10 +219,6 @@ def test_device_abstraction():
         assert gpus == []
     assert tf.config.list_physical_devices("CPU")[0].device_type == "CPU"
     assert tf.constant(1.0).device.endswith("CPU:0")
-    if tf._core.cuda_device_count() == 0:
-        with pytest.raises(RuntimeError, match="GPU"):
-            with tf.device("/GPU:0"):
-                pass
     with tf.device("/CPU:0"):
         assert float(tf.constant(2.0) * 2) == 4.0
 

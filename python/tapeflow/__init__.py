@@ -28,10 +28,12 @@ def executing_eagerly():
 
 @_contextlib.contextmanager
 def device(device_name):
-    """Places ops on a device. A GPU name on a build or machine without GPUs raises RuntimeError."""
+    """Places ops on a device. As in TensorFlow, soft placement (on by default) runs ops on the CPU when the
+    device asked for is not there; with ``tf.config.set_soft_device_placement(False)`` that raises
+    RuntimeError."""
     name = (device_name or "").upper()
     kind = "GPU" if "GPU" in name or "CUDA" in name else "CPU"
-    if kind == "GPU":
+    if kind == "GPU" and not config.get_soft_device_placement():
         index = int(name.rsplit(":", 1)[1]) if ":" in name and name.rsplit(":", 1)[1].isdigit() else 0
         if not _core.built_with_cuda():
             raise RuntimeError("%s requested, but tapeflow was built without CUDA (TAPEFLOW_CUDA=OFF or no toolkit); "

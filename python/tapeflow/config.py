@@ -71,3 +71,16 @@ def run_functions_eagerly(run_eagerly):
 
 def functions_run_eagerly():
     return _run_functions_eagerly
+
+
+_soft_placement = True
+
+
+def set_soft_device_placement(enabled):
+    """Whether an op placed on a device that is not there runs on the CPU instead (default True)."""
+    global _soft_placement
+    _soft_placement = bool(enabled)
+
+
+def get_soft_device_placement():
+    return _soft_placement

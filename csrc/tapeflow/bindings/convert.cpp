@@ -138,6 +138,8 @@ Tensor to_tensor(py::handle obj, std::optional<DType> dtype, bool strict) {
   try {
     arr = numpy_module().attr("asarray")(obj);
   } catch (py::error_already_set& e) {
+    if (e.matches(PyExc_ValueError) && (py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj)))
+      throw ValueError("Can't convert non-rectangular Python sequence to Tensor.");  // TensorFlow's words
     throw TypeError("Can't convert Python object of type " + std::string(py::str(py::type::handle_of(obj).attr("__name__"))) +
                     " to Tensor: " + e.what());
   }

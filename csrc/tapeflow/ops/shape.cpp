@@ -484,6 +484,8 @@ Tensor scatter_nd(const Tensor& indices, const Tensor& updates, const Shape& sha
 }
 
 Tensor one_hot(const Tensor& indices, int64_t depth, double on_value, double off_value, int64_t axis, DType dtype) {
+  if (indices.dtype() == DType::UInt8)  // TensorFlow takes uint8 indices too
+    return one_hot(cast(indices, DType::Int32), depth, on_value, off_value, axis, dtype);
   check_index_dtype("one_hot", indices);
   if (depth < 0) throw InvalidArgument("[one_hot] depth must be non-negative, got " + std::to_string(depth));
   if (axis == -1) axis = indices.ndim();

@@ -65,10 +65,13 @@ class Constant(Initializer):
         self.value = value
 
     def __call__(self, shape, dtype=None, **kwargs):
-        return _core.fill(shape, _core.cast(_core.convert_to_tensor(self.value), _dtype(dtype)))
+        """The value broadcast to ``shape`` (a scalar, or an array that broadcasts, as Keras 3 takes)."""
+        value = _core.cast(_core.convert_to_tensor(self.value), _dtype(dtype))
+        return _core.fill(shape, value) if value.ndim == 0 else _core.broadcast_to(value, list(shape))
 
     def get_config(self):
-        return {"value": self.value}
+        value = self.value
+        return {"value": value.tolist() if isinstance(value, np.ndarray) else value}
 
 
 class RandomNormal(Initializer):

@@ -75,10 +75,12 @@ class CallbackList:
         return list(self._batch[hook])
 
     def _call(self, hook, *args):
+        args = args[:-1] + ({} if args[-1] is None else args[-1],)  # Keras hands every hook a logs dict
         for c in self.callbacks:
             getattr(c, hook)(*args)
 
     def _call_batch(self, hook, batch, logs):
+        logs = {} if logs is None else logs
         for c in self._batch[hook]:
             getattr(c, hook)(batch, logs)
 

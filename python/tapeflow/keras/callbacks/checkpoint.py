@@ -45,8 +45,7 @@ class ModelCheckpoint(Callback):
                              % (save_freq,))
         self.save_freq = save_freq
         self.monitor_op = monitor_op(monitor, mode, "ModelCheckpoint")
-        self.best = initial_value_threshold if initial_value_threshold is not None else \
-            (np.inf if self.monitor_op is np.less else -np.inf)
+        self.best = initial_value_threshold  # None: the first value seen is the best so far (even NaN), as Keras 3
         self._batches_seen = 0
         self._epoch = 0
 
@@ -79,17 +78,18 @@ class ModelCheckpoint(Callback):
         path = self._path(epoch, batch, logs)
         if self.save_best_only:
             current = (logs or {}).get(self.monitor)
-            if current is None:
-                warnings.warn("Can save best model only with %s available, skipping." % self.monitor, stacklevel=3)
-                return
-            if not self.monitor_op(current, self.best):
+            best = "None" if self.best is None else "%.5f" % self.best
+            if current is None:  # Keras 3 then saves anyway
+                warnings.warn("Can save best model only with %s available." % self.monitor, stacklevel=3)
+            elif self.best is not None and not self.monitor_op(current, self.best):
                 if self.verbose > 0:
-                    print("\nEpoch %d: %s did not improve from %.5f" % (epoch + 1, self.monitor, self.best))
+                    print("\nEpoch %d: %s did not improve from %s" % (epoch + 1, self.monitor, best))
                 return
-            if self.verbose > 0:
-                print("\nEpoch %d: %s improved from %.5f to %.5f, saving model to %s"
-                      % (epoch + 1, self.monitor, self.best, current, path))
-            self.best = current
+            else:
+                if self.verbose > 0:
+                    print("\nEpoch %d: %s improved from %s to %.5f, saving model to %s"
+                          % (epoch + 1, self.monitor, best, current, path))
+                self.best = current
         elif self.verbose > 0:
             print("\nEpoch %d: saving model to %s" % (epoch + 1, path))
         if self.save_weights_only:

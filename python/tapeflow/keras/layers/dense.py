@@ -65,6 +65,8 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
+        if not inputs.dtype.is_floating:  # integer features: computed in the layer's dtype, as Keras does
+            inputs = _core.cast(inputs, self.compute_dtype)
         code = _FUSED_ACTIVATIONS.get(self.activation)
         if code is not None:  # one GEMM with the bias and activation applied to each finished tile
             return _core.dense(inputs, self.kernel, self.bias, code)

@@ -1,4 +1,6 @@
 """keras.Sequential: a plain stack of layers, each with one input and one output."""
+import numpy as np
+
 from tapeflow import _core
 from tapeflow.keras import backend
 from tapeflow.keras.engine.keras_tensor import KerasTensor
@@ -107,6 +109,10 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
+        if self._input_layer is not None and isinstance(x, (_core.Tensor, np.ndarray)):
+            x = _core.convert_to_tensor(x)
+            if x.dtype.name != self._input_layer.dtype:  # to the declared input dtype, as a functional model does
+                x = _core.cast(x, self._input_layer.dtype)
         for layer in self._stack:
             x = layer(x, training=training) if "training" in type(layer)._call_params else layer(x)
         return x
