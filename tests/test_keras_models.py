@@ -414,3 +414,23 @@ def test_behaviours_real_scripts_rely_on():
     with tf.GradientTape() as tape:
         tape.watch(x)
     assert float(tape.gradient(x, x)) == 1.0
+
+
+def test_a_model_subclass_given_inputs_and_outputs_is_functional_with_its_methods():
+    steps = []
+
+    class CustomModel(keras.Model):
+        def train_step(self, data):
+            steps.append(1)
+            return super().train_step(data)
+
+    inputs = keras.Input(shape=(4,))
+    model = CustomModel(inputs, layers.Dense(1)(inputs))
+    assert isinstance(model, CustomModel) and type(model).__name__ == "CustomModel"
+    model.compile("sgd", "mse")
+    model.fit(np.ones((8, 4)), np.ones((8, 1)), batch_size=4, epochs=1, verbose=0)
+    assert len(steps) == 2  # the override ran (eagerly, each step)
+    again = keras.Model.from_config(model.get_config())  # a functional config through keras.Model
+    np.testing.assert_allclose(again.predict(np.ones((2, 4)), verbose=0).shape, (2, 1))
+    same = CustomModel.from_config(model.get_config())
+    assert isinstance(same, CustomModel)

@@ -24,16 +24,18 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+        if len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs:
             from tapeflow.keras.models.functional import Functional
-            return Functional.__new__(Functional)
+            if cls is Model:
+                return Functional.__new__(Functional)
+            if not issubclass(cls, Functional):  # a subclass given inputs and outputs: functional, with its methods
+                return super().__new__(_functional_subclass(cls, Functional))
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise TypeError("A subclass of keras.Model cannot be initialised with inputs and outputs in this version "
-                            "of tapeflow; build the graph with keras.Model(inputs, outputs) and use it as a layer of "
-                            "the subclass instead.")
+            raise TypeError("keras.Model.__init__ takes no positional arguments besides inputs and outputs; got %r"
+                            % (args,))
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)
@@ -152,6 +154,9 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        if "layers" in config and "input_layers" in config:  # a functional model's config (Keras does the same)
+            from tapeflow.keras.models.functional import Functional
+            return Functional.from_config.__func__(cls, config, custom_objects)
         return cls(**config)
 
     # ----------------------------------------------------------------- saving
@@ -176,3 +181,17 @@ class Model(Trainer, Layer):
 
     def compile_from_config(self, config):
         saving_lib.compile_from_config(self, config)
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_subclass(cls, functional):
+    """``cls`` (a subclass of Model, e.g. one overriding ``train_step``) combined with Functional, as Keras does
+    for ``CustomModel(inputs, outputs)``: the subclass's methods over a functional graph."""
+    combined = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if combined is None:
+        combined = type(cls.__name__, (cls, functional), {"__module__": cls.__module__,
+                                                           "__qualname__": cls.__qualname__})
+        _FUNCTIONAL_SUBCLASSES[cls] = combined
+    return combined
