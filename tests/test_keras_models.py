@@ -434,3 +434,24 @@ def test_a_model_subclass_given_inputs_and_outputs_is_functional_with_its_method
     np.testing.assert_allclose(again.predict(np.ones((2, 4)), verbose=0).shape, (2, 1))
     same = CustomModel.from_config(model.get_config())
     assert isinstance(same, CustomModel)
+
+
+def test_compile_without_a_loss_trains_on_the_added_losses():
+    class WithOwnLoss(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+
+        def call(self, x):
+            y = self.dense(x)
+            self.add_loss(tf.reduce_mean(tf.square(y - 1.0)))
+            return y
+
+    model = WithOwnLoss()
+    model.compile("sgd")
+    losses = model.fit(np.ones((8, 3), "float32"), epochs=3, verbose=0).history["loss"]
+    assert losses[0] > losses[1] > losses[2]
+    plain = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    plain.compile("sgd")
+    with pytest.raises(ValueError, match="No loss to compute"):
+        plain.fit(np.ones((8, 3)), np.ones((8, 1)), verbose=0)

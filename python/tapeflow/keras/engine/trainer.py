@@ -130,7 +130,7 @@ class Trainer:
 
     def _compiled_loss_value(self, y, y_pred, sample_weight):
         if self._compile_loss is None:
-            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+            return None
         names = self._output_names_for(y_pred)
         if not self._compile_loss.built:
             self._compile_loss.build(names)
@@ -160,8 +160,10 @@ class Trainer:
         total = self._compiled_loss_value(y, y_pred, sample_weight)
         layers = self._fit_state[1] if self._fit_state is not None else self._flatten_layers()
         for layer in layers:
-            for extra in layer._own_losses():
-                total = _core.add(total, extra)
+            for extra in layer._own_losses():  # add_loss(): may be the only loss (compile() without one)
+                total = extra if total is None else _core.add(total, extra)
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         if self._loss_tracker is not None:
             self._loss_tracker.update_state(total, sample_weight=float(nest.flatten(y_pred)[0]._shape[0]))
         return total
