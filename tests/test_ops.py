@@ -422,6 +422,13 @@ def test_clip_by_norm_and_global_norm_gradients():
     check_op(lambda a, b: tf.clip_by_global_norm([a, b], 1.5)[0], np_global, rand(3, 2), rand(4))
 
 
+def test_l2_normalize():
+    check_op(lambda x: tf.math.l2_normalize(x, axis=1), lambda x: x / np.sqrt((x ** 2).sum(1, keepdims=True)),
+             rand(3, 4))
+    check_op(lambda x: tf.nn.l2_normalize(x), lambda x: x / np.sqrt((x ** 2).sum()), rand(2, 3))
+    np.testing.assert_array_equal(tf.math.l2_normalize(tf.zeros([3])).numpy(), [0.0, 0.0, 0.0])  # the epsilon floor
+
+
 def test_one_dimensional_pooling_forward_and_gradients():
     x = rand(2, 7, 3)
     windows = lambda a, k, s: np.stack([a[:, i:i + k] for i in range(0, a.shape[1] - k + 1, s)], 1)

@@ -112,6 +112,15 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     return _like(t, _core.divide(_core.multiply(v, clip), _core.maximum(norm, clip)))
 
 
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
+    """``x / sqrt(max(sum(x ** 2, axis), epsilon))`` (TensorFlow's definition); all axes when ``axis`` is None."""
+    x = _core.convert_to_tensor(x)
+    axis = dim if axis is None else axis
+    square_sum = _core.reduce_sum(_core.square(x), axis, True)
+    floor = _core.cast(_core.convert_to_tensor(epsilon), x.dtype.name)
+    return _core.multiply(x, _core.rsqrt(_core.maximum(square_sum, floor)))
+
+
 def global_norm(t_list, name=None):
     """``sqrt(sum of squares of every tensor)``; None entries are skipped, IndexedSlices count their values."""
     squares = [_core.reduce_sum(_core.square(_values(t))) for t in t_list if t is not None]
