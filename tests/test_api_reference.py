@@ -145,3 +145,20 @@ def test_leaky_relu_takes_the_deprecated_alpha_and_rescaling_casts_integers():
     assert out.dtype == tf.float32 and np.allclose(np.asarray(out), [[0.0, 1.0]])
     with pytest.raises(ValueError, match="negative"):
         keras.layers.ReLU(max_value=-1.0)
+
+
+@pytest.mark.parametrize("case", REF["confusion_metrics"]["counts"] + REF["confusion_metrics"]["fscores"],
+                         ids=lambda c: "-".join([c["class_name"]] + ["%s=%s" % kv for kv in sorted(c["config"].items())]))
+def test_confusion_counts_and_f_scores(case):
+    r = REF["confusion_metrics"]
+    y_true, y_pred, sw = f32(r["y_true"]), f32(r["y_pred"]), f32(r["sample_weight"])
+    metric = getattr(keras.metrics, case["class_name"])(**case["config"])
+    metric.update_state(y_true[:3], y_pred[:3])
+    metric.update_state(y_true[3:], y_pred[3:], sample_weight=sw[3:])
+    np.testing.assert_allclose(np.asarray(metric.result()), case["result"], rtol=1e-5, atol=1e-7)
+    again = type(metric).from_config(metric.get_config())
+    assert again.get_config() == metric.get_config()
+    metric.reset_state()
+    metric.update_state(y_true[:3], y_pred[:3])
+    metric.update_state(y_true[3:], y_pred[3:], sample_weight=sw[3:])
+    np.testing.assert_allclose(np.asarray(metric.result()), case["result"], rtol=1e-5, atol=1e-7)

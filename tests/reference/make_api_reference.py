@@ -112,6 +112,30 @@ for class_name, config in (("ReLU", {}), ("ReLU", {"max_value": 6.0, "negative_s
     layer_cases.append(case)
 out["activation_layers"] = {"input": tolist(xa), "mask": mask.tolist(), "cases": layer_cases}
 
+# confusion-matrix counts and F-scores over two updates, with sample weights in the second
+yt = f32(rng.integers(0, 2, size=(6, 3)))
+yp = f32(rng.random((6, 3)))
+yp[2] = 0.0  # a row with no prediction at all
+sw = f32(rng.random(6))
+counts = []
+for class_name, config in (("TruePositives", {}), ("FalsePositives", {"thresholds": 0.3}),
+                           ("TrueNegatives", {"thresholds": [0.2, 0.6]}), ("FalseNegatives", {})):
+    m = getattr(keras.metrics, class_name)(**config)
+    m.update_state(yt[:3], yp[:3])
+    m.update_state(yt[3:], yp[3:], sample_weight=sw[3:])
+    counts.append({"class_name": class_name, "config": config, "result": tolist(m.result())})
+fscores = []
+for class_name, config in (("F1Score", {}), ("F1Score", {"average": "micro"}), ("F1Score", {"average": "macro"}),
+                           ("F1Score", {"average": "weighted", "threshold": 0.5}),
+                           ("FBetaScore", {"beta": 2.0, "threshold": 0.4}),
+                           ("FBetaScore", {"beta": 0.5, "average": "weighted"})):
+    m = getattr(keras.metrics, class_name)(**config)
+    m.update_state(yt[:3], yp[:3])
+    m.update_state(yt[3:], yp[3:], sample_weight=sw[3:])
+    fscores.append({"class_name": class_name, "config": config, "result": tolist(m.result())})
+out["confusion_metrics"] = {"y_true": tolist(yt), "y_pred": tolist(yp), "sample_weight": tolist(sw),
+                            "counts": counts, "fscores": fscores}
+
 path = os.path.join(os.path.dirname(__file__), "api_reference.json")
 with open(path, "w") as f:
     json.dump(out, f, indent=1)

@@ -319,6 +319,115 @@ class Recall(_ThresholdMetric):
         return self._finish(_divide_no_nan(self.true_positives, _core.add(self.true_positives, self.false_negatives)))
 
 
+class _ConditionCount(_ThresholdMetric):
+    """The weighted count of one cell of the confusion matrix at each threshold (default 0.5)."""
+
+    def __init__(self, thresholds=None, name=None, dtype=None):
+        super().__init__(thresholds=thresholds, name=name, dtype=dtype)
+
+    def result(self):
+        return self._finish(getattr(self, self._counts[0]).value())
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self._dtype, "thresholds": self.init_thresholds}
+
+
+class TruePositives(_ConditionCount):
+    _counts = ("true_positives",)
+
+
+class FalsePositives(_ConditionCount):
+    _counts = ("false_positives",)
+
+
+class TrueNegatives(_ConditionCount):
+    _counts = ("true_negatives",)
+
+
+class FalseNegatives(_ConditionCount):
+    _counts = ("false_negatives",)
+
+
+class FBetaScore(Metric):
+    """The F-beta score of multi-label or one-hot predictions (batch, classes): per class, or averaged
+    ("micro": over all cells, "macro": the classes' mean, "weighted": by each class's count of true labels). A
+    prediction above ``threshold`` counts as positive; with ``threshold=None`` each row's largest (non-zero)
+    prediction does. Numerics as Keras 3's (epsilon in each division)."""
+
+    def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        if average not in (None, "micro", "macro", "weighted"):
+            raise ValueError("Invalid `average` argument value. Expected one of: {None, 'micro', 'macro', "
+                             "'weighted'}. Received: average=%r" % (average,))
+        if not isinstance(beta, float) or beta <= 0.0:
+            raise ValueError("Invalid `beta` argument value. It should be a Python float > 0. Received: beta=%r"
+                             % (beta,))
+        if threshold is not None and not (isinstance(threshold, float) and 0.0 < threshold <= 1.0):
+            raise ValueError("Invalid `threshold` argument value. It should be a Python float in the range ]0, 1]. "
+                             "Received: threshold=%r" % (threshold,))
+        self.average, self.beta, self.threshold = average, beta, threshold
+        self._cells = None  # true_positives, false_positives, false_negatives, supports: made on the first update
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = _core.cast(_T(y_true), self._dtype)
+        y_pred = _core.cast(_T(y_pred), self._dtype)
+        if y_pred.ndim != 2 or tuple(y_true.shape) != tuple(y_pred.shape):
+            raise ValueError("FBetaScore expects 2D inputs with shape (batch_size, output_dim) for both y_true and "
+                             "y_pred. Received: y_true.shape=%s, y_pred.shape=%s" % (y_true.shape, y_pred.shape))
+        if self._cells is None:
+            shape = () if self.average == "micro" else (y_pred.shape[-1],)
+            self._cells = [self.add_weight(n, shape=shape) for n in ("true_positives", "false_positives",
+                                                                     "false_negatives", "intermediate_weights")]
+        if self.threshold is None:
+            top = _core.reduce_max(y_pred, -1, True)
+            positive = _core.logical_and(_core.greater_equal(y_pred, top), _core.greater(_core.abs(y_pred), 1e-9))
+        else:
+            positive = _core.greater(y_pred, self.threshold)
+        predicted = _core.cast(positive, self._dtype)
+        missed = _core.subtract(1.0, predicted)
+        axis = None if self.average == "micro" else 0
+        weight = None if sample_weight is None else _core.expand_dims(_core.cast(_T(sample_weight), self._dtype), 1)
+        for var, cell in zip(self._cells, (_core.multiply(predicted, y_true),
+                                            _core.multiply(predicted, _core.subtract(1.0, y_true)),
+                                            _core.multiply(missed, y_true), y_true)):
+            var.assign_add(_core.reduce_sum(cell if weight is None else _core.multiply(cell, weight), axis))
+
+    def result(self):
+        if self._cells is None:
+            return _core.convert_to_tensor(0.0)
+        tp, fp, fn, supports = self._cells
+        eps = backend.epsilon()
+        precision = _core.divide(tp, _core.add(_core.add(tp, fp), eps))
+        recall = _core.divide(tp, _core.add(_core.add(tp, fn), eps))
+        beta2 = self.beta ** 2
+        score = _core.multiply(_core.divide(_core.multiply(precision, recall),
+                                            _core.add(_core.add(_core.multiply(precision, beta2), recall), eps)),
+                               1.0 + beta2)
+        if self.average == "weighted":
+            share = _core.divide(supports, _core.add(_core.reduce_sum(supports), eps))
+            return _core.reduce_sum(_core.multiply(score, share))
+        if self.average is not None:
+            return _core.reduce_mean(score)
+        return score
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"average": self.average, "beta": self.beta, "threshold": self.threshold})
+        return config
+
+
+class F1Score(FBetaScore):
+    """FBetaScore with beta = 1."""
+
+    def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
+        super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["beta"]
+        return config
+
+
 class AUC(Metric):
     """Area under the ROC or precision-recall curve, from confusion counts at
     ``num_thresholds`` thresholds evenly spaced in [0, 1] (Riemann sum with
@@ -412,7 +521,7 @@ _CLASSES = {c.__name__: c for c in (
     Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
     RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, AUC, Precision,
-    Recall)}
+    Recall, TruePositives, FalsePositives, TrueNegatives, FalseNegatives, FBetaScore, F1Score)}
 _CLASS_BY_NAME = {"auc": AUC, "precision": Precision, "recall": Recall, "root_mean_squared_error": RootMeanSquaredError,
                   "rmse": RootMeanSquaredError}
 
