@@ -10,11 +10,6 @@ first 9 600 Fashion-MNIST training images (300 batches, in order). The loop call
 pre-made batch tensors; each figure is the fastest of five passes over the 300 batches after a warm-up pass,
 divided by 300. Ratios are peer / tapeflow's loop: above 1 means tapeflow's loop is faster.
 """
-import argparse
-import json
-import os
-import subprocess
-import sys
 import time
 
 import harness
@@ -94,24 +89,15 @@ def torch_worker(threads):
     return {"loop": best_pass(loop), "fit": float("nan"), "data": source}
 
 
+def worker(name, threads):
+    return torch_worker(threads) if name == "torch" else keras_worker(name, threads)
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--torch-python", default=os.environ.get("TORCH_PYTHON", "venv-torch/bin/python"))
-    ap.add_argument("--tf-python", default=os.environ.get("TF_PYTHON", "venv-tf/bin/python"))
-    ap.add_argument("--worker", choices=["tapeflow", "torch", "tensorflow"], help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.worker:
-        res = torch_worker(args.threads) if args.worker == "torch" else keras_worker(args.worker, args.threads)
-        print(json.dumps(res))
+    ran = harness.side_by_side(__doc__, worker)
+    if ran is None:
         return
-    results = {"tapeflow": keras_worker("tapeflow", args.threads)}
-    for name, python in (("torch", args.torch_python), ("tensorflow", args.tf_python)):
-        if os.path.exists(python):
-            cmd = [python, sys.argv[0], "--worker", name, "--threads", str(args.threads)]
-            results[name] = json.loads(subprocess.check_output(cmd).decode().strip().splitlines()[-1])
-        else:
-            print("(%s not found at %s)" % (name, python))
+    results, args = ran
     base = results["tapeflow"]["loop"]
     print("Custom loop vs fit, us/step, %d threads, %s" % (args.threads, results["tapeflow"]["data"]))
     print("%-12s%14s%14s%16s%22s" % ("", "tf.function", "fit", "loop/fit", "loop: peer/tapeflow"))

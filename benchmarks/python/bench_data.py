@@ -11,11 +11,6 @@ Workload: 784->128 relu->10 softmax, Adam(1e-3), batch 32, the 60 000 Fashion-MN
 is the fastest of three epochs after a warm-up epoch, in seconds. Ratios are peer / tapeflow's pipeline: above 1
 means tapeflow's pipeline is faster.
 """
-import argparse
-import json
-import os
-import subprocess
-import sys
 import time
 
 import harness
@@ -77,24 +72,15 @@ def torch_worker(threads):
     return {"dataset": best_epoch(epoch), "arrays": float("nan"), "data": source}
 
 
+def worker(name, threads):
+    return torch_worker(threads) if name == "torch" else keras_worker(name, threads)
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--torch-python", default=os.environ.get("TORCH_PYTHON", "venv-torch/bin/python"))
-    ap.add_argument("--tf-python", default=os.environ.get("TF_PYTHON", "venv-tf/bin/python"))
-    ap.add_argument("--worker", choices=["tapeflow", "torch", "tensorflow"], help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.worker:
-        res = torch_worker(args.threads) if args.worker == "torch" else keras_worker(args.worker, args.threads)
-        print(json.dumps(res))
+    ran = harness.side_by_side(__doc__, worker)
+    if ran is None:
         return
-    results = {"tapeflow": keras_worker("tapeflow", args.threads)}
-    for name, python in (("torch", args.torch_python), ("tensorflow", args.tf_python)):
-        if os.path.exists(python):
-            cmd = [python, sys.argv[0], "--worker", name, "--threads", str(args.threads)]
-            results[name] = json.loads(subprocess.check_output(cmd).decode().strip().splitlines()[-1])
-        else:
-            print("(%s not found at %s)" % (name, python))
+    results, args = ran
     base = results["tapeflow"]["dataset"]
     print("Input pipeline vs arrays, s/epoch, %d threads, %s" % (args.threads, results["tapeflow"]["data"]))
     print("%-12s%12s%12s%18s%26s" % ("", "pipeline", "arrays", "pipeline/arrays", "pipeline: peer/tapeflow"))

@@ -106,11 +106,10 @@ def import_framework(name, threads):
     return keras
 
 
-def main(doc, worker, title, unit_count=None):
-    """Parses the common arguments; as a worker prints ``worker(name, threads)``'s result as JSON, otherwise runs
-    every framework and prints the table. ``worker`` returns {"times": [...], "accuracy": a, "data": text}
-    (``run`` makes it).
-    With ``unit_count``, a throughput column (units per second of the fastest steady-state epoch) is added."""
+def side_by_side(doc, worker):
+    """Parses the common arguments (--threads, --torch-python, --tf-python). As a worker process, prints
+    ``worker(name, threads)``'s result as JSON and returns None; otherwise runs tapeflow here and each peer in its
+    own interpreter, and returns ({framework: result}, args)."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--torch-python", default=os.environ.get("TORCH_PYTHON", "venv-torch/bin/python"))
@@ -119,7 +118,7 @@ def main(doc, worker, title, unit_count=None):
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.threads)))
-        return
+        return None
     results = {"tapeflow": worker("tapeflow", args.threads)}
     for name, python in (("torch", args.torch_python), ("tensorflow", args.tf_python)):
         if os.path.exists(python):
@@ -127,6 +126,17 @@ def main(doc, worker, title, unit_count=None):
             results[name] = json.loads(out.decode().strip().splitlines()[-1])
         else:
             print("(%s not found at %s)" % (name, python))
+    return results, args
+
+
+def main(doc, worker, title, unit_count=None):
+    """Runs every framework (``side_by_side``) and prints the table. ``worker`` returns {"times": [...],
+    "accuracy": a, "data": text} (``run`` makes it).
+    With ``unit_count``, a throughput column (units per second of the fastest steady-state epoch) is added."""
+    ran = side_by_side(doc, worker)
+    if ran is None:
+        return
+    results, args = ran
     print("%s, %d threads, %s" % (title, args.threads, results["tapeflow"]["data"]))
     extra = "%12s" % "samples/s" if unit_count else ""
     print("%-11s %10s %12s %9s%s %12s" % ("", "epoch 1 s", "best 2-%d s" % EPOCHS, "accuracy", extra, "tapeflow is"))

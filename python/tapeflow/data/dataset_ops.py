@@ -91,9 +91,6 @@ class _Iterator:
     def get_next(self):
         return next(self._gen)
 
-    def get_next_as_optional(self):
-        raise NotImplementedError("get_next_as_optional is not supported in this tapeflow version")
-
     @property
     def element_spec(self):
         return self._dataset.element_spec
@@ -145,7 +142,7 @@ class Dataset:
             raise TypeError("The dataset length is unknown.")
         return n
 
-    def __bool__(self):
+    def __bool__(self):  # not len(): an infinite or unknown dataset has none
         return True
 
     def __repr__(self):
