@@ -455,3 +455,33 @@ def test_compile_without_a_loss_trains_on_the_added_losses():
     plain.compile("sgd")
     with pytest.raises(ValueError, match="No loss to compute"):
         plain.fit(np.ones((8, 3)), np.ones((8, 1)), verbose=0)
+
+
+def test_custom_train_step_in_keras_3s_style_sees_every_metric():
+    """keras.io's "Customizing what happens in fit()": compute_loss, then each metric by name; compute_loss
+    builds the compiled metrics and leaves the loss tracker to the step, as in Keras 3."""
+    class CustomModel(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(y=y, y_pred=y_pred)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    inputs = keras.Input(shape=(8,))
+    model = CustomModel(inputs, layers.Dense(1)(inputs))
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 8)).astype("float32"), rng.random((64, 1)).astype("float32")
+    history = model.fit(x, y, batch_size=64, epochs=2, verbose=0).history
+    assert sorted(history) == ["loss", "mae"]
+    pred = model.predict(x, verbose=0)
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), [np.mean((pred - y) ** 2), np.mean(np.abs(pred - y))],
+                               rtol=1e-5)

@@ -140,9 +140,9 @@ class Trainer:
             total = _core.zeros([], "float32")
         return total
 
-    def _update_compiled_metrics(self, y, y_pred, sample_weight):
-        if self._compile_metrics is None:
-            return
+    def _compiled_metrics_inputs(self, y, y_pred):
+        """(output names, targets, predictions) as the compiled metrics take them, building the metrics on first
+        use (they depend on the outputs and targets)."""
         names = self._output_names_for(y_pred)
         ys = self._match_targets(y, y_pred, names)
         preds = nest.flatten(y_pred)
@@ -152,11 +152,21 @@ class Trainer:
                 self._compile_loss.build(names)
             losses = self._compile_loss.losses if self._compile_loss is not None else [None] * len(preds)
             self._compile_metrics.build(names, losses, ys, preds)
+        return names, ys, preds
+
+    def _update_compiled_metrics(self, y, y_pred, sample_weight):
+        if self._compile_metrics is None:
+            return
+        names, ys, preds = self._compiled_metrics_inputs(y, y_pred)
         self._compile_metrics.update_state(ys, preds, self._match_sample_weights(sample_weight, y_pred, names))
 
     # ----------------------------------------------------------------- steps
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """The compiled loss(es), weighted and summed, plus the layers' added losses; tracked as ``loss``."""
+        """The compiled loss(es), weighted and summed, plus the layers' added losses. As Keras 3's, it does not
+        update the ``loss`` tracker (``train_step`` / ``test_step`` do); it builds the compiled metrics, so that a
+        custom ``train_step`` finds them all in ``self.metrics`` after computing its loss."""
+        if self._compile_metrics is not None and y is not None and not self._compile_metrics.built:
+            self._compiled_metrics_inputs(y, y_pred)
         total = self._compiled_loss_value(y, y_pred, sample_weight)
         layers = self._fit_state[1] if self._fit_state is not None else self._flatten_layers()
         for layer in layers:
@@ -164,9 +174,11 @@ class Trainer:
                 total = extra if total is None else _core.add(total, extra)
         if total is None:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-        if self._loss_tracker is not None:
-            self._loss_tracker.update_state(total, sample_weight=float(nest.flatten(y_pred)[0]._shape[0]))
         return total
+
+    def _track_loss(self, loss, y_pred):
+        if self._loss_tracker is not None:
+            self._loss_tracker.update_state(loss, sample_weight=float(nest.flatten(y_pred)[0]._shape[0]))
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Updates the compiled metrics and returns every metric's current result."""
@@ -209,6 +221,7 @@ class Trainer:
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+        self._track_loss(loss, y_pred)
         variables = self._fit_state[0] if self._fit_state is not None else self.trainable_variables
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
@@ -217,7 +230,8 @@ class Trainer:
     def test_step(self, data):
         x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        self._track_loss(self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False),
+                         y_pred)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
