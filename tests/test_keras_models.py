@@ -485,3 +485,38 @@ def test_custom_train_step_in_keras_3s_style_sees_every_metric():
     pred = model.predict(x, verbose=0)
     np.testing.assert_allclose(model.evaluate(x, y, verbose=0), [np.mean((pred - y) ** 2), np.mean(np.abs(pred - y))],
                                rtol=1e-5)
+
+
+def test_fit_takes_any_iterable_of_batches_such_as_a_dataloader():
+    class Batch:  # another framework's tensor: converts through __array__
+        def __init__(self, a):
+            self.a = a
+
+        def __array__(self, dtype=None, copy=None):
+            return self.a if dtype is None else self.a.astype(dtype)
+
+    class Loader:  # what fit sees of a PyTorch DataLoader: __len__ and __iter__ of [x, y] lists
+        def __init__(self, x, y, batch):
+            self.x, self.y, self.batch = x, y, batch
+
+        def __len__(self):
+            return -(-len(self.x) // self.batch)
+
+        def __iter__(self):
+            for i in range(0, len(self.x), self.batch):
+                yield [Batch(self.x[i:i + self.batch]), Batch(self.y[i:i + self.batch])]
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((40, 4)).astype("float32"), rng.random((40, 1)).astype("float32")
+    fitted = []
+    for data in (Loader(x, y, 8), None):
+        keras.utils.set_random_seed(1)
+        m = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
+        m.compile("sgd", "mse")
+        if data is None:
+            m.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        else:
+            m.fit(data, epochs=2, verbose=0)
+        fitted.append(m.get_weights())
+    for a, b in zip(*fitted):
+        np.testing.assert_array_equal(a, b)

@@ -204,8 +204,11 @@ def _take_order(data, draw):
 
 
 def _batch_tensor(a):
-    """A generator's NumPy array as a tensor of its own dtype (what the step would convert it to), so that steps
-    over generator batches are captured and replayed like those over arrays; anything else as it is."""
+    """A generator's NumPy array (or another framework's tensor, such as a PyTorch DataLoader's, through
+    ``__array__``) as a tensor of its own dtype (what the step would convert it to), so that steps over generator
+    batches are captured and replayed like those over arrays; anything else as it is."""
+    if not isinstance(a, (np.ndarray, _core.Tensor)) and hasattr(a, "__array__") and not np.isscalar(a):
+        a = np.asarray(a)
     if isinstance(a, np.ndarray) and a.dtype.kind in "fiub" and a.size:
         try:
             return _core.convert_to_tensor(np.ascontiguousarray(a))
@@ -285,8 +288,9 @@ def make_data(x, y=None, sample_weight=None, batch_size=None, shuffle=False, ste
                              "yield (x, y, sample_weight) elements instead.")
         planned = _planned(x) if steps is None else None
         return planned if planned is not None else IterableData(x, steps, False)
-    if hasattr(x, "__next__") or (hasattr(x, "__getitem__") and hasattr(x, "__len__") and not
-                                  isinstance(x, (np.ndarray, _core.Tensor, list, tuple, dict))):
+    iterable = hasattr(x, "__next__") or hasattr(x, "__iter__") or hasattr(x, "__getitem__")
+    if iterable and not isinstance(x, (np.ndarray, _core.Tensor, list, tuple, dict)) and not hasattr(x, "__array__"):
+        # generators, PyDataset / Sequence, and other iterables of batches (a PyTorch DataLoader)
         if y is not None:
             raise ValueError("`y` argument is not supported when using a generator or dataset as input; the batches "
                              "should hold (x, y) pairs.")
