@@ -1,6 +1,6 @@
 """tapeflow.keras: the Keras API. ``from tapeflow import keras`` and use it as ``tf.keras``."""
-from tapeflow.keras import (activations, backend, callbacks, initializers, layers, losses, metrics, models,
-                            optimizers, preprocessing, regularizers, saving, utils)
+from tapeflow.keras import (activations, backend, callbacks, initializers, layers, losses, metrics, models, ops,
+                            optimizers, preprocessing, random, regularizers, saving, utils)
 from tapeflow.keras.layers import Input, InputLayer, Layer
 from tapeflow.keras.models import Model, Sequential
 from tapeflow.keras.engine.keras_tensor import KerasTensor
@@ -14,5 +14,5 @@ def __getattr__(name):
     raise AttributeError("module 'tapeflow.keras' has no attribute %r" % name)
 
 
-__all__ = ["activations", "backend", "callbacks", "initializers", "layers", "losses", "metrics", "models",
-           "optimizers", "preprocessing", "regularizers", "saving", "utils", "Input", "InputLayer", "Layer", "Model", "Sequential", "KerasTensor"]
+__all__ = ["activations", "backend", "callbacks", "initializers", "layers", "losses", "metrics", "models", "ops",
+           "optimizers", "preprocessing", "random", "regularizers", "saving", "utils", "Input", "InputLayer", "Layer", "Model", "Sequential", "KerasTensor"]
