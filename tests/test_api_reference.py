@@ -162,3 +162,35 @@ def test_confusion_counts_and_f_scores(case):
     metric.update_state(y_true[:3], y_pred[:3])
     metric.update_state(y_true[3:], y_pred[3:], sample_weight=sw[3:])
     np.testing.assert_allclose(np.asarray(metric.result()), case["result"], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("case", REF["normalization"]["cases"],
+                         ids=lambda c: "%s-%s" % (c["adapt"], "-".join(sorted(c["config"]))))
+def test_normalization_layer(case):
+    x = f32(REF["normalization"]["input"])
+    config = dict(case["config"])
+    if "axis" in config and isinstance(config["axis"], list):
+        config["axis"] = tuple(config["axis"])
+    layer = keras.layers.Normalization(**config)
+    if case["adapt"] == "array":
+        layer.adapt(x)
+    elif case["adapt"] == "dataset":
+        layer.adapt(tf.data.Dataset.from_tensor_slices((x, np.zeros(40))).batch(7).map(lambda a, b: a))
+    np.testing.assert_allclose(np.asarray(layer(x[:5])), case["output"], rtol=2e-5, atol=2e-5)
+    for got, want in zip(layer.get_weights(), case["weights"]):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-5)
+    if case["adapt"] is None:
+        check_layer(keras.layers.Normalization, config, (5, 3, 4), (5, 3, 4), input_data=x[:5])
+
+
+def test_normalization_in_a_model_saves_and_reloads(tmp_path):
+    x = np.random.default_rng(0).normal(size=(64, 3)).astype("float32") * 10 + 5
+    norm = keras.layers.Normalization()
+    norm.adapt(x)
+    model = keras.Sequential([keras.Input((3,)), norm, keras.layers.Dense(1)])
+    np.testing.assert_allclose(np.asarray(norm(x)).mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(norm.mean.numpy(), x.mean(0, keepdims=True), rtol=1e-5)  # shaped (1, 3), as Keras
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    again = keras.models.load_model(path)
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)

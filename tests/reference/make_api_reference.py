@@ -133,6 +133,22 @@ for class_name, config in (("F1Score", {}), ("F1Score", {"average": "micro"}), (
     m.update_state(yt[:3], yp[:3])
     m.update_state(yt[3:], yp[3:], sample_weight=sw[3:])
     fscores.append({"class_name": class_name, "config": config, "result": tolist(m.result())})
+xn = f32(rng.normal(size=(40, 3, 4)) * 3 + 1)
+norm_cases = []
+for config, source in (({}, "array"), ({"axis": None}, "array"), ({"axis": (1, 2)}, "array"),
+                       ({}, "dataset"), ({"mean": [1.0, 2.0, 3.0, 4.0], "variance": [1.0, 4.0, 0.0, 9.0]}, None),
+                       ({"mean": [1.0, 2.0, 3.0, 4.0], "variance": [1.0, 4.0, 0.0, 9.0], "invert": True}, None)):
+    layer = keras.layers.Normalization(**config)
+    if source == "array":
+        layer.adapt(xn)
+    elif source == "dataset":
+        import tensorflow as tf
+        layer.adapt(tf.data.Dataset.from_tensor_slices((xn, np.zeros(40))).batch(7).map(lambda a, b: a))
+    norm_cases.append({"config": {k: v for k, v in config.items()}, "adapt": source,
+                       "output": tolist(layer(xn[:5])),
+                       "weights": [tolist(w) for w in layer.get_weights()]})
+out["normalization"] = {"input": tolist(xn), "cases": norm_cases}
+
 out["confusion_metrics"] = {"y_true": tolist(yt), "y_pred": tolist(yp), "sample_weight": tolist(sw),
                             "counts": counts, "fscores": fscores}
 

@@ -5,6 +5,7 @@ from tapeflow.keras.layers.input_layer import Input, InputLayer
 from tapeflow.keras.layers.dense import Dense
 from tapeflow.keras.layers.activation import Activation
 from tapeflow.keras.layers.elu import ELU
+from tapeflow.keras.layers.feature_normalization import Normalization
 from tapeflow.keras.layers.leaky_relu import LeakyReLU
 from tapeflow.keras.layers.prelu import PReLU
 from tapeflow.keras.layers.relu import ReLU
@@ -41,7 +42,8 @@ __all__ = ["Layer", "InputSpec", "Input", "InputLayer", "Dense", "Activation", "
            "ZeroPadding1D", "ZeroPadding2D", "Conv2DTranspose", "Convolution2DTranspose", "DepthwiseConv2D",
            "SeparableConv2D", "SeparableConvolution2D", "GroupNormalization", "Embedding", "Masking", "RNN", "SimpleRNN",
            "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell", "Bidirectional", "TimeDistributed",
-           "Attention", "MultiHeadAttention", "ELU", "LeakyReLU", "PReLU", "ReLU", "Rescaling", "Softmax"]
+           "Attention", "MultiHeadAttention", "ELU", "LeakyReLU", "PReLU", "ReLU", "Rescaling", "Softmax",
+           "Normalization"]
 
 _BY_NAME = {name: globals()[name] for name in __all__ if isinstance(globals()[name], type)}
 
