@@ -256,6 +256,26 @@ def _cum_case(tf, d, name):
     return (lambda: fn(x, axis=axis, exclusive=exclusive, reverse=reverse)), ref
 
 
+def _sort_case(tf, d, name):
+    x, a = d.operand(tf, floats=True)
+    axis = d.axis(a.ndim if a is not None else 1) if d.chance(0.7) else -1
+    if name == "top_k":
+        k = d.int_or_huge(0, 4)
+        return (lambda: tf.math.top_k(x, k=k).values), \
+            (lambda: -np.sort(-a, -1)[..., :k] if a is not None and a.ndim and a.dtype.kind == "f" and
+             0 <= k <= a.shape[-1] and not np.isnan(a).any() else None)
+    descending = d.chance(0.5)
+    fn = tf.sort if name == "sort" else tf.argsort
+    direction = "DESCENDING" if descending else "ASCENDING"
+
+    def ref():
+        if a is None or a.dtype.kind != "f" or not isinstance(axis, int) or not a.ndim or np.isnan(a).any():
+            return None
+        order = np.argsort(-a if descending else a, axis=axis, kind="stable")
+        return np.take_along_axis(a, order, axis) if name == "sort" else order.astype("int32")
+    return (lambda: fn(x, axis=axis, direction=direction)), ref
+
+
 def _shape_case(tf, d, name):
     x, a = d.operand(tf)
     nd = a.ndim if a is not None else 1
@@ -439,6 +459,7 @@ def _nn_case(tf, d, name):
 OPS = ([(n, _unary_case) for n in UNARY] + [(n, _binary_case) for n in BINARY] +
        [(n, _reduce_case) for n in REDUCE] + [("argmax", _arg_case), ("argmin", _arg_case)] +
        [("cumsum", _cum_case), ("cumprod", _cum_case)] +
+       [(n, _sort_case) for n in ("sort", "argsort", "top_k")] +
        [(n, _shape_case) for n in ("reshape", "transpose", "expand_dims", "squeeze", "reverse", "tile", "pad",
                                    "broadcast_to", "slice", "getitem")] +
        [(n, _index_case) for n in ("gather", "gather_nd", "scatter_nd", "one_hot")] +

@@ -422,6 +422,25 @@ def test_clip_by_norm_and_global_norm_gradients():
     check_op(lambda a, b: tf.clip_by_global_norm([a, b], 1.5)[0], np_global, rand(3, 2), rand(4))
 
 
+def test_sort_argsort_and_top_k():
+    x = rand(3, 5)
+    check_op(lambda t: tf.sort(t), lambda a: np.sort(a, -1), x)  # no ties here: the gradient is defined
+    check_op(lambda t: tf.sort(t, axis=0, direction="DESCENDING"), lambda a: -np.sort(-a, 0), x)
+    check_op(lambda t: tf.math.top_k(t, k=2).values, lambda a: -np.sort(-a, -1)[:, :2], x)
+    x[1, 2] = x[1, 4]  # a tie: the lower index first, both ways
+    np.testing.assert_array_equal(tf.argsort(x), np.argsort(x, -1, kind="stable"))
+    np.testing.assert_array_equal(tf.argsort(x, direction="DESCENDING"), np.argsort(-x, -1, kind="stable"))
+    top = tf.nn.top_k(x, k=3)
+    assert top.indices.dtype == tf.int32
+    np.testing.assert_array_equal(top.indices, np.argsort(-x, -1, kind="stable")[:, :3])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="at least k"):
+        tf.math.top_k(x, k=6)
+    with pytest.raises(ValueError, match="direction"):
+        tf.sort(x, direction="UP")
+    np.testing.assert_array_equal(tf.sort(tf.constant([3, 1, 2])), [1, 2, 3])
+    np.testing.assert_array_equal(tf.sort(tf.constant([2.0, np.nan, 1.0])), [1.0, 2.0, np.nan])
+
+
 def test_l2_normalize():
     check_op(lambda x: tf.math.l2_normalize(x, axis=1), lambda x: x / np.sqrt((x ** 2).sum(1, keepdims=True)),
              rand(3, 4))

@@ -1,7 +1,10 @@
 """The op namespace shared by ``tapeflow``, ``tapeflow.math`` and ``tapeflow.nn``:
 C++ ops from ``_core`` under TensorFlow's names, plus a few composites."""
 
+import collections as _collections
+
 from tapeflow import _core
+from tapeflow import errors as _errors
 
 _CORE_OPS = [
     # creation
@@ -110,6 +113,65 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
     norm = _core.sqrt(l2sum)
     clip = _core.cast(_core.convert_to_tensor(clip_norm), v.dtype.name)
     return _like(t, _core.divide(_core.multiply(v, clip), _core.maximum(norm, clip)))
+
+
+def _direction(direction):
+    direction = str(direction).upper()
+    if direction not in ("ASCENDING", "DESCENDING"):
+        raise ValueError('`direction` should be one of {"ASCENDING", "DESCENDING"}. Received: direction=%r'
+                         % (direction,))
+    return direction == "DESCENDING"
+
+
+def _along(x, axis, fn):
+    """fn(x with ``axis`` moved last) with the axis moved back."""
+    if x.ndim == 0:
+        raise _errors.InvalidArgumentError(None, None, "sort needs a tensor of rank >= 1, got a scalar")
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        raise TypeError("`axis` must be an int, got %r" % (axis,))
+    if not -x.ndim <= axis < x.ndim:
+        raise _errors.InvalidArgumentError(None, None, "axis %d is out of range for a tensor of rank %d"
+                                           % (axis, x.ndim))
+    axis = axis % x.ndim
+    if axis == x.ndim - 1:
+        return fn(x)
+    perm = [d for d in range(x.ndim) if d != axis] + [axis]
+    back = [perm.index(d) for d in range(x.ndim)]
+    return _core.transpose(fn(_core.transpose(x, perm)), back)
+
+
+def _sorted_by(x, order):
+    """x (sorted axis last) gathered in ``order`` along its last axis: differentiable through gather."""
+    return _core.gather(x, order, axis=x.ndim - 1, batch_dims=x.ndim - 1)
+
+
+def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
+    """The int32 positions that sort ``values`` along ``axis`` (always stable here)."""
+    values = _core.convert_to_tensor(values)
+    return _core.cast(_core._argsort(values, axis, _direction(direction)), "int32")
+
+
+def sort(values, axis=-1, direction="ASCENDING", name=None):
+    """``values`` sorted along ``axis``; the gradient goes back to each value's place."""
+    values = _core.convert_to_tensor(values)
+    descending = _direction(direction)
+    return _along(values, axis, lambda v: _sorted_by(v, _core._argsort(v, -1, descending)))
+
+
+TopKV2 = _collections.namedtuple("TopKV2", ["values", "indices"])
+
+
+def top_k(input, k=1, sorted=True, index_type="int32", name=None):  # noqa: A002 - TensorFlow's argument names
+    """The ``k`` largest entries of the last axis (ties: the lower index first) and their int32 indices."""
+    x = _core.convert_to_tensor(input)
+    if x.ndim == 0:
+        raise ValueError("top_k needs an input of rank >= 1, got a scalar")
+    k = int(k)
+    if not 0 <= k <= x.shape[-1]:
+        raise _errors.InvalidArgumentError(None, None, "input must have at least k columns. Had %d, needed %d"
+                                           % (x.shape[-1], k))
+    order = _core._argsort(x, -1, True)[..., :k]
+    return TopKV2(_sorted_by(x, order), _core.cast(order, index_type))
 
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):

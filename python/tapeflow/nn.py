@@ -3,7 +3,7 @@ from tapeflow import _core, errors
 from tapeflow._ops import (bias_add, elu, gelu, l2_normalize, leaky_relu, log_softmax, relu, relu6,  # noqa: F401
                            selu, sigmoid, sigmoid_cross_entropy_with_logits, silu, softmax,
                            softmax_cross_entropy_with_logits, softplus, softsign,
-                           sparse_softmax_cross_entropy_with_logits, swish, tanh)
+                           sparse_softmax_cross_entropy_with_logits, swish, tanh, top_k)
 
 
 # ----------------------------------------------------------------- convolution and pooling

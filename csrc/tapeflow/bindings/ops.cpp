@@ -210,6 +210,9 @@ void init_ops(py::module_& m) {
   m.def("argmax", [](py::handle x, py::handle axis, py::handle out, py::handle) {
     return ops::arg_reduce(to_tensor(x), axis_int(axis, 0), true, parse_dtype(out).value_or(DType::Int64));
   }, "input"_a, "axis"_a = none, "output_type"_a = none, "name"_a = none);
+  m.def("_argsort", [](py::handle x, int64_t axis, bool descending) {
+    return ops::argsort(to_tensor(x), axis, descending);
+  }, "values"_a, "axis"_a = -1, "descending"_a = false);
   m.def("argmin", [](py::handle x, py::handle axis, py::handle out, py::handle) {
     return ops::arg_reduce(to_tensor(x), axis_int(axis, 0), false, parse_dtype(out).value_or(DType::Int64));
   }, "input"_a, "axis"_a = none, "output_type"_a = none, "name"_a = none);

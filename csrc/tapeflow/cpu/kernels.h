@@ -46,6 +46,10 @@ void f32_range_binary(BinaryOp op, const float* a, int64_t sa, const float* b, i
 void reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& reduce_mask, const Tensor& out);
 void arg_reduce(const Tensor& x, int64_t axis, bool is_max, const Tensor& out);
 void cumulative(const Tensor& x, int64_t axis, bool exclusive, bool reverse, bool product, const Tensor& out);
+// out (int64, x's shape): for each line along `axis` of contiguous x, the positions that sort it, stably
+// (equal values keep their order), ascending or descending; NaN sorts above every number (last ascending, first
+// descending), as NumPy puts it.
+void argsort(const Tensor& x, int64_t axis, bool descending, const Tensor& out);
 void softmax(const Tensor& x, int64_t axis, bool log, const Tensor& out);
 // Softmax cross-entropy over the last axis of contiguous float logits (rows, C), fused: one pass per row, nothing
 // kept between the forward and the backward kernel. Labels are class ids (int32/int64, (rows)) when `sparse`, else

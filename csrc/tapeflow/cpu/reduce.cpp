@@ -217,6 +217,31 @@ void cumulative(const Tensor& x, int64_t axis, bool exclusive, bool reverse, boo
   });
 }
 
+void argsort(const Tensor& x, int64_t axis, bool descending, const Tensor& out) {
+  int64_t outer, R, inner;
+  split3(x.shape(), axis, outer, R, inner);
+  TF_DISPATCH_NUMERIC(x.dtype(), "argsort", {
+    const T* p = x.data<T>();
+    int64_t* q = out.data<int64_t>();
+    parallel_for(outer * inner, std::max<int64_t>(1, 4096 / std::max<int64_t>(R, 1)), [&](int64_t lo, int64_t hi) {
+      std::vector<int64_t> order(static_cast<size_t>(R));
+      for (int64_t t = lo; t < hi; ++t) {
+        const T* a = p + t / inner * R * inner + t % inner;
+        // NaN above everything: "greater" is "NaN, or larger"
+        auto above = [&](int64_t i, int64_t j) {
+          const T u = a[i * inner], v = a[j * inner];
+          return (u != u && v == v) || u > v;
+        };
+        for (int64_t k = 0; k < R; ++k) order[static_cast<size_t>(k)] = k;
+        if (descending) std::stable_sort(order.begin(), order.end(), above);
+        else std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) { return above(j, i); });
+        int64_t* b = q + t / inner * R * inner + t % inner;
+        for (int64_t k = 0; k < R; ++k) b[k * inner] = order[static_cast<size_t>(k)];
+      }
+    });
+  });
+}
+
 namespace {
 
 // Class ids as int64, checked against [0, C) before any row is computed (the kernels' loops never throw).

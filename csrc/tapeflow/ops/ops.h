@@ -88,6 +88,8 @@ Tensor reduce_std(const Tensor& x, const Axes& axes, bool keepdims);
 Tensor reduce_logsumexp(const Tensor& x, const Axes& axes, bool keepdims);
 Tensor arg_reduce(const Tensor& x, int64_t axis, bool is_max, DType out_dtype);
 Tensor cumsum(const Tensor& x, int64_t axis, bool exclusive, bool reverse);
+// The int64 positions that sort x along axis (stable; NaN above every number); no gradient (an index).
+Tensor argsort(const Tensor& x, int64_t axis, bool descending);
 Tensor cumprod(const Tensor& x, int64_t axis, bool exclusive, bool reverse);
 Tensor softmax(const Tensor& x, int64_t axis);
 Tensor log_softmax(const Tensor& x, int64_t axis);

@@ -131,6 +131,18 @@ Tensor arg_reduce(const Tensor& x, int64_t axis, bool is_max, DType out_dtype) {
   return out_dtype == DType::Int64 ? out : cast(out, out_dtype);
 }
 
+Tensor argsort(const Tensor& x, int64_t axis, bool descending) {
+  check_cpu("argsort", x);
+  if (x.dtype() == DType::Bool) throw TypeError("[argsort] is not defined for bool tensors");
+  if (x.dtype() == DType::Float16) return argsort(f32(x), axis, descending);
+  if (x.ndim() == 0) throw InvalidArgument("[argsort] expects a tensor of rank >= 1, got a scalar");
+  axis = normalize_axis(axis, x.ndim(), "argsort");
+  Tensor out = Tensor::empty(x.shape(), DType::Int64);
+  const Tensor xc = x.contiguous();
+  if (x.numel()) TF_KERNEL(cpu::argsort(xc, axis, descending, out));
+  return out;
+}
+
 static Tensor scan(const Tensor& x, int64_t axis, bool exclusive, bool reverse, bool product) {
   const char* name = product ? "cumprod" : "cumsum";
   check_cpu(name, x);
