@@ -48,6 +48,9 @@ FORWARD = [  # (name, keras.ops call, NumPy reference, arguments); differentiabl
     ("binary_ce", lambda x: ops.binary_crossentropy(np.array([[1.0, 0, 1, 0]] * 3), ops.sigmoid(x)),
      lambda x: -(np.array([[1.0, 0, 1, 0]] * 3) * np.log(1 / (1 + np.exp(-x))) +
                  (1 - np.array([[1.0, 0, 1, 0]] * 3)) * np.log(1 - 1 / (1 + np.exp(-x)))), True),
+    ("einsum", lambda x: ops.einsum("ij,kj->ik", x, x), lambda x: x @ x.T, True),
+    ("sort", lambda x: ops.sort(x, axis=0), lambda x: np.sort(x, 0), True),
+    ("top_k", lambda x: ops.top_k(x, 2)[0], lambda x: -np.sort(-x, -1)[:, :2], True),
     ("argmax", lambda x: ops.argmax(x, axis=1), lambda x: x.argmax(1).astype("int32"), False),
     ("argmax_flat", lambda x: ops.argmax(x), lambda x: np.int32(x.argmax()), False),
     ("one_hot", lambda x: ops.one_hot(ops.argmax(x, axis=0), 3), lambda x: np.eye(3)[x.argmax(0)], False),

@@ -441,6 +441,17 @@ def test_sort_argsort_and_top_k():
     np.testing.assert_array_equal(tf.sort(tf.constant([2.0, np.nan, 1.0])), [1.0, 2.0, np.nan])
 
 
+@pytest.mark.parametrize("equation,shapes", [
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 2)]), ("ij->ji", [(2, 3)]),
+    ("ij->", [(2, 3)]), ("i,i->", [(4,), (4,)]), ("i,j->ij", [(2,), (3,)]), ("bhqd,bhkd->bhqk", [(1, 2, 3, 4), (1, 2, 5, 4)]),
+    ("...ij,...jk->...ik", [(2, 1, 3, 4), (2, 1, 4, 2)]), ("ij,jk", [(2, 3), (3, 4)]), ("abc,cd->abd", [(2, 1, 3), (3, 2)]),
+    ("bqhd->bhqd", [(2, 3, 2, 4)]), ("ik,bk->bi", [(3, 4), (2, 4)]),
+])
+def test_einsum(equation, shapes):
+    args = [rand(*s) for s in shapes]
+    check_op(lambda *t: tf.einsum(equation, *t), lambda *a: np.einsum(equation, *a), *args)
+
+
 def test_l2_normalize():
     check_op(lambda x: tf.math.l2_normalize(x, axis=1), lambda x: x / np.sqrt((x ** 2).sum(1, keepdims=True)),
              rand(3, 4))

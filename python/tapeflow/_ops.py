@@ -2,6 +2,7 @@
 C++ ops from ``_core`` under TensorFlow's names, plus a few composites."""
 
 import collections as _collections
+import math as _math
 
 from tapeflow import _core
 from tapeflow import errors as _errors
@@ -216,3 +217,82 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
         v = _values(t)
         out.append(_like(t, _core.multiply(v, _core.cast(scale, v.dtype.name))))
     return out, norm
+
+
+def einsum(equation, *inputs, **kwargs):
+    """Einstein summation over one or two tensors (``"bij,bjk->bik"``, ``"...ij->...ji"``, implicit outputs),
+    lowered to transposes, sums and one batched matmul, so it is differentiable and fast. A letter repeated
+    within one operand (a diagonal) is not supported."""
+    operands = [_core.convert_to_tensor(x) for x in inputs]
+    if not 1 <= len(operands) <= 2:
+        raise NotImplementedError("einsum takes one or two operands in tapeflow, got %d" % len(operands))
+    specs, out = _einsum_specs(equation.replace(" ", ""), operands)
+    for spec in specs:
+        if len(set(spec)) != len(spec):
+            raise NotImplementedError("einsum: a letter repeated within one operand (%r) is not supported" % spec)
+    sizes = {}
+    for spec, x in zip(specs, operands):
+        for letter, n in zip(spec, x.shape):
+            if sizes.setdefault(letter, n) != n and n != 1 and sizes[letter] != 1:
+                raise ValueError("einsum: dimension %r has sizes %d and %d" % (letter, sizes[letter], n))
+            sizes[letter] = max(sizes[letter], n)
+    if len(operands) == 1:
+        x, spec = _einsum_reduce(operands[0], specs[0], out)
+        return _core.transpose(x, [spec.index(c) for c in out]) if spec != out else x
+    (a, sa), (b, sb) = [_einsum_reduce(x, s, out + (specs[1] if i == 0 else specs[0])) for i, (x, s) in
+                        enumerate(zip(operands, specs))]
+    batch = [c for c in out if c in sa and c in sb]
+    contracted = [c for c in sa if c in sb and c not in out]
+    free_a = [c for c in sa if c not in sb]
+    free_b = [c for c in sb if c not in sa]
+
+    def arrange(x, spec, order):
+        x = _core.transpose(x, [spec.index(c) for c in order]) if list(spec) != order else x
+        target = [sizes[c] for c in order]
+        return _core.broadcast_to(x, target) if list(x.shape) != target else x
+    a = arrange(a, sa, batch + free_a + contracted)
+    b = arrange(b, sb, batch + contracted + free_b)
+    n = [_math.prod(sizes[c] for c in group) for group in (batch, free_a, contracted, free_b)]
+    product = _core.matmul(_core.reshape(a, [n[0], n[1], n[2]]), _core.reshape(b, [n[0], n[2], n[3]]))
+    result_spec = batch + free_a + free_b
+    result = _core.reshape(product, [sizes[c] for c in result_spec])
+    return _core.transpose(result, [result_spec.index(c) for c in out]) if result_spec != list(out) else result
+
+
+def _einsum_specs(equation, operands):
+    """The operands' subscripts and the output's, with ``...`` spelled out as letters of its own."""
+    lhs, arrow, rhs = equation.partition("->")
+    specs = lhs.split(",")
+    if len(specs) != len(operands):
+        raise ValueError("einsum: the equation %r names %d operands, %d were given" % (equation, len(specs),
+                                                                                       len(operands)))
+    free_letters = [c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in equation]
+    ellipsis = 0
+    for spec, x in zip(specs, operands):
+        if "..." in spec:
+            ellipsis = max(ellipsis, x.ndim - (len(spec) - 3))
+    dots = "".join(free_letters[:ellipsis][::-1])
+    expanded = []
+    for spec, x in zip(specs, operands):
+        if "..." in spec:
+            spec = spec.replace("...", dots[len(dots) - (x.ndim - (len(spec) - 3)):])
+        if len(spec) != x.ndim:
+            raise ValueError("einsum: subscripts %r do not fit an operand of rank %d" % (spec, x.ndim))
+        expanded.append(spec)
+    if arrow:
+        out = rhs.replace("...", dots)
+    else:  # implicit: the letters seen once, in alphabetical order, after the ellipsis
+        counts = {}
+        for spec in expanded:
+            for c in spec:
+                counts[c] = counts.get(c, 0) + 1
+        out = dots + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in dots))
+    return expanded, out
+
+
+def _einsum_reduce(x, spec, keep):
+    """x with the axes whose letters are not in ``keep`` summed away; (tensor, its remaining subscripts)."""
+    gone = [i for i, c in enumerate(spec) if c not in keep]
+    if not gone:
+        return x, spec
+    return _core.reduce_sum(x, gone, False), "".join(c for c in spec if c in keep)

@@ -1,6 +1,6 @@
 """tf.linalg: matrix products."""
 from tapeflow import _core
-from tapeflow._ops import eye, global_norm, matmul, tensordot, transpose  # noqa: F401
+from tapeflow._ops import einsum, eye, global_norm, matmul, tensordot, transpose  # noqa: F401
 
 
 def matrix_transpose(a, name="matrix_transpose", conjugate=False):

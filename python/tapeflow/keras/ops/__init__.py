@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 
-from tapeflow import _core, dtypes, nn
+from tapeflow import _core, _ops, dtypes, nn
 from tapeflow.keras import activations, backend
 from tapeflow.keras import losses as _losses
 from tapeflow.keras.engine.keras_tensor import any_symbolic, op_call
@@ -177,6 +177,26 @@ def dot(x1, x2):
     if b.ndim == 1:
         return _core.reduce_sum(_core.multiply(a, b), -1)
     return _core.tensordot(a, b, [[a.ndim - 1], [b.ndim - 2]])
+
+
+@_keras_op
+def einsum(subscripts, *operands, **kwargs):
+    return _ops.einsum(subscripts, *operands)
+
+
+@_keras_op
+def sort(x, axis=-1):
+    return _ops.sort(x, axis=axis)
+
+
+@_keras_op
+def argsort(x, axis=-1):
+    return _ops.argsort(x, axis=axis)
+
+
+def top_k(x, k, sorted=True):  # noqa: A002 - Keras's argument name
+    result = _ops.top_k(x, k=k, sorted=sorted)
+    return result.values, result.indices
 
 
 @_keras_op
