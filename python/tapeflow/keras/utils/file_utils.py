@@ -80,12 +80,19 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         extract = True
         fname = fname if fname.endswith(".tar.gz") else fname + ".tar.gz"
     target = os.path.join(directory, fname)
-    fresh = force_download or not os.path.exists(target) or \
-        (expected is not None and not validate_file(target, expected, hash_algorithm))
+    present = os.path.exists(target)
+    mismatch = present and expected is not None and not validate_file(target, expected, hash_algorithm)
+    fresh = force_download or not present or mismatch
     if fresh:
         try:
             _download(origin, target, expected, hash_algorithm)
         except OSError as e:  # urllib.error.URLError is an OSError
+            if mismatch:  # the file is there, but not the published one: say so, not "could not download"
+                raise ValueError(
+                    "%s is there, but its %s checksum differs from the published %s (a truncated, corrupt or "
+                    "different file), and a fresh copy could not be downloaded from %s (%s). Replace it with the "
+                    "published file." % (target, _algorithm(expected, hash_algorithm), expected, origin,
+                                         getattr(e, "reason", e))) from None
             raise FileNotFoundError(
                 "Could not download %s from %s (%s). tapeflow looks for it at %s: when offline, copy the published "
                 "file there (or pass its location as `path=`)." % (fname, origin, getattr(e, "reason", e), target)) \
