@@ -149,6 +149,28 @@ for config, source in (({}, "array"), ({"axis": None}, "array"), ({"axis": (1, 2
                        "weights": [tolist(w) for w in layer.get_weights()]})
 out["normalization"] = {"input": tolist(xn), "cases": norm_cases}
 
+import tensorflow as tf  # noqa: E402
+img = f32(rng.random((2, 5, 7, 3)))
+img_u8 = (img * 255).astype("uint8")
+image_cases = {
+    "resize_up_bilinear": tf.image.resize(img, (8, 11)), "resize_down_bilinear": tf.image.resize(img, (3, 4)),
+    "resize_up_nearest": tf.image.resize(img, (9, 12), method="nearest"),
+    "resize_down_nearest": tf.image.resize(img, (2, 3), method="nearest"),
+    "resize_single_u8": tf.image.resize(img_u8[0], (4, 9)),
+    "resize_aspect": tf.image.resize(img, (10, 10), preserve_aspect_ratio=True),
+    "flip_left_right": tf.image.flip_left_right(img), "flip_up_down": tf.image.flip_up_down(img[0]),
+    "rot90_3": tf.image.rot90(img, k=3), "transpose": tf.image.transpose(img),
+    "crop_box": tf.image.crop_to_bounding_box(img, 1, 2, 3, 4), "central_crop": tf.image.central_crop(img, 0.5),
+    "pad_box": tf.image.pad_to_bounding_box(img, 1, 2, 8, 10),
+    "crop_or_pad": tf.image.resize_with_crop_or_pad(img, 3, 10),
+    "to_uint8": tf.image.convert_image_dtype(img, "uint8"), "to_float": tf.image.convert_image_dtype(img_u8, "float32"),
+    "grayscale": tf.image.rgb_to_grayscale(img), "grayscale_u8": tf.image.rgb_to_grayscale(img_u8),
+    "brightness": tf.image.adjust_brightness(img, 0.2), "contrast": tf.image.adjust_contrast(img, 1.7),
+    "standardization": tf.image.per_image_standardization(img_u8),
+}
+out["image"] = {"input": tolist(img), "cases": {k: {"dtype": np.asarray(v).dtype.name, "values": tolist(v)}
+                                                 for k, v in image_cases.items()}}
+
 out["confusion_metrics"] = {"y_true": tolist(yt), "y_pred": tolist(yp), "sample_weight": tolist(sw),
                             "counts": counts, "fscores": fscores}
 
