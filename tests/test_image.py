@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 import tapeflow as tf
+from layertest import check_layer
 from opcheck import check_op, rand
+from tapeflow import keras
 
 with open(os.path.join(os.path.dirname(__file__), "reference", "api_reference.json")) as f:
     REF = json.load(f)["image"]
@@ -92,3 +94,36 @@ def test_random_image_ops_keep_shapes_and_values():
     assert np.allclose(brighter, brighter.flat[0], atol=1e-6) and abs(brighter.flat[0]) <= 0.1
     with pytest.raises(NotImplementedError, match="bicubic"):
         tf.image.resize(x, (2, 2), method="bicubic")
+
+
+with open(os.path.join(os.path.dirname(__file__), "reference", "api_reference.json")) as f:
+    LAYERS = json.load(f)["image_layers"]
+
+
+@pytest.mark.parametrize("case", LAYERS["cases"], ids=lambda c: c["class_name"] + "-" + "-".join(
+    "%s=%s" % kv for kv in sorted(c["config"].items())))
+def test_resizing_and_center_crop_layers_match_keras(case):
+    x = np.asarray(LAYERS["input"], "float32")
+    cls = getattr(keras.layers, case["class_name"])
+    np.testing.assert_allclose(np.asarray(cls(**case["config"])(x)), case["output"], rtol=1e-5, atol=1e-4)
+    want = np.asarray(case["output"]).shape
+    check_layer(cls, case["config"], x.shape, want, input_data=x)
+
+
+def test_random_augmentation_layers_train_only():
+    x = np.random.default_rng(0).random((4, 5, 6, 3)).astype("float32") * 255
+    flip = keras.layers.RandomFlip("horizontal", seed=1)
+    out = np.asarray(flip(x))
+    assert all(np.array_equal(o, i) or np.array_equal(o, i[:, ::-1]) for o, i in zip(out, x))
+    np.testing.assert_array_equal(np.asarray(flip(x, training=False)), x)
+    bright = np.asarray(keras.layers.RandomBrightness(0.1, seed=2)(x)) - x
+    assert np.all(np.abs(bright) <= 0.1 * 255 + 1e-3)
+    contrast = keras.layers.RandomContrast(0.5, seed=3)
+    out = np.asarray(contrast(x))
+    assert out.min() >= 0 and out.max() <= 255
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), x.mean(axis=(1, 2)), atol=40)  # about the same means
+    model = keras.Sequential([keras.Input((5, 6, 3)), keras.layers.RandomFlip(), keras.layers.RandomContrast(0.2),
+                              keras.layers.Rescaling(1 / 255), keras.layers.Flatten(), keras.layers.Dense(2)])
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))  # inference: fixed
+    model.compile("sgd", "mse")
+    model.fit(x, np.zeros((4, 2), "float32"), verbose=0)

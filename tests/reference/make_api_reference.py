@@ -168,6 +168,15 @@ image_cases = {
     "brightness": tf.image.adjust_brightness(img, 0.2), "contrast": tf.image.adjust_contrast(img, 1.7),
     "standardization": tf.image.per_image_standardization(img_u8),
 }
+layer_img = f32(rng.random((2, 6, 8, 3)) * 255)
+preprocessing = []
+for class_name, config in (("Resizing", {"height": 4, "width": 5}),
+                           ("Resizing", {"height": 9, "width": 9, "interpolation": "nearest"}),
+                           ("Resizing", {"height": 4, "width": 4, "crop_to_aspect_ratio": True}),
+                           ("CenterCrop", {"height": 3, "width": 5}), ("CenterCrop", {"height": 10, "width": 4})):
+    layer = getattr(keras.layers, class_name)(**config)
+    preprocessing.append({"class_name": class_name, "config": config, "output": tolist(layer(layer_img))})
+out["image_layers"] = {"input": tolist(layer_img), "cases": preprocessing}
 out["image"] = {"input": tolist(img), "cases": {k: {"dtype": np.asarray(v).dtype.name, "values": tolist(v)}
                                                  for k, v in image_cases.items()}}
 
