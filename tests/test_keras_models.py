@@ -435,6 +435,15 @@ def test_a_model_subclass_given_inputs_and_outputs_is_functional_with_its_method
     same = CustomModel.from_config(model.get_config())
     assert isinstance(same, CustomModel)
 
+    class Sized(keras.Model):  # positional arguments of its own (not KerasTensors): an ordinary subclass
+        def __init__(self, units, depth, name="sized"):
+            super().__init__(name=name)
+            self.dense = layers.Dense(units * depth)
+
+        def call(self, x):
+            return self.dense(x)
+    assert Sized(2, 3)(np.ones((1, 4), "float32")).shape == (1, 6)
+
 
 def test_compile_without_a_loss_trains_on_the_added_losses():
     class WithOwnLoss(keras.Model):

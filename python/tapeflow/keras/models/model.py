@@ -8,6 +8,7 @@ import numpy as np
 
 from tapeflow import _core, nest
 from tapeflow.keras import backend
+from tapeflow.keras.engine.keras_tensor import any_symbolic
 from tapeflow.keras.engine.trainer import Trainer
 from tapeflow.keras.layers.layer import Layer, _plain_shape, _shape_of
 from tapeflow.keras.models import summary as summary_mod
@@ -24,7 +25,10 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs:
+        # inputs and outputs: by name, or (a subclass's own positional arguments aside) as KerasTensors
+        graph = "inputs" in kwargs or "outputs" in kwargs or \
+            (len(args) >= 2 and (cls is Model or (any_symbolic(args[0]) and any_symbolic(args[1]))))
+        if graph:
             from tapeflow.keras.models.functional import Functional
             if cls is Model:
                 return Functional.__new__(Functional)
