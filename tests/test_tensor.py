@@ -229,3 +229,11 @@ def test_format_spec_formats_the_value():
     assert f"{t}" == str(t)
     with pytest.raises(TypeError):
         f"{tf.constant([1.0, 2.0]):0.2f}"
+
+
+def test_set_shape_checks_compatibility():
+    t = tf.zeros([2, 3])
+    t.set_shape([None, 3])
+    t.set_shape([2, None])
+    with pytest.raises(ValueError, match="not compatible"):
+        t.set_shape([None, 4])

@@ -119,6 +119,16 @@ Tensor.__format__ = _tensor_format
 Tensor.numpy = lambda self: self._numpy()
 Tensor.numpy.__doc__ = "The value as a NumPy array (read-only, shares memory with the tensor)."
 Tensor.get_shape = lambda self: self.shape
+
+
+def _set_shape(self, shape):
+    """Eager tensors know their shape: ``set_shape`` checks that ``shape`` (None for any size) is compatible."""
+    if not TensorShape(self._shape).is_compatible_with(shape):
+        raise ValueError("Tensor's shape %s is not compatible with supplied shape %s"
+                         % (TensorShape(self._shape), TensorShape(shape)))
+
+
+Tensor.set_shape = _set_shape
 Tensor.ref = lambda self: _Ref(self)
 Tensor.experimental_ref = Tensor.ref
 Tensor.__str__ = _tensor_str
