@@ -129,3 +129,13 @@ def test_random_seed_rules():
     assert set(np.unique(dropped)) <= {np.float32(0.0), np.float32(1.0 / 0.75)} and 0.15 < (dropped == 0).mean() < 0.35
     shuffled = np.asarray(keras.random.shuffle(np.arange(20), seed=5))
     assert sorted(shuffled) == list(range(20)) and list(shuffled) != list(range(20))
+
+
+def test_control_flow_runs_eagerly():
+    assert float(ops.cond(tf.constant(2.0) > 1.0, lambda: tf.constant(1.0), lambda: tf.constant(-1.0))) == 1.0
+    i, total = ops.while_loop(lambda i, t: i < 5, lambda i, t: (i + 1, t + i), (tf.constant(0), tf.constant(0)))
+    assert (int(i), int(total)) == (5, 10)
+    assert int(ops.while_loop(lambda x: x < 100, lambda x: x * 2, tf.constant(1), maximum_iterations=3)) == 8
+    assert float(ops.fori_loop(0, 4, lambda i, v: v + i, tf.constant(0.5))) == 6.5
+    assert float(tf.cond(tf.constant(False), lambda: 1.0, lambda: 2.0)) == 2.0
+    assert [int(v) for v in tf.while_loop(lambda a, b: a < 3, lambda a, b: (a + 1, b * 2), [0, 1])] == [3, 8]

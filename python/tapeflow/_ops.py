@@ -296,3 +296,20 @@ def _einsum_reduce(x, spec, keep):
     if not gone:
         return x, spec
     return _core.reduce_sum(x, gone, False), "".join(c for c in spec if c in keep)
+
+
+def cond(pred, true_fn=None, false_fn=None, name=None):
+    """tf.cond: ``true_fn()`` if ``pred`` else ``false_fn()``, run eagerly (the predicate is read on the host)."""
+    return true_fn() if bool(_core.convert_to_tensor(pred)) else false_fn()
+
+
+def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10, back_prop=True,
+               swap_memory=False, maximum_iterations=None, name=None):
+    """tf.while_loop, run eagerly: ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``."""
+    state = list(loop_vars)
+    steps = 0
+    while bool(_core.convert_to_tensor(cond(*state))) and (maximum_iterations is None or steps < maximum_iterations):
+        out = body(*state)
+        state = list(out) if isinstance(out, (tuple, list)) else [out]
+        steps += 1
+    return type(loop_vars)(state) if isinstance(loop_vars, (tuple, list)) else state[0]

@@ -459,3 +459,31 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     rank, fmt = _spatial(inputs, data_format)
     return (nn.avg_pool1d if rank == 1 else nn.avg_pool2d)(_T(inputs), pool_size, strides or pool_size,
                                                            padding.upper(), data_format=fmt)
+
+
+# ----------------------------------------------------------------- control flow (run in Python, eagerly)
+def cond(pred, true_fn, false_fn):
+    """``true_fn()`` if ``pred`` else ``false_fn()``. The predicate is read on the host, so a recorded step that
+    branches on a computed value runs eagerly (with a logged reason), as tapeflow's captures do."""
+    return true_fn() if bool(_T(pred)) else false_fn()
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """Runs ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``; a tuple or list of loop variables is
+    passed unpacked, as Keras does."""
+    packed = isinstance(loop_vars, (tuple, list))
+    state = tuple(loop_vars) if packed else (loop_vars,)
+    steps = 0
+    while bool(_T(cond(*state))) and (maximum_iterations is None or steps < maximum_iterations):
+        out = body(*state)
+        state = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+        steps += 1
+    return state if packed else state[0]
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    """``val = body_fun(i, val)`` for i in [lower, upper)."""
+    val = init_val
+    for i in range(int(lower), int(upper)):
+        val = body_fun(i, val)
+    return val
