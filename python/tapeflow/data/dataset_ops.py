@@ -16,12 +16,12 @@ import collections
 import itertools
 import os
 import queue
-import tempfile
 import threading
 
 import numpy as np
 
 from tapeflow import _core, dtypes, errors, nest
+from tapeflow._files import atomic_write
 from tapeflow.polymorphic_function import TensorSpec
 
 AUTOTUNE = -1
@@ -850,16 +850,9 @@ def _save_cache(filename, elements):
     for i, e in enumerate(elements):
         for j, t in enumerate(_flatten(e)):
             arrays["e%d_%d" % (i, j)] = t.numpy()
-    path = _cache_path(filename)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
+    with atomic_write(_cache_path(filename)) as tmp:
+        with open(tmp, "wb") as f:
             np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _structure_text(s):

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from tapeflow import _core
+from tapeflow._files import atomic_write
 from tapeflow.keras.callbacks.base import Callback
 from tapeflow.keras.callbacks.monitoring import monitor_op
 from tapeflow.keras.saving import saving_lib
@@ -166,7 +167,7 @@ class BackupAndRestore(Callback):
         data = self.model._train_data
         order = getattr(data, "order", None) if step > 0 and getattr(data, "shuffle", False) else None
         os.makedirs(self.backup_dir, exist_ok=True)
-        with saving_lib.atomic_write(self._path) as tmp:
+        with atomic_write(self._path) as tmp:
             with h5py.File(tmp, "w") as f:
                 f.attrs["state"] = json.dumps(state, default=saving_lib._json_default)
                 f.create_dataset("numpy_random", data=np_keys)
