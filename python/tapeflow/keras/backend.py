@@ -32,6 +32,24 @@ def set_epsilon(value):
     _EPSILON = float(value)
 
 
+def result_type(*dtypes):
+    """The dtype tensors of these dtypes combine to, by Keras 3's rule for tensors: any float makes the result the
+    widest float among them, else the widest; bool only with bool."""
+    names = [np.dtype(getattr(d, "name", d)) for d in dtypes]
+    if not names:
+        return floatx()
+    floats = [d for d in names if d.kind == "f"]
+    pool = floats or [d for d in names if d.kind != "b"] or names
+    return max(pool, key=lambda d: d.itemsize).name
+
+
+def cast_to_result_type(tensors):
+    """The tensors cast to the ``result_type`` of their dtypes."""
+    from tapeflow import _core
+    target = result_type(*[t.dtype for t in tensors])
+    return [t if t.dtype.name == target else _core.cast(t, target) for t in tensors]
+
+
 def image_data_format():
     return "channels_last"
 

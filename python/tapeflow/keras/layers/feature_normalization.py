@@ -2,9 +2,9 @@
 import numpy as np
 
 from tapeflow import _core
-from tapeflow.data.dataset_ops import Dataset
 from tapeflow.keras import backend
 from tapeflow.keras.layers.layer import Layer
+from tapeflow.keras.layers.preprocessing.categorical import adapt_batches
 
 
 class Normalization(Layer):
@@ -73,18 +73,10 @@ class Normalization(Layer):
     def adapt(self, data, batch_size=None, steps=None):
         """Learns the mean and variance of ``data``: an array or tensor, a ``tf.data.Dataset`` of batches (or of
         ``(x, y)`` batches), or any iterable of batches. Accumulated in float64 over every batch."""
-        if isinstance(data, Dataset):
-            batches = (b[0] if isinstance(b, tuple) else b for b in data.as_numpy_iterator())
-        elif isinstance(data, (np.ndarray, _core.Tensor)) or not hasattr(data, "__iter__"):
-            batches = iter([np.asarray(data)])
-        else:
-            batches = (np.asarray(b[0] if isinstance(b, tuple) else b) for b in data)
         total = squares = None
         count = 0
-        for i, batch in enumerate(batches):
-            if steps is not None and i >= steps:
-                break
-            batch = np.asarray(batch, dtype="float64")
+        for batch in adapt_batches(data, steps):
+            batch = batch.astype("float64")
             if batch.ndim == 1 and len(self.axis) == 1 and self.axis != (0,) and not self.built:
                 batch = batch[:, None]  # a dataset of scalars: batched as features
             if not self.built:

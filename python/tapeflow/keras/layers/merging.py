@@ -3,6 +3,7 @@ their functional forms (``add([a, b])``, ``concatenate([a, b])``, ...). Each tak
 list of tensors; all but Concatenate broadcast them elementwise."""
 from tapeflow import _core
 from tapeflow.framework import TensorShape
+from tapeflow.keras import backend
 from tapeflow.keras.layers.layer import Layer
 
 
@@ -121,7 +122,8 @@ class Concatenate(_Merge):
 
     def call(self, inputs):
         self._check(inputs)
-        return _core.concat(list(inputs), self.axis)
+        # mixed dtypes meet at Keras 3's result type (int64 with float32 is float32)
+        return _core.concat(backend.cast_to_result_type(list(inputs)), self.axis)
 
     def compute_mask(self, inputs, mask=None):
         """The masks concatenated along ``axis`` (an input without one counts as all kept), then reduced over

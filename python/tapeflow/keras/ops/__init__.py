@@ -283,7 +283,7 @@ def squeeze(x, axis=None):
 
 @_keras_op
 def concatenate(xs, axis=0):
-    return _core.concat([_T(x) for x in xs], axis)
+    return _core.concat(backend.cast_to_result_type([_T(x) for x in xs]), axis)
 
 
 @_keras_op
