@@ -50,8 +50,11 @@ class Sequential(Model):
                 raise ValueError("All layers added to a Sequential model should have unique names. Name %r is already "
                                  "the name of a layer in this model. Update the `name` argument to pass a unique name."
                                  % layer.name)
-            if not self._stack and self._input_layer is None and layer._batch_input_shape is not None:
-                self._input_layer = InputLayer(batch_shape=layer._batch_input_shape, dtype=None)
+            if not self._stack and self._input_layer is None:
+                nested = getattr(layer, "_input_layer", None)  # a Sequential that knows its input shape
+                batch_shape = nested._batch_shape if isinstance(nested, InputLayer) else layer._batch_input_shape
+                if batch_shape is not None:
+                    self._input_layer = InputLayer(batch_shape=batch_shape, dtype=None)
             self._stack.append(layer)
         if rebuild:
             self._maybe_build_graph()
