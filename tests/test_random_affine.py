@@ -57,3 +57,22 @@ def test_augmentation_pipeline_trains_and_maps():
     np.testing.assert_allclose(model.predict(x, verbose=0), model.predict(x, verbose=0))  # inference: no draws
     mapped = tf.data.Dataset.from_tensor_slices(x).batch(16).map(lambda b: augment(b, training=True))
     assert [b.shape for b in mapped.as_numpy_iterator()] == [(16, 12, 12, 1)] * 4
+
+
+def test_random_crop_windows_small_inputs_and_inference():
+    x = (np.arange(2 * 6 * 7).reshape(2, 6, 7, 1) % 11).astype("float32")
+    layer = layers.RandomCrop(4, 5, seed=3)
+    seen = set()
+    for _ in range(20):
+        out = layer(x, training=True).numpy()
+        assert out.shape == (2, 4, 5, 1)
+        # every output is a window of the input at one offset for the whole batch
+        offsets = [(t, l) for t in range(3) for l in range(3) if np.array_equal(out, x[:, t:t + 4, l:l + 5])]
+        assert len(offsets) >= 1
+        seen.add(offsets[0])
+    assert len(seen) > 3  # fresh offsets each call
+    # inference: the largest centered window of aspect 4:5 (5 x 7 here), resized
+    np.testing.assert_allclose(layer(x, training=False).numpy(), tf.image.resize(x[:, 0:5, 0:7], (4, 5)).numpy())
+    small = layers.RandomCrop(8, 9)(x, training=True).numpy()  # Keras 3.15's numbers for an image smaller than 8x9
+    np.testing.assert_allclose(small[0, 0, :, 0], [0.0, 0.667, 1.444, 2.222, 3.0, 3.778, 4.556, 5.333, 6.0], atol=1e-3)
+    np.testing.assert_allclose(small[0, 1, :5, 0], [4.375, 5.042, 5.819, 6.597, 7.375], atol=1e-3)

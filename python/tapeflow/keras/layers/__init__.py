@@ -11,6 +11,7 @@ from tapeflow.keras.layers.preprocessing.center_crop import CenterCrop
 from tapeflow.keras.layers.preprocessing.random_affine import RandomRotation, RandomTranslation, RandomZoom
 from tapeflow.keras.layers.preprocessing.random_brightness import RandomBrightness
 from tapeflow.keras.layers.preprocessing.random_contrast import RandomContrast
+from tapeflow.keras.layers.preprocessing.random_crop import RandomCrop
 from tapeflow.keras.layers.preprocessing.random_flip import RandomFlip
 from tapeflow.keras.layers.preprocessing.resizing import Resizing
 from tapeflow.keras.layers.leaky_relu import LeakyReLU
@@ -51,7 +52,7 @@ __all__ = ["Layer", "InputSpec", "Input", "InputLayer", "Dense", "Activation", "
            "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell", "Bidirectional", "TimeDistributed",
            "Attention", "MultiHeadAttention", "ELU", "LeakyReLU", "PReLU", "ReLU", "Rescaling", "Softmax",
            "Normalization", "CategoryEncoding", "Discretization", "IntegerLookup", "CenterCrop", "RandomBrightness", "RandomContrast", "RandomFlip", "Resizing",
-           "RandomRotation", "RandomTranslation", "RandomZoom"]
+           "RandomCrop", "RandomRotation", "RandomTranslation", "RandomZoom"]
 
 _BY_NAME = {name: globals()[name] for name in __all__ if isinstance(globals()[name], type)}
 
