@@ -40,6 +40,7 @@ def test_layer_matches_keras(case):
     (keras.layers.BatchNormalization, {}, (4, 3, 5), (4, 3, 5), 4),
     (keras.layers.LayerNormalization, {"axis": [1, 2]}, (2, 3, 4), (2, 3, 4), 2),
     (keras.layers.UpSampling2D, {"size": 2, "data_format": "channels_first"}, (2, 2, 3, 3), (2, 2, 6, 6), 0),
+    (keras.layers.UpSampling2D, {"size": (2, 3), "interpolation": "bilinear"}, (2, 2, 3, 2), (2, 4, 9, 2), 0),
     (keras.layers.ZeroPadding2D, {"padding": (1, 2)}, (2, 3, 3, 2), (2, 5, 7, 2), 0),
     (keras.layers.Cropping2D, {"cropping": 1}, (2, 4, 5, 2), (2, 2, 3, 2), 0),
     (keras.layers.Conv2DTranspose, {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"},
@@ -134,3 +135,15 @@ def test_fit_updates_moving_statistics_and_predict_uses_them():
     bn = m.layers[0]
     np.testing.assert_allclose(bn.moving_mean.numpy(), x.mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(bn.moving_variance.numpy(), x.var(axis=0), rtol=1e-4)
+
+
+def test_upsampling2d_bilinear_matches_keras():
+    # Keras 3.15 printed these for UpSampling2D((2, 3), interpolation="bilinear") on this input (channel 1, image 0)
+    x = np.arange(24).reshape(2, 2, 3, 2).astype("float32")
+    got = keras.layers.UpSampling2D((2, 3), interpolation="bilinear")(x).numpy()[0, :, :, 1]
+    np.testing.assert_allclose(got[0], [1, 1, 1.6667, 2.3333, 3, 3.6667, 4.3333, 5, 5], atol=1e-4)
+    np.testing.assert_allclose(got[1], [2.5, 2.5, 3.1667, 3.8333, 4.5, 5.1667, 5.8333, 6.5, 6.5], atol=1e-4)
+    first = keras.layers.UpSampling2D((2, 3), interpolation="bilinear", data_format="channels_first")
+    np.testing.assert_allclose(first(x.transpose(0, 3, 1, 2)).numpy()[0, 1], got, atol=1e-6)
+    with pytest.raises(NotImplementedError):
+        keras.layers.UpSampling1D(interpolation="bilinear")

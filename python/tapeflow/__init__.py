@@ -14,12 +14,12 @@ from tapeflow._ops import *  # noqa: F401,F403
 from tapeflow._ops import add_n, bias_add, tensordot  # noqa: F401
 from tapeflow import config, linalg, math, nest, nn, random
 from tapeflow.polymorphic_function import TensorSpec, function  # noqa: F401
-from tapeflow import data, image, train
+from tapeflow import data, image, saved_model, train, version
 from tapeflow.module import Module
 from tapeflow.host_print import print  # noqa: A004
 from tapeflow import keras
 
-__version__ = "0.1.0"
+__version__ = version.VERSION
 newaxis = None
 
 

@@ -1,5 +1,5 @@
 """keras.layers UpSampling1D/2D, ZeroPadding1D/2D and Cropping1D/2D."""
-from tapeflow import _core
+from tapeflow import _core, image
 from tapeflow.keras.layers.convolutional import normalize_data_format, normalize_tuple, spatial_axes
 from tapeflow.keras.layers.input_spec import InputSpec
 from tapeflow.keras.layers.layer import Layer
@@ -23,9 +23,10 @@ class _UpSampling(Layer):
 
     def __init__(self, size=2, data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
-        if interpolation != "nearest":
+        if interpolation not in ("nearest", "bilinear") or (interpolation != "nearest" and self.rank == 1):
             raise NotImplementedError("UpSampling interpolation=%r is not supported in this version of tapeflow "
-                                      "(only 'nearest')." % (interpolation,))
+                                      "(UpSampling2D: 'nearest' or 'bilinear'; UpSampling1D: 'nearest')."
+                                      % (interpolation,))
         self.size = normalize_tuple(size, self.rank, "size")
         self.data_format = normalize_data_format(data_format) if self.rank > 1 else "channels_last"
         self.interpolation = interpolation
@@ -34,6 +35,12 @@ class _UpSampling(Layer):
     def call(self, inputs):
         # Repeat every element along each spatial axis: insert a size-s axis after it, broadcast, merge.
         x = inputs
+        if self.interpolation == "bilinear":  # TensorFlow's resize (half-pixel centers), as Keras 3 does
+            channels_first = self.data_format == "channels_first"
+            if channels_first:
+                x = _core.transpose(x, [0, 2, 3, 1])
+            x = image.resize(x, (x.shape[1] * self.size[0], x.shape[2] * self.size[1]), method="bilinear")
+            return _core.transpose(x, [0, 3, 1, 2]) if channels_first else x
         for axis, s in zip(spatial_axes(self.rank, self.data_format), self.size):
             if s == 1:
                 continue
@@ -67,7 +74,7 @@ class UpSampling1D(_UpSampling):
 
 
 class UpSampling2D(_UpSampling):
-    """Repeats rows and columns ``size`` times (nearest-neighbour upsampling)."""
+    """Repeats rows and columns ``size`` times (``interpolation="nearest"``) or resizes bilinearly by ``size``."""
     rank = 2
 
 

@@ -4,6 +4,7 @@ import json
 from tapeflow.keras.models.model import Model
 from tapeflow.keras.models.functional import Functional
 from tapeflow.keras.models.sequential import Sequential
+from tapeflow.keras.models.cloning import clone_model
 from tapeflow.keras.saving import load_model, save_model
 
 
@@ -20,4 +21,5 @@ def model_from_config(config, custom_objects=None):
     return deserialize_keras_object(config, custom_objects)
 
 
-__all__ = ["Model", "Functional", "Sequential", "load_model", "save_model", "model_from_json", "model_from_config"]
+__all__ = ["Model", "Functional", "Sequential", "load_model", "save_model", "model_from_json", "model_from_config",
+           "clone_model"]
