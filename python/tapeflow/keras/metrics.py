@@ -1,5 +1,7 @@
 """keras.metrics: stateful metrics. State lives in variables updated in place by
 ``update_state``; ``result()`` computes the value; ``reset_state()`` zeroes it."""
+import warnings
+
 import numpy as np
 
 from tapeflow import _core
@@ -507,6 +509,196 @@ class AUC(Metric):
         return config
 
 
+class _AtConstraint(Metric):
+    """The best of one rate among the thresholds where another rate reaches ``value`` (0 where none does), from
+    confusion counts at ``num_thresholds`` thresholds evenly spaced in [0, 1] (one: 0.5)."""
+    _arg = None  # the constructor's name for ``value``
+
+    def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        if num_thresholds <= 0:
+            raise ValueError("Argument `num_thresholds` must be an integer > 0. Received: num_thresholds=%r"
+                             % (num_thresholds,))
+        if not 0 <= value <= 1:
+            raise ValueError("Argument `%s` must be in the range [0, 1]. Received: %s=%s" % (self._arg, self._arg,
+                                                                                          value))
+        self.value, self.num_thresholds, self.class_id = value, num_thresholds, class_id
+        self.thresholds = [0.5] if num_thresholds == 1 else (
+            [0.0] + [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)] + [1.0])
+        for count in ("true_positives", "false_positives", "true_negatives", "false_negatives"):
+            setattr(self, count, self.add_weight(count, shape=(len(self.thresholds),)))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        labels, preds, w = _flat_binary(y_true, y_pred, sample_weight, self.class_id)
+        _accumulate_confusion(self, labels, preds, w, self.thresholds,
+                              ("true_positives", "false_positives", "true_negatives", "false_negatives"))
+
+    def _rates(self):
+        tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives
+        return {"sensitivity": _divide_no_nan(tp, _core.add(tp, fn)), "recall": _divide_no_nan(tp, _core.add(tp, fn)),
+                "specificity": _divide_no_nan(tn, _core.add(tn, fp)), "precision": _divide_no_nan(tp, _core.add(tp, fp))}
+
+    def result(self):
+        rates = self._rates()
+        feasible = _core.greater_equal(rates[self._arg], float(self.value))
+        best = _core.where(feasible, rates[self._best], _core.zeros_like(rates[self._best]))
+        return _core.maximum(_core.reduce_max(best), 0.0)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self._dtype, "class_id": self.class_id,
+                "num_thresholds": self.num_thresholds, self._arg: self.value}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(config.pop(cls._arg), **config)
+
+
+class SensitivityAtSpecificity(_AtConstraint):
+    """The best sensitivity (recall) where specificity is at least ``specificity``."""
+    _arg, _best = "specificity", "sensitivity"
+
+    def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(specificity, num_thresholds, class_id, name, dtype)
+
+
+class SpecificityAtSensitivity(_AtConstraint):
+    """The best specificity where sensitivity (recall) is at least ``sensitivity``."""
+    _arg, _best = "sensitivity", "specificity"
+
+    def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(sensitivity, num_thresholds, class_id, name, dtype)
+
+
+class PrecisionAtRecall(_AtConstraint):
+    """The best precision where recall is at least ``recall``."""
+    _arg, _best = "recall", "precision"
+
+    def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(recall, num_thresholds, class_id, name, dtype)
+
+
+class RecallAtPrecision(_AtConstraint):
+    """The best recall where precision is at least ``precision``."""
+    _arg, _best = "precision", "recall"
+
+    def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(precision, num_thresholds, class_id, name, dtype)
+
+
+class IoU(Metric):
+    """Intersection over union per class, ``tp / (tp + fp + fn)`` from a weighted confusion matrix of
+    ``num_classes`` classes, averaged over ``target_class_ids`` that occur (in labels or predictions). Labels and
+    predictions are class ids (``sparse_y_true`` / ``sparse_y_pred``) or scores whose argmax over ``axis`` is
+    taken; ids out of range, and ``ignore_class``, are left out."""
+
+    def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None, sparse_y_true=True,
+                 sparse_y_pred=True, axis=-1):
+        super().__init__(name=name, dtype=dtype or "int64")  # Keras 3 counts in integers unless given a float dtype
+        if max(target_class_ids) >= num_classes:
+            raise ValueError("Target class id %d is out of range, which is [0, %d)." % (max(target_class_ids),
+                                                                                     num_classes))
+        self.num_classes, self.target_class_ids = num_classes, list(target_class_ids)
+        self.ignore_class, self.sparse_y_true, self.sparse_y_pred, self.axis = (ignore_class, sparse_y_true,
+                                                                                sparse_y_pred, axis)
+        self.total_cm = self.add_weight("total_confusion_matrix", shape=(num_classes, num_classes))
+
+    def _ids(self, y, sparse):
+        y = _T(y)
+        return _core.reshape(_core.cast(y if sparse else _core.argmax(y, axis=self.axis), "int32"), [-1])
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        t, p = self._ids(y_true, self.sparse_y_true), self._ids(y_pred, self.sparse_y_pred)
+        keep = _core.logical_and(_core.logical_and(_core.greater_equal(t, 0), _core.less(t, self.num_classes)),
+                                 _core.logical_and(_core.greater_equal(p, 0), _core.less(p, self.num_classes)))
+        if self.ignore_class is not None:
+            keep = _core.logical_and(keep, _core.not_equal(t, int(self.ignore_class)))
+        w = _core.cast(keep, "float32")
+        if sample_weight is not None:
+            sw = _core.cast(_T(sample_weight), "float32")
+            if "int" in self._dtype:  # as Keras: float weights truncated to the metric's integer dtype
+                if not getattr(self, "_warned", False):
+                    warnings.warn("You are passing weight as `float`, but dtype is `int`. This may result in an "
+                                  "incorrect weight due to type casting Consider using integer weights.")
+                    self._warned = True
+                sw = _core.cast(_core.cast(sw, self._dtype), "float32")
+            w = _core.multiply(w, _core.broadcast_to(_core.reshape(sw, [-1]) if sw.ndim > 1 else sw, list(t.shape)))
+        rows = _core.one_hot(t, self.num_classes)
+        cols = _core.multiply(_core.one_hot(p, self.num_classes), _core.expand_dims(w, -1))
+        self.total_cm.assign_add(_core.cast(_core.matmul(_core.transpose(rows), cols), self._dtype))
+
+    def result(self):
+        cm = _core.cast(self.total_cm.value(), "float32")
+        tp = _core.reduce_sum(_core.multiply(cm, np.eye(self.num_classes, dtype="float32")), 1)
+        denominator = _core.subtract(_core.add(_core.reduce_sum(cm, 0), _core.reduce_sum(cm, 1)), tp)
+        ids = _T(np.asarray(self.target_class_ids, "int32"))
+        tp, denominator = _core.gather(tp, ids), _core.gather(denominator, ids)
+        valid = _core.greater(denominator, 1e-9)
+        iou = _core.where(valid, _core.divide(tp, _core.add(denominator, backend.epsilon())), _core.zeros_like(tp))
+        count = _core.reduce_sum(_core.cast(valid, "float32"))
+        return _core.divide(_core.reduce_sum(iou), _core.add(count, backend.epsilon()))
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self._dtype, "num_classes": self.num_classes,
+                "target_class_ids": self.target_class_ids, "ignore_class": self.ignore_class,
+                "sparse_y_true": self.sparse_y_true, "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
+class MeanIoU(IoU):
+    """IoU averaged over every class."""
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True,
+                 sparse_y_pred=True, axis=-1):
+        super().__init__(num_classes, list(range(num_classes)), name, dtype, ignore_class, sparse_y_true,
+                         sparse_y_pred, axis)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["target_class_ids"]
+        return config
+
+
+class OneHotIoU(IoU):
+    """IoU of one-hot labels and score predictions (argmax of both)."""
+
+    def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None, sparse_y_pred=False,
+                 axis=-1):
+        super().__init__(num_classes, target_class_ids, name, dtype, ignore_class, False, sparse_y_pred, axis)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["sparse_y_true"]
+        return config
+
+
+class OneHotMeanIoU(MeanIoU):
+    """MeanIoU of one-hot labels and score predictions (argmax of both)."""
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1):
+        super().__init__(num_classes, name, dtype, ignore_class, False, sparse_y_pred, axis)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["sparse_y_true"]
+        return config
+
+
+class BinaryIoU(IoU):
+    """IoU of binary labels and predictions thresholded at ``threshold`` (a score at or above it is 1)."""
+
+    def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype=None):
+        super().__init__(2, list(target_class_ids), name, dtype)
+        self.threshold = threshold
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        predicted = _core.cast(_core.greater_equal(_core.cast(_T(y_pred), "float32"), float(self.threshold)), "int32")
+        super().update_state(y_true, predicted, sample_weight)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self._dtype, "target_class_ids": self.target_class_ids,
+                "threshold": self.threshold}
+
+
 mse = MSE = _losses.mean_squared_error
 mae = MAE = _losses.mean_absolute_error
 mape = MAPE = _losses.mean_absolute_percentage_error
@@ -521,7 +713,9 @@ _CLASSES = {c.__name__: c for c in (
     Mean, Sum, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
     RootMeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, AUC, Precision,
-    Recall, TruePositives, FalsePositives, TrueNegatives, FalseNegatives, FBetaScore, F1Score)}
+    Recall, TruePositives, FalsePositives, TrueNegatives, FalseNegatives, FBetaScore, F1Score,
+    SensitivityAtSpecificity, SpecificityAtSensitivity, PrecisionAtRecall, RecallAtPrecision, IoU, MeanIoU, OneHotIoU,
+    OneHotMeanIoU, BinaryIoU)}
 _CLASS_BY_NAME = {"auc": AUC, "precision": Precision, "recall": Recall, "root_mean_squared_error": RootMeanSquaredError,
                   "rmse": RootMeanSquaredError}
 
