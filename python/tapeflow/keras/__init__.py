@@ -4,6 +4,7 @@ from tapeflow.keras import (activations, backend, callbacks, initializers, layer
 from tapeflow.keras.layers import Input, InputLayer, Layer
 from tapeflow.keras.models import Model, Sequential
 from tapeflow.keras.engine.keras_tensor import KerasTensor
+from tapeflow.keras import applications  # noqa: E402 (builds on models and layers)
 
 
 

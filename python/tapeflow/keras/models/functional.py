@@ -49,6 +49,34 @@ def _topological_nodes(outputs, inputs):
     return order
 
 
+def _layers_by_depth(nodes, inputs, outputs):
+    """The model's layers in Keras's order: by depth (the longest path to an output) from the inputs down, layers
+    of one depth in the order a depth-first walk from the outputs first meets them. Keras 3 names the layers of a
+    weights file by this order, so it is what lets such files load."""
+    first_seen, member, visited = {}, {id(n) for n in nodes}, set()
+    stack = list(reversed(outputs))
+    while stack:  # pre-order from the outputs, parents in argument order
+        layer, ni, _ = stack.pop()._keras_history
+        node = layer._inbound_nodes[ni]
+        first_seen.setdefault(id(layer), len(first_seen))
+        if id(node) in member and id(node) not in visited:
+            visited.add(id(node))
+            stack.extend(reversed(node.input_tensors))
+    node_depth, layer_depth = {}, {}
+    for node in reversed(nodes):  # consumers before producers
+        depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        for parent in node.input_tensors:
+            layer, ni, _ = parent._keras_history
+            key = id(layer._inbound_nodes[ni])
+            node_depth[key] = max(node_depth.get(key, 0), depth + 1)
+    for t in inputs:
+        layer = t._keras_history[0]
+        layer_depth[id(layer)] = max(layer_depth.get(id(layer), 0), node_depth.get(id(layer._inbound_nodes[0]), 0))
+    layers = list({id(l): l for l in [t._keras_history[0] for t in inputs] + [n.layer for n in nodes]}.values())
+    return sorted(layers, key=lambda l: (-layer_depth.get(id(l), 0), first_seen.get(id(l), -1)))
+
+
 class Functional(Model):
     """A model defined by its input and output KerasTensors (``keras.Model(inputs, outputs)``)."""
 
@@ -71,13 +99,7 @@ class Functional(Model):
         self.inputs = flat_in
         self.outputs = flat_out
         self._nodes = _topological_nodes(flat_out, flat_in)
-        layers = [t._keras_history[0] for t in flat_in]
-        seen = {id(l) for l in layers}
-        for node in self._nodes:
-            if id(node.layer) not in seen:
-                seen.add(id(node.layer))
-                layers.append(node.layer)
-        self._layers = layers
+        self._layers = _layers_by_depth(self._nodes, flat_in, flat_out)
         self.input_names = [t._keras_history[0].name for t in flat_in]
         self.output_names = self._make_output_names(outputs, flat_out)
         self.built = True

@@ -1,0 +1,76 @@
+"""keras.applications VGG16 and ResNet50 (architecture, parameters, Keras's layer names and order, weights
+arguments, preprocessing), and Keras 3's layer order for branching functional models, which lets Keras 3 weight
+files of such models load. Parameter counts and layer names are Keras 3.15's for the same arguments; loading
+Keras 3.15's own VGG16 / ResNet50 weight files (weights=None models saved by Keras) gave its predictions (checked
+locally: those files are 150-300 MB)."""
+import importlib.util
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from tapeflow import keras
+
+REF = os.path.join(os.path.dirname(__file__), "reference", "saved_models")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "reference"))
+
+
+def test_vgg16_layout_and_pooling():
+    model = keras.applications.VGG16(weights=None, input_shape=(32, 32, 3), classes=10)
+    assert model.name == "vgg16" and len(model.layers) == 23 and model.output_shape == (None, 10)
+    assert [layer.name for layer in model.layers[-4:]] == ["flatten", "fc1", "fc2", "predictions"]
+    assert model.count_params() == 33638218  # Keras 3.15: the same arguments
+    features = keras.applications.VGG16(weights=None, include_top=False, pooling="max")
+    assert features.output_shape == (None, 512) and features.count_params() == 14714688
+
+
+def test_resnet50_layout_in_keras_order():
+    model = keras.applications.ResNet50(weights=None, input_shape=(64, 64, 3), classes=10)
+    assert model.name == "resnet50" and len(model.layers) == 177 and model.count_params() == 23608202
+    assert [layer.name for layer in model.layers[7:16]] == [
+        "conv2_block1_1_conv", "conv2_block1_1_bn", "conv2_block1_1_relu", "conv2_block1_2_conv",
+        "conv2_block1_2_bn", "conv2_block1_2_relu", "conv2_block1_0_conv", "conv2_block1_3_conv",
+        "conv2_block1_0_bn"]
+    notop = keras.applications.ResNet50(weights=None, include_top=False, pooling="avg", input_shape=(32, 32, 3))
+    assert notop.output_shape == (None, 2048) and notop.layers[-1].name == "avg_pool"
+    x = np.random.default_rng(0).random((2, 32, 32, 3)).astype("float32") * 255
+    assert np.isfinite(notop.predict(keras.applications.resnet50.preprocess_input(x), verbose=0)).all()
+
+
+def test_weights_arguments_and_input_checks(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="`weights` argument"):
+        keras.applications.VGG16(weights="no/such/file.h5")
+    with pytest.raises(ValueError, match="classes"):
+        keras.applications.VGG16(weights="imagenet", classes=10)
+    with pytest.raises(ValueError, match="at least 32x32"):
+        keras.applications.ResNet50(weights=None, input_shape=(16, 16, 3))
+    with pytest.raises(ValueError, match="input_shape"):
+        keras.applications.VGG16(weights="imagenet", input_shape=(64, 64, 3))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached file, no network: a clear error naming the file
+    with pytest.raises(Exception, match="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"):
+        keras.applications.VGG16(weights="imagenet", include_top=False)
+    model = keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
+    path = str(tmp_path / "vgg.weights.h5")
+    model.save_weights(path)
+    again = keras.applications.VGG16(weights=path, include_top=False, input_shape=(32, 32, 3))
+    for a, b in zip(again.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_preprocess_input_modes():
+    x = np.array([[[10.0, 20.0, 30.0]]])
+    np.testing.assert_allclose(keras.applications.vgg16.preprocess_input(x), [[[30 - 103.939, 20 - 116.779,
+                                                                                10 - 123.68]]], rtol=1e-6)
+
+
+def test_keras3_weights_of_a_branching_model_load():
+    spec = importlib.util.spec_from_file_location("make_branch_weights",
+                                                  os.path.join(REF, "..", "make_branch_weights.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.build(keras)
+    expected = np.load(os.path.join(REF, "k3_branches.npz"))
+    assert [type(layer).__name__ for layer in model.layers] == expected["layers"].tolist()  # Keras's order
+    model.load_weights(os.path.join(REF, "k3_branches.weights.h5"))
+    np.testing.assert_allclose(model.predict(expected["x"], verbose=0), expected["y"], rtol=1e-5, atol=1e-6)
