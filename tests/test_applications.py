@@ -1,8 +1,8 @@
-"""keras.applications VGG16 and ResNet50 (architecture, parameters, Keras's layer names and order, weights
-arguments, preprocessing), and Keras 3's layer order for branching functional models, which lets Keras 3 weight
-files of such models load. Parameter counts and layer names are Keras 3.15's for the same arguments; loading
-Keras 3.15's own VGG16 / ResNet50 weight files (weights=None models saved by Keras) gave its predictions (checked
-locally: those files are 150-300 MB)."""
+"""keras.applications VGG16, ResNet50 and MobileNetV2 (architecture, parameters, Keras's layer names and order,
+weights arguments, preprocessing), and Keras 3's layer order for branching functional models, which lets Keras 3
+weight files of such models load. Parameter counts and layer names are Keras 3.15's for the same arguments; Keras
+3.15's own weight files of these models (random weights, .weights.h5 and .h5) loaded and gave its logits to 1e-5
+(checked locally: the files are 10-300 MB)."""
 import importlib.util
 import os
 import sys
@@ -74,3 +74,18 @@ def test_keras3_weights_of_a_branching_model_load():
     assert [type(layer).__name__ for layer in model.layers] == expected["layers"].tolist()  # Keras's order
     model.load_weights(os.path.join(REF, "k3_branches.weights.h5"))
     np.testing.assert_allclose(model.predict(expected["x"], verbose=0), expected["y"], rtol=1e-5, atol=1e-6)
+
+
+def test_mobilenet_v2_layout_alpha_and_odd_inputs():
+    model = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3), classes=7)
+    assert model.name == "mobilenetv2_1.00_96" and len(model.layers) == 156 and model.count_params() == 2266951
+    slim = keras.applications.MobileNetV2(weights=None, input_shape=(97, 75, 3), alpha=0.35, include_top=False,
+                                          pooling="avg")  # odd sizes: Keras's asymmetric padding before strides
+    assert slim.name == "mobilenetv2_0.35_97" and len(slim.layers) == 155 and slim.count_params() == 410208
+    assert slim.output_shape == (None, 1280)
+    x = np.random.default_rng(1).random((2, 97, 75, 3)).astype("float32") * 255
+    assert np.isfinite(slim.predict(keras.applications.mobilenet_v2.preprocess_input(x), verbose=0)).all()
+    np.testing.assert_allclose(keras.applications.mobilenet_v2.preprocess_input(np.array([0.0, 127.5, 255.0])),
+                               [-1, 0, 1])
+    with pytest.raises(ValueError, match="alpha"):
+        keras.applications.MobileNetV2(weights="imagenet", alpha=0.6)
