@@ -76,3 +76,23 @@ def test_random_crop_windows_small_inputs_and_inference():
     small = layers.RandomCrop(8, 9)(x, training=True).numpy()  # Keras 3.15's numbers for an image smaller than 8x9
     np.testing.assert_allclose(small[0, 0, :, 0], [0.0, 0.667, 1.444, 2.222, 3.0, 3.778, 4.556, 5.333, 6.0], atol=1e-3)
     np.testing.assert_allclose(small[0, 1, :5, 0], [4.375, 5.042, 5.819, 6.597, 7.375], atol=1e-3)
+
+
+def test_keras_ops_image_matches_keras():
+    # Keras 3.15 printed these for the same calls
+    x = np.arange(2 * 4 * 6 * 3).reshape(2, 4, 6, 3).astype("float32")
+    image = keras.ops.image
+    np.testing.assert_allclose(image.resize(x, (2, 2), crop_to_aspect_ratio=True).numpy()[0, :, :, 0],
+                               [[13.5, 19.5], [49.5, 55.5]])
+    np.testing.assert_allclose(image.resize(x[0], (3, 3)).numpy()[:, :, 0],
+                               [[4.5, 10.5, 16.5], [28.5, 34.5, 40.5], [52.5, 58.5, 64.5]], rtol=1e-6)
+    np.testing.assert_allclose(image.rgb_to_grayscale(x).numpy()[0, 0, :3, 0], [0.815, 3.8147, 6.8144], rtol=1e-4)
+    np.testing.assert_allclose(image.affine_transform(x, [1, 0, 1, 0, 1, 0, 0, 0]).numpy()[0, 0, :, 0],
+                               [3, 6, 9, 12, 15, 0])
+    projective = np.array([[0.9, 0.1, 0.5, -0.1, 1.1, 0.2, 0.01, 0.02]] * 2, "float32")
+    np.testing.assert_allclose(image.affine_transform(x, projective, fill_mode="reflect").numpy()[1, 2, :, 1],
+                               [116.557693, 117.000008, 117.433960, 117.859810, 118.277771, 118.688080], rtol=1e-6)
+    symbolic = image.resize(keras.Input((8, 8, 3)), (4, 4))
+    assert tuple(symbolic.shape) == (None, 4, 4, 3)
+    with pytest.raises(ValueError, match="rank"):
+        image.resize(np.zeros((4, 4)), (2, 2))

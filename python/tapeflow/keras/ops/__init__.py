@@ -487,3 +487,5 @@ def fori_loop(lower, upper, body_fun, init_val):
     for i in range(int(lower), int(upper)):
         val = body_fun(i, val)
     return val
+
+from tapeflow.keras.ops import image  # noqa: E402 (uses the functions above)
