@@ -89,3 +89,21 @@ def test_mobilenet_v2_layout_alpha_and_odd_inputs():
                                [-1, 0, 1])
     with pytest.raises(ValueError, match="alpha"):
         keras.applications.MobileNetV2(weights="imagenet", alpha=0.6)
+
+
+def test_decode_predictions(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    preds = np.zeros((2, 1000), "float32")
+    preds[0, [5, 7, 9]] = [0.2, 0.5, 0.3]
+    preds[1, 999] = 1.0
+    with pytest.raises(Exception, match="imagenet_class_index.json"):  # not cached, nothing downloadable
+        keras.applications.resnet50.decode_predictions(preds)
+    with pytest.raises(ValueError, match="samples, 1000"):
+        keras.applications.resnet50.decode_predictions(preds[:, :10])
+    from tapeflow.keras.applications import imagenet_utils
+    monkeypatch.setattr(imagenet_utils, "_class_index",  # the file's layout: id -> [wordnet id, name]
+                        lambda: {str(i): ["n%08d" % i, "class_%d" % i] for i in range(1000)})
+    decoded = keras.applications.vgg16.decode_predictions(preds, top=3)
+    assert [t[:2] for t in decoded[0]] == [("n00000007", "class_7"), ("n00000009", "class_9"),
+                                           ("n00000005", "class_5")]
+    assert decoded[0][0][2] == pytest.approx(0.5) and decoded[1][0][:2] == ("n00000999", "class_999")

@@ -83,3 +83,4 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
 def preprocess_input(x, data_format=None):
     """RGB images in [0, 255] to MobileNetV2's input range [-1, 1] ("tf" mode)."""
     return _common.preprocess(x, "tf")
+from tapeflow.keras.applications.imagenet_utils import decode_predictions  # noqa: E402,F401

@@ -63,3 +63,4 @@ def ResNet50(include_top=True, weights="imagenet", input_tensor=None, input_shap
 def preprocess_input(x, data_format=None):
     """RGB images in [0, 255] to ResNet's input: BGR, minus ImageNet's channel means ("caffe" mode)."""
     return _common.preprocess(x, "caffe")
+from tapeflow.keras.applications.imagenet_utils import decode_predictions  # noqa: E402,F401

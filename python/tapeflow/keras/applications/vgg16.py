@@ -33,3 +33,4 @@ def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
 def preprocess_input(x, data_format=None):
     """RGB images in [0, 255] to VGG's input: BGR, minus ImageNet's channel means ("caffe" mode)."""
     return _common.preprocess(x, "caffe")
+from tapeflow.keras.applications.imagenet_utils import decode_predictions  # noqa: E402,F401
