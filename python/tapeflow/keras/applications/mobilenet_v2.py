@@ -3,6 +3,7 @@ import warnings
 
 from tapeflow.keras import layers
 from tapeflow.keras.applications import _common
+from tapeflow.keras.applications.imagenet_utils import decode_predictions  # noqa: F401 (Keras exports it here)
 from tapeflow.keras.models.functional import Functional
 
 # (filters, stride, expansion) of the 17 inverted residual blocks
@@ -83,4 +84,3 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
 def preprocess_input(x, data_format=None):
     """RGB images in [0, 255] to MobileNetV2's input range [-1, 1] ("tf" mode)."""
     return _common.preprocess(x, "tf")
-from tapeflow.keras.applications.imagenet_utils import decode_predictions  # noqa: E402,F401

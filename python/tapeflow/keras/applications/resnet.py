@@ -1,6 +1,7 @@
 """keras.applications.ResNet50 (He et al., 2015), laid out as Keras lays it out, so its weight files load."""
 from tapeflow.keras import layers
 from tapeflow.keras.applications import _common
+from tapeflow.keras.applications.imagenet_utils import decode_predictions  # noqa: F401 (Keras exports it here)
 from tapeflow.keras.models.functional import Functional
 
 _EPSILON = 1.001e-5
@@ -63,4 +64,3 @@ def ResNet50(include_top=True, weights="imagenet", input_tensor=None, input_shap
 def preprocess_input(x, data_format=None):
     """RGB images in [0, 255] to ResNet's input: BGR, minus ImageNet's channel means ("caffe" mode)."""
     return _common.preprocess(x, "caffe")
-from tapeflow.keras.applications.imagenet_utils import decode_predictions  # noqa: E402,F401

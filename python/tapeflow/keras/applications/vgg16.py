@@ -1,6 +1,7 @@
 """keras.applications.VGG16 (Simonyan & Zisserman, 2014), laid out as Keras lays it out, so its weight files load."""
 from tapeflow.keras import layers
 from tapeflow.keras.applications import _common
+from tapeflow.keras.applications.imagenet_utils import decode_predictions  # noqa: F401 (Keras exports it here)
 from tapeflow.keras.models.functional import Functional
 
 
@@ -33,4 +34,3 @@ def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
 def preprocess_input(x, data_format=None):
     """RGB images in [0, 255] to VGG's input: BGR, minus ImageNet's channel means ("caffe" mode)."""
     return _common.preprocess(x, "caffe")
-from tapeflow.keras.applications.imagenet_utils import decode_predictions  # noqa: E402,F401
