@@ -533,16 +533,18 @@ class _AtConstraint(Metric):
         _accumulate_confusion(self, labels, preds, w, self.thresholds,
                               ("true_positives", "false_positives", "true_negatives", "false_negatives"))
 
-    def _rates(self):
-        tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives
-        return {"sensitivity": _divide_no_nan(tp, _core.add(tp, fn)), "recall": _divide_no_nan(tp, _core.add(tp, fn)),
-                "specificity": _divide_no_nan(tn, _core.add(tn, fp)), "precision": _divide_no_nan(tp, _core.add(tp, fp))}
+    # each rate as (numerator, the other count of its denominator)
+    _RATES = {"sensitivity": ("true_positives", "false_negatives"), "recall": ("true_positives", "false_negatives"),
+              "specificity": ("true_negatives", "false_positives"), "precision": ("true_positives", "false_positives")}
+
+    def _rate(self, name):
+        hit, miss = (getattr(self, count) for count in self._RATES[name])
+        return _divide_no_nan(hit, _core.add(hit, miss))
 
     def result(self):
-        rates = self._rates()
-        feasible = _core.greater_equal(rates[self._arg], float(self.value))
-        best = _core.where(feasible, rates[self._best], _core.zeros_like(rates[self._best]))
-        return _core.maximum(_core.reduce_max(best), 0.0)
+        best = self._rate(self._best)
+        feasible = _core.greater_equal(self._rate(self._arg), float(self.value))
+        return _core.maximum(_core.reduce_max(_core.where(feasible, best, _core.zeros_like(best))), 0.0)
 
     def get_config(self):
         return {"name": self.name, "dtype": self._dtype, "class_id": self.class_id,

@@ -4,7 +4,7 @@ import numpy as np
 from tapeflow import _core
 from tapeflow.keras import backend
 from tapeflow.keras.layers.layer import Layer
-from tapeflow.keras.layers.preprocessing.categorical import adapt_batches
+from tapeflow.keras.layers.preprocessing._adapt import adapt_batches
 
 
 class Normalization(Layer):

@@ -3,17 +3,12 @@ import os
 
 import numpy as np
 
+from tapeflow.keras.layers.preprocessing._image import aspect_crop, check_channels_last
 from tapeflow.keras.utils.image_dataset import _pillow
 
 _PIL_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
 _RESAMPLING = {"nearest": "NEAREST", "bilinear": "BILINEAR", "bicubic": "BICUBIC", "hamming": "HAMMING",
                "box": "BOX", "lanczos": "LANCZOS"}
-
-
-def _check_format(data_format):
-    if data_format not in (None, "channels_last"):
-        raise NotImplementedError("tapeflow's image utilities take channels_last arrays; got data_format=%r"
-                                  % (data_format,))
 
 
 def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", keep_aspect_ratio=False):
@@ -39,9 +34,7 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", 
         if img.size != (width, height):
             box = None
             if keep_aspect_ratio:
-                w, h = img.size
-                crop_w, crop_h = min(w, int(h * width / height)), min(h, int(w * height / width))
-                left, top = (w - crop_w) // 2, (h - crop_h) // 2
+                top, left, crop_h, crop_w = aspect_crop(img.size[1], img.size[0], height, width)
                 box = (left, top, left + crop_w, top + crop_h)
             img = img.resize((width, height), getattr(Image.Resampling, _RESAMPLING[interpolation]), box=box)
     return img
@@ -49,7 +42,7 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", 
 
 def img_to_array(img, data_format=None, dtype=None):
     """The PIL image as a (height, width, channels) NumPy array of ``dtype`` (default float32)."""
-    _check_format(data_format)
+    check_channels_last("keras.utils image functions", data_format)
     x = np.asarray(img, dtype=dtype or "float32")
     if x.ndim == 2:
         return x[:, :, None]
@@ -60,7 +53,7 @@ def img_to_array(img, data_format=None, dtype=None):
 
 def array_to_img(x, data_format=None, scale=True, dtype=None):
     """A PIL image of a (height, width, 1 | 3 | 4) array; ``scale`` maps its values onto 0-255 first."""
-    _check_format(data_format)
+    check_channels_last("keras.utils image functions", data_format)
     Image = _pillow()
     x = np.asarray(x, dtype=dtype or "float32")
     if x.ndim != 3:

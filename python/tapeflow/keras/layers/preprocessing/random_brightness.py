@@ -2,7 +2,7 @@
 from tapeflow import _core
 from tapeflow import random as _random
 from tapeflow.keras.layers.layer import Layer
-from tapeflow.keras.layers.preprocessing._image import as_float
+from tapeflow.keras.layers.preprocessing._image import as_float, per_image_shape
 
 
 def _bounds(factor, name):
@@ -35,7 +35,7 @@ class RandomBrightness(Layer):
         if not training:
             return x
         span = self.value_range[1] - self.value_range[0]
-        shape = [x.shape[0], 1, 1, 1] if x.ndim == 4 else [1, 1, 1]
+        shape = per_image_shape(x)
         delta = _random.uniform(shape, self._low * span, self._high * span, dtype=self.dtype, seed=self.seed)
         return _core.clip_by_value(_core.add(x, delta), self.value_range[0], self.value_range[1])
 

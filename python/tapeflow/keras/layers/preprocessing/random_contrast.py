@@ -2,7 +2,7 @@
 from tapeflow import _core
 from tapeflow import random as _random
 from tapeflow.keras.layers.layer import Layer
-from tapeflow.keras.layers.preprocessing._image import as_float
+from tapeflow.keras.layers.preprocessing._image import as_float, per_image_shape
 
 
 class RandomContrast(Layer):
@@ -29,7 +29,7 @@ class RandomContrast(Layer):
         x = as_float(inputs, self.dtype)
         if not training:
             return x
-        shape = [x.shape[0], 1, 1, 1] if x.ndim == 4 else [1, 1, 1]
+        shape = per_image_shape(x)
         scale = _random.uniform(shape, 1.0 - self.lower, 1.0 + self.upper, dtype=self.dtype, seed=self.seed)
         mean = _core.reduce_mean(x, [-3, -2], True)
         out = _core.add(_core.multiply(_core.subtract(x, mean), scale), mean)

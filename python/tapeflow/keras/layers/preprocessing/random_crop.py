@@ -4,7 +4,7 @@ import numpy as np
 from tapeflow import _core, image
 from tapeflow import random as _random
 from tapeflow.keras.layers.layer import Layer
-from tapeflow.keras.layers.preprocessing._image import as_float, check_channels_last, smart_resize
+from tapeflow.keras.layers.preprocessing._image import aspect_crop, as_float, check_channels_last, smart_resize
 
 
 class RandomCrop(Layer):
@@ -30,9 +30,7 @@ class RandomCrop(Layer):
         if not training:
             return as_float(smart_resize(x, self.height, self.width), self.dtype)
         if not (h > self.height and w > self.width):  # Keras 3's rule: the window at the aspect crop's offset,
-            crop_h = max(min(h, int(w * self.height / self.width)), 1)  # clipped by the image, resized
-            crop_w = max(min(w, int(h * self.width / self.height)), 1)
-            top, left = (h - crop_h) // 2, (w - crop_w) // 2
+            top, left, _, _ = aspect_crop(h, w, self.height, self.width)  # clipped by the image, resized
             window = x[..., top:top + self.height, left:left + self.width, :]
             return as_float(image.resize(window, (self.height, self.width)), self.dtype)
         picks = []

@@ -2,7 +2,7 @@
 from tapeflow import _core
 from tapeflow import random as _random
 from tapeflow.keras.layers.layer import Layer
-from tapeflow.keras.layers.preprocessing._image import as_float, check_channels_last
+from tapeflow.keras.layers.preprocessing._image import as_float, check_channels_last, per_image_shape
 
 
 class RandomFlip(Layer):
@@ -27,7 +27,7 @@ class RandomFlip(Layer):
         x = as_float(inputs, self.dtype)
         if not training:
             return x
-        batch = [x.shape[0], 1, 1, 1] if x.ndim == 4 else [1, 1, 1]
+        batch = per_image_shape(x)
         for axis, active in ((-2, self.mode != "vertical"), (-3, self.mode != "horizontal")):
             if active:
                 flip = _core.less(_random.uniform(batch, seed=self.seed), 0.5)
