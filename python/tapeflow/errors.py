@@ -35,4 +35,4 @@ class FailedPreconditionError(OpError):
     pass
 
 
-_core._set_error_classes(InvalidArgumentError, UnimplementedError)
+_core._set_error_classes(InvalidArgumentError, UnimplementedError, ResourceExhaustedError)

@@ -6,6 +6,7 @@
 
 #include "tapeflow/autograd/tape.h"
 #include "tapeflow/bindings/bindings.h"
+#include "tapeflow/core/dispatch.h"
 #include "tapeflow/bindings/convert.h"
 #include "tapeflow/cpu/kernels.h"
 #include "tapeflow/graph/plan.h"
@@ -115,7 +116,7 @@ void init_graph(py::module_& m) {
           py::gil_scoped_release release;
           std::lock_guard<std::mutex> lock(p.mutex());
           for (size_t i = 0; i < buffers.size(); ++i)
-            if (values[i].storage() != buffers[i].storage()) cpu::copy(values[i], buffers[i]);
+            if (values[i].storage() != buffers[i].storage()) kern::copy(values[i], buffers[i]);
           p.run();
           for (size_t i = 0; i < results.size(); ++i) {
             const Tensor& r = results[i];

@@ -9,6 +9,7 @@ namespace {
 // Borrowed for the life of the process (never released: no teardown order issues).
 PyObject* g_invalid_argument = nullptr;
 PyObject* g_unimplemented = nullptr;
+PyObject* g_resource_exhausted = nullptr;
 }
 
 PYBIND11_MODULE(_core, m) {
@@ -26,13 +27,16 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetString(g_invalid_argument ? g_invalid_argument : PyExc_ValueError, e.what());
     } catch (const tapeflow::Unimplemented& e) {
       PyErr_SetString(g_unimplemented ? g_unimplemented : PyExc_NotImplementedError, e.what());
+    } catch (const tapeflow::ResourceExhausted& e) {
+      PyErr_SetString(g_resource_exhausted ? g_resource_exhausted : PyExc_MemoryError, e.what());
     } catch (const tapeflow::RuntimeError& e) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
     }
   });
-  m.def("_set_error_classes", [](py::object invalid_argument, py::object unimplemented) {
+  m.def("_set_error_classes", [](py::object invalid_argument, py::object unimplemented, py::object resource_exhausted) {
     g_invalid_argument = invalid_argument.release().ptr();
     g_unimplemented = unimplemented.release().ptr();
+    g_resource_exhausted = resource_exhausted.release().ptr();
   });
   tapeflow::init_tensor(m);
   tapeflow::init_ops(m);

@@ -62,7 +62,7 @@ void own_storage(Tensor& v, bool keep_values) {
   graph::note_variable_moved();
   Tensor fresh = Tensor::empty(impl->shape, impl->dtype, impl->storage->device);
   fresh.storage()->variable = true;
-  if (keep_values) TF_KERNEL(cpu::copy(v, fresh));
+  if (keep_values) TF_KERNEL(kern::copy(v, fresh));
   impl->storage = fresh.storage();
   impl->strides = fresh.strides();
   impl->offset = 0;
@@ -85,8 +85,8 @@ void variable_update(Tensor& v, py::handle value, const char* op, int kind) {  /
   Tensor x = assign_value(v, value, op);
   own_storage(v, kind != 0);
   const Tensor target = v;
-  if (kind == 0) TF_KERNEL(cpu::copy(x, target));
-  else TF_KERNEL(cpu::binary(kind == 1 ? BinaryOp::Add : BinaryOp::Sub, target, x, target));
+  if (kind == 0) TF_KERNEL(kern::copy(x, target));
+  else TF_KERNEL(kern::binary(kind == 1 ? BinaryOp::Add : BinaryOp::Sub, target, x, target));
 }
 
 py::object compare_op(const Tensor& self, py::handle other, BinaryOp op) {
@@ -225,7 +225,7 @@ void init_tensor(py::module_& m) {
                            " are incompatible for a sliced assignment");
         own_storage(v, true);
         const Tensor src = ops::broadcast_to(x, target), dst = ops::slice_view(v, specs);
-        TF_KERNEL(cpu::copy(src, dst));
+        TF_KERNEL(kern::copy(src, dst));
       });
   cls.attr("__hash__") = py::none();
   cls.attr("__array_priority__") = 100;
@@ -300,14 +300,14 @@ void init_tensor(py::module_& m) {
     const std::vector<Tensor> targets = vars;
     py::gil_scoped_release release;
     TF_KERNEL({
-      double step = lr_var.defined() ? cpu::read_scalar(lr_var) : lr;
+      double step = lr_var.defined() ? kern::read_scalar(lr_var) : lr;
       if (step_var.defined()) {
         const double t = static_cast<double>(*step_var.data<int64_t>() + 1);
         step = step * std::sqrt(1 - std::pow(beta_2, t)) / (1 - std::pow(beta_1, t));
       }
       const cpu::UpdateParams p{step, a, b, eps};
-      if (indices.defined()) cpu::apply_sparse_update(rule, targets[0], indices, grads[0], slots[0], p);
-      else cpu::apply_update(rule, targets, grads, slots, p);
+      if (indices.defined()) kern::apply_sparse_update(rule, targets[0], indices, grads[0], slots[0], p);
+      else kern::apply_update(rule, targets, grads, slots, p);
     });
   }, py::arg("rule"), py::arg("variables"), py::arg("gradients"), py::arg("slots"), py::arg("lr"), py::arg("a"),
      py::arg("b"), py::arg("eps"), py::arg("indices") = py::none(), py::arg("lr_variable") = py::none(),

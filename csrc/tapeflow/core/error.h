@@ -13,6 +13,8 @@ struct IndexError : std::runtime_error { using std::runtime_error::runtime_error
 struct InvalidArgument : std::runtime_error { using std::runtime_error::runtime_error; };
 // tf.errors.UnimplementedError / NotImplementedError.
 struct Unimplemented : std::runtime_error { using std::runtime_error::runtime_error; };
+// tf.errors.ResourceExhaustedError: out of (device) memory.
+struct ResourceExhausted : std::runtime_error { using std::runtime_error::runtime_error; };
 // Misuse of stateful objects (a spent non-persistent tape): RuntimeError.
 struct RuntimeError : std::runtime_error { using std::runtime_error::runtime_error; };
 

@@ -6,7 +6,7 @@
 #include <new>
 #include <unordered_map>
 
-#include "tapeflow/cpu/kernels.h"
+#include "tapeflow/core/dispatch.h"
 #include "tapeflow/cuda/cuda_api.h"
 #include "tapeflow/graph/plan.h"
 
@@ -91,7 +91,7 @@ Storage::Storage(void* d, size_t n, std::shared_ptr<void> o) : data(d), nbytes(n
 
 Storage::~Storage() {
   if (owner) return;
-  if (device.type == Device::CUDA) cuda::device_free(data, device.index);
+  if (device.type == Device::CUDA) cuda::device_free(data, nbytes, device.index);
   else cpu_free(data, nbytes);
 }
 
@@ -105,6 +105,43 @@ void move_to_arena(Storage& s, const std::shared_ptr<void>& arena, size_t offset
   cpu_free(s.data, s.nbytes);
   s.data = static_cast<char*>(arena.get()) + offset;
   s.owner = arena;
+}
+
+namespace {
+thread_local bool t_has_device = false;
+thread_local Device t_device;
+}  // namespace
+
+Device current_device() {
+  if (t_has_device) return t_device;
+  static const Device dflt = cuda::device_count() > 0 ? Device{Device::CUDA, 0} : Device{};
+  return dflt;
+}
+
+std::pair<bool, Device> set_thread_device(Device d) {
+  std::pair<bool, Device> prev{t_has_device, t_device};
+  t_has_device = true;
+  t_device = d;
+  return prev;
+}
+
+void restore_thread_device(bool had, Device d) {
+  t_has_device = had;
+  t_device = d;
+}
+
+DeviceScope::DeviceScope(Device d) {
+  auto prev = set_thread_device(d);
+  had_prev_ = prev.first;
+  prev_ = prev.second;
+}
+DeviceScope::~DeviceScope() { restore_thread_device(had_prev_, prev_); }
+
+void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size_t n) {
+  if (n == 0) return;
+  if (dst_dev.type == Device::CPU && src_dev.type == Device::CPU) std::memcpy(dst, src, n);
+  else cuda::copy_bytes(dst, dst_dev.type == Device::CUDA ? dst_dev.index : -1, src,
+                        src_dev.type == Device::CUDA ? src_dev.index : -1, n);
 }
 
 uint64_t next_tensor_id() {
@@ -128,13 +165,13 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
-  if (t.numel()) TF_KERNEL(std::memset(t.raw_data(), 0, t.storage()->nbytes));
+  if (t.numel()) TF_KERNEL(kern::fill_scalar(t, 0.0));
   return t;
 }
 
 Tensor Tensor::scalar(double v, DType dtype) {
   Tensor t = empty({}, dtype);
-  cpu::fill_scalar(t, v);
+  kern::fill_scalar(t, v);
   t.storage()->host_constant = true;
   return t;
 }
@@ -172,14 +209,14 @@ Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
   Tensor out = empty(shape(), dtype(), device());
   const Tensor self = *this;
-  TF_KERNEL(cpu::copy(self, out));
+  TF_KERNEL(kern::copy(self, out));
   return out;
 }
 
 double Tensor::item() const {
   if (numel() != 1) throw ValueError("[item] expected a tensor with one element, got shape " + shape_str(shape()));
   graph::check_host_read(*this, "item");
-  return cpu::read_scalar(*this);
+  return kern::read_scalar(*this);
 }
 
 }  // namespace tapeflow

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tapeflow/core/dtype.h"
@@ -23,6 +24,28 @@ struct Device {
   bool operator!=(const Device& o) const { return !(*this == o); }
   std::string str() const { return std::string(type == CPU ? "CPU:" : "GPU:") + std::to_string(index); }
 };
+
+// The device that new tensors are allocated on and ops run on when none is named: on each thread, the innermost
+// DeviceScope (Python's `tf.device`), else GPU:0 when a GPU is visible, else CPU:0.
+Device current_device();
+class DeviceScope {
+ public:
+  explicit DeviceScope(Device d);
+  ~DeviceScope();
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+ private:
+  Device prev_;
+  bool had_prev_;
+};
+// Sets this thread's device for the rest of a Python `with tf.device(...)` block; returns whether one was set before
+// and which (the caller restores it with restore_device).
+std::pair<bool, Device> set_thread_device(Device d);
+void restore_thread_device(bool had, Device d);
+
+// Copies n bytes between any two devices (waits for the device's pending work first, so host memory is ready on
+// return).
+void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size_t n);
 
 // A block of device memory. CPU storage allocated here is 64-byte aligned; borrowed memory (a NumPy array viewed
 // without a copy) is aligned to its element size. No kernel relies on more.
@@ -74,9 +97,9 @@ class Tensor {
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
   // A new contiguous tensor with uninitialised contents.
-  static Tensor empty(const Shape& shape, DType dtype, Device device = Device{});
-  static Tensor zeros(const Shape& shape, DType dtype, Device device = Device{});
-  // A 0-d tensor holding `v` converted to dtype.
+  static Tensor empty(const Shape& shape, DType dtype, Device device = current_device());
+  static Tensor zeros(const Shape& shape, DType dtype, Device device = current_device());
+  // A 0-d tensor holding `v` converted to dtype (on the current device).
   static Tensor scalar(double v, DType dtype);
 
   bool defined() const { return impl_ != nullptr; }
@@ -110,6 +133,9 @@ class Tensor {
   Tensor contiguous() const;
   // Reads element 0 of a one-element tensor as double.
   double item() const;
+  // This tensor's values on `device`, contiguous (itself when it is there already). Not recorded on a tape (the op
+  // ops::to_device is).
+  Tensor to(Device device) const;
 
  private:
   std::shared_ptr<TensorImpl> impl_;

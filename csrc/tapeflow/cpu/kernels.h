@@ -129,6 +129,10 @@ void batch_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& mea
                          const Tensor& dmean, const Tensor& dvar, int64_t outer, int64_t C, int64_t inner, double eps,
                          const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta);
 
+// out (M x N, contiguous, float32 or float64) = op(a) @ op(b) over 2-D operands of any strides, plus out's values
+// when accumulating, then act(. + bias) (bias (N) may be undefined).
+void gemm(const Tensor& a, bool ta, const Tensor& b, bool tb, const Tensor& out, bool accumulate, const Tensor& bias,
+          Act act);
 // Batched C[b] = op(A[b]) @ op(B[b]) for rank-3 views (batch broadcast by stride 0).
 void matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, const Tensor& out);
 

@@ -11,6 +11,19 @@
 namespace tapeflow {
 namespace cpu {
 
+void gemm(const Tensor& a, bool ta, const Tensor& b, bool tb, const Tensor& out, bool accumulate, const Tensor& bias,
+          Act act) {
+  const int64_t M = out.dim(0), N = out.dim(1), K = a.dim(ta ? 0 : 1);
+  const Shape &sa = a.strides(), &sb = b.strides();
+  const int64_t rsa = sa[ta ? 1 : 0], csa = sa[ta ? 0 : 1], rsb = sb[tb ? 1 : 0], csb = sb[tb ? 0 : 1];
+  if (out.dtype() == DType::Float32)
+    gemm_f32(M, N, K, a.data<float>(), rsa, csa, b.data<float>(), rsb, csb, out.data<float>(), N, accumulate,
+             {bias.defined() ? bias.data<float>() : nullptr, act});
+  else
+    gemm_f64(M, N, K, a.data<double>(), rsa, csa, b.data<double>(), rsb, csb, out.data<double>(), N, accumulate,
+             {bias.defined() ? bias.data<double>() : nullptr, act});
+}
+
 void matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor& out) {
   const int64_t B = out.dim(0), M = out.dim(1), N = out.dim(2);
   const int64_t K = ta ? a.dim(1) : a.dim(2);

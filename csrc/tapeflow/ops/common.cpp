@@ -6,9 +6,16 @@
 namespace tapeflow {
 namespace ops {
 
-void check_cpu(const char* op, const Tensor& x) {
-  if (x.device().type != Device::CPU)
-    throw Unimplemented(std::string("[") + op + "] is not implemented for tensors on " + x.device().str() + " yet");
+OpDevice::OpDevice(const char* op, const std::vector<const Tensor*>& inputs) {
+  const Tensor* first = nullptr;
+  for (const Tensor* t : inputs) {
+    if (!t->defined()) continue;
+    if (!first) first = t;
+    else if (t->device() != first->device())
+      throw InvalidArgument(std::string("[") + op + "] expects its inputs on one device, got tensors on " +
+                            first->device().str() + " and " + t->device().str());
+  }
+  if (first && first->device() != current_device()) scope_.emplace(first->device());
 }
 
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
@@ -49,7 +56,7 @@ Tensor broadcast_view(const Tensor& x, const Shape& shape) {
 
 Tensor contiguous_copy(const Tensor& x) {
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  TF_KERNEL(cpu::copy(x, out));
+  TF_KERNEL(kern::copy(x, out));
   return out;
 }
 

@@ -1,15 +1,26 @@
 // Internal helpers for op implementations.
 #pragma once
 #include "tapeflow/autograd/tape.h"
+#include "tapeflow/core/dispatch.h"
 #include "tapeflow/graph/plan.h"
 #include "tapeflow/ops/ops.h"
+
+#include <optional>
 
 namespace tapeflow {
 namespace ops {
 
 using autograd::Tensors;
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
-void check_cpu(const char* op, const Tensor& x);
+// For the rest of an op: new tensors are allocated on the device its inputs live on (restored when the op returns).
+// Inputs on two devices raise InvalidArgument; Python's conversions copy tensors to the device in scope first, so
+// ops from Python run where TensorFlow would place them.
+class OpDevice {
+ public:
+  OpDevice(const char* op, const std::vector<const Tensor*>& inputs);
+ private:
+  std::optional<DeviceScope> scope_;
+};
 void check_floating(const char* op, const Tensor& x);
 Shape reduced_shape(const Shape& s, const std::vector<bool>& mask, bool keepdims);
 std::vector<bool> axes_mask(const Axes& axes, int64_t ndim, const char* op);

@@ -48,7 +48,7 @@ cpu::Window2D window(const char* op, const Shape& in, int64_t kh, int64_t kw, co
 
 cpu::Window2D window(const char* op, const Tensor& x, int64_t kh, int64_t kw, const std::vector<int64_t>& strides,
                      const std::vector<int64_t>& dilations, const std::vector<int64_t>& pads) {
-  check_cpu(op, x);
+  const OpDevice on_device(op, {&x});
   return window(op, x.shape(), kh, kw, strides, dilations, pads);
 }
 
@@ -57,7 +57,7 @@ Tensor im2col(const Tensor& x, const cpu::Window2D& w);
 Tensor col2im(const Tensor& cols, const cpu::Window2D& w) {
   Tensor dx = Tensor::zeros({w.N, w.H, w.W, w.C}, cols.dtype());
   const Tensor cc = cols.contiguous();
-  if (cols.numel() > 0) TF_KERNEL(cpu::col2im(cc, w, dx));
+  if (cols.numel() > 0) TF_KERNEL(kern::col2im(cc, w, dx));
   TF_RECORD("col2im", {cols}, {dx}, [w](const Tensors&, const Tensors&, const Tensors& g) {
     return Tensors{im2col(g[0], w)};
   });
@@ -67,7 +67,7 @@ Tensor col2im(const Tensor& cols, const cpu::Window2D& w) {
 Tensor im2col(const Tensor& x, const cpu::Window2D& w) {
   Tensor cols = Tensor::empty({w.N * w.OH * w.OW, w.KH * w.KW * w.C}, x.dtype());
   const Tensor xc = x.contiguous();
-  if (cols.numel() > 0) TF_KERNEL(cpu::im2col(xc, w, cols));
+  if (cols.numel() > 0) TF_KERNEL(kern::im2col(xc, w, cols));
   TF_RECORD("im2col", {x}, {cols}, [w](const Tensors&, const Tensors&, const Tensors& g) {
     return Tensors{col2im(g[0], w)};
   });
@@ -124,7 +124,7 @@ Tensor conv2d_transpose(const Tensor& x, const Tensor& filters, const std::vecto
   // The gradient of conv2d with respect to its input: the convolution that maps the output (N, OH, OW, Cout)
   // back to x's spatial size must be this window.
   const int64_t cout = filters.dim(2), cin = filters.dim(3);
-  check_cpu("conv2d_transpose", x);
+  const OpDevice on_device("conv2d_transpose", {&x});
   cpu::Window2D w = window("conv2d_transpose", Shape{x.dim(0), output_hw[0], output_hw[1], cout}, filters.dim(0),
                            filters.dim(1), strides, dilations, pads);
   if (w.OH != x.dim(1) || w.OW != x.dim(2))
@@ -150,15 +150,15 @@ Tensor pool2d(bool is_max, const Tensor& x, const std::vector<int64_t>& ksize, c
   Tensor arg = is_max ? Tensor::empty(out.shape(), DType::Int32) : Tensor();
   if (out.numel() > 0) {
     const Tensor xc = x.contiguous();
-    if (is_max) TF_KERNEL(cpu::max_pool2d(xc, w, out, arg));
-    else TF_KERNEL(cpu::avg_pool2d(xc, w, out));
+    if (is_max) TF_KERNEL(kern::max_pool2d(xc, w, out, arg));
+    else TF_KERNEL(kern::avg_pool2d(xc, w, out));
   }
   TF_RECORD(name, {x}, {out}, [is_max, w, arg](const Tensors& in, const Tensors&, const Tensors& g) {
     Tensor dx = Tensor::zeros(in[0].shape(), g[0].dtype());
     if (g[0].numel() > 0) {
       const Tensor gc = g[0].contiguous();
-      if (is_max) TF_KERNEL(cpu::max_pool2d_grad(arg, gc, w, dx));
-      else TF_KERNEL(cpu::avg_pool2d_grad(gc, w, dx));
+      if (is_max) TF_KERNEL(kern::max_pool2d_grad(arg, gc, w, dx));
+      else TF_KERNEL(kern::avg_pool2d_grad(gc, w, dx));
     }
     return Tensors{dx};
   });

@@ -9,7 +9,7 @@ namespace ops {
 
 Tensor full(const Shape& shape, double value, DType dtype) {
   Tensor t = Tensor::empty(shape, dtype);
-  TF_KERNEL(cpu::fill_scalar(t, value));
+  TF_KERNEL(kern::fill_scalar(t, value));
   return t;
 }
 Tensor zeros(const Shape& shape, DType dtype) { return Tensor::zeros(shape, dtype); }
@@ -25,7 +25,7 @@ Tensor range(double start, double limit, double delta, DType dtype) {
   const double n = std::ceil(std::fabs((limit - start) / delta));
   if (!(n < 9e15)) throw InvalidArgument("[range] the range has too many elements");
   Tensor t = Tensor::empty({static_cast<int64_t>(n)}, dtype);
-  TF_KERNEL(cpu::range_fill(t, start, delta));
+  TF_KERNEL(kern::range_fill(t, start, delta));
   return t;
 }
 
@@ -35,7 +35,7 @@ Tensor linspace(double start, double stop, int64_t num, DType dtype) {
   Tensor t = Tensor::empty({num}, dtype);
   const double delta = num > 1 ? (stop - start) / static_cast<double>(num - 1) : 0.0;
   const Tensor last = t.as_strided({}, {}, num - 1);
-  TF_KERNEL(cpu::range_fill(t, start, delta); if (num > 1) cpu::fill_scalar(last, stop));  // the end point exactly
+  TF_KERNEL(kern::range_fill(t, start, delta); if (num > 1) kern::fill_scalar(last, stop));  // the end point exactly
   return t;
 }
 
@@ -43,7 +43,7 @@ Tensor eye(int64_t rows, int64_t cols, DType dtype) {
   if (rows < 0 || cols < 0) throw InvalidArgument("[eye] num_rows and num_columns must be non-negative");
   Tensor t = Tensor::zeros({rows, cols}, dtype);
   const Tensor diag = t.as_strided({std::min(rows, cols)}, {cols + 1}, 0);
-  TF_KERNEL(cpu::fill_scalar(diag, 1.0));
+  TF_KERNEL(kern::fill_scalar(diag, 1.0));
   return t;
 }
 
@@ -53,7 +53,7 @@ Tensor random_uniform(const Shape& shape, double minval, double maxval, DType dt
     throw InvalidArgument("[random_uniform] Need minval < maxval for integer dtypes: " + std::to_string(minval) +
                           " >= " + std::to_string(maxval));
   Tensor t = Tensor::empty(shape, dtype);
-  TF_KERNEL(cpu::random_uniform(t, key(), minval, maxval));
+  TF_KERNEL(kern::random_uniform(t, key(), minval, maxval));
   return t;
 }
 
@@ -61,7 +61,7 @@ Tensor random_normal(const Shape& shape, double mean, double stddev, DType dtype
                      bool truncated) {
   check_floating(truncated ? "truncated_normal" : "random_normal", Tensor::empty({}, dtype));
   Tensor t = Tensor::empty(shape, dtype);
-  TF_KERNEL(cpu::random_normal(t, key(), mean, stddev, truncated));
+  TF_KERNEL(kern::random_normal(t, key(), mean, stddev, truncated));
   return t;
 }
 

@@ -13,13 +13,12 @@ using cpu::BinaryOp;
 using cpu::UnaryOp;
 
 Tensor binary_raw(BinaryOp op, const char* name, const Tensor& a, const Tensor& b, bool bool_out) {
-  check_cpu(name, a);
-  check_cpu(name, b);
+  const OpDevice on_device(name, {&a, &b});
   check_same_dtype(name, a, b);
   Shape s = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = Tensor::empty(s, bool_out ? DType::Bool : a.dtype());
   const Tensor av = broadcast_view(a, s), bv = broadcast_view(b, s);
-  graph::kernel(__func__, [=] { cpu::binary(op, av, bv, out); }, graph::describe_binary(op, av, bv, out));
+  graph::kernel(__func__, [=] { kern::binary(op, av, bv, out); }, graph::describe_binary(op, av, bv, out));
   return out;
 }
 
@@ -67,7 +66,7 @@ UnaryInfo unary_info(UnaryOp op) {
 Tensor relu_grad(const Tensor& x, const Tensor& g) {
   Tensor out = Tensor::empty(g.shape(), g.dtype());
   const Tensor xv = broadcast_view(x, g.shape());
-  if (out.numel() > 0) TF_KERNEL(cpu::binary(BinaryOp::ReluGrad, xv, g, out));
+  if (out.numel() > 0) TF_KERNEL(kern::binary(BinaryOp::ReluGrad, xv, g, out));
   TF_RECORD("relu_grad", {g}, {out}, [x](const Tensors&, const Tensors&, const Tensors& gg) {
     return Tensors{relu_grad(x, gg[0])};
   });
@@ -110,7 +109,7 @@ Tensor scalar_like(double v, const Tensor& like) { return Tensor::scalar(v, like
 
 Tensor unary(UnaryOp op, const Tensor& x) {
   const UnaryInfo info = unary_info(op);
-  check_cpu(info.name, x);
+  const OpDevice on_device(info.name, {&x});
   const bool bool_out = op == UnaryOp::LogicalNot || op == UnaryOp::IsNan || op == UnaryOp::IsInf || op == UnaryOp::IsFinite;
   if (op == UnaryOp::LogicalNot) {
     if (x.dtype() != DType::Bool) throw TypeError(std::string("[logical_not] expects a bool tensor, got ") + dtype_name(x.dtype()));
@@ -123,7 +122,7 @@ Tensor unary(UnaryOp op, const Tensor& x) {
     return bool_out ? r : f16(r);
   }
   Tensor out = Tensor::empty(x.shape(), bool_out ? DType::Bool : x.dtype());
-  graph::kernel(__func__, [=] { cpu::unary(op, x, out); }, graph::describe_unary(op, x, out));
+  graph::kernel(__func__, [=] { kern::unary(op, x, out); }, graph::describe_unary(op, x, out));
   if (unary_differentiable(op))
     TF_RECORD(info.name, {x}, {out}, [op](const Tensors& in, const Tensors& o, const Tensors& g) {
       return Tensors{unary_grad(op, in[0], o[0], g[0])};
@@ -254,14 +253,14 @@ Tensor logical(BinaryOp op, const Tensor& a, const Tensor& b) {
 }
 
 Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y) {
-  check_cpu("where", x);
+  const OpDevice on_device("where", {&cond, &x, &y});
   if (cond.dtype() != DType::Bool)
     throw TypeError(std::string("[where] condition must be a bool tensor, got ") + dtype_name(cond.dtype()));
   check_same_dtype("where", x, y);
   Shape s = broadcast_shapes(broadcast_shapes(cond.shape(), x.shape(), "where"), y.shape(), "where");
   Tensor out = Tensor::empty(s, x.dtype());
   const Tensor cv = broadcast_view(cond, s), xv = broadcast_view(x, s), yv = broadcast_view(y, s);
-  TF_KERNEL(cpu::where(cv, xv, yv, out));
+  TF_KERNEL(kern::where(cv, xv, yv, out));
   TF_RECORD("where", {cond, x, y}, {out}, [](const Tensors& in, const Tensors&, const Tensors& g) {
     Tensor z = zeros_like(g[0]);
     return Tensors{Tensor(), where(in[0], g[0], z), where(in[0], z, g[0])};
@@ -270,10 +269,10 @@ Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y) {
 }
 
 Tensor cast(const Tensor& x, DType dtype) {
-  check_cpu("cast", x);
+  const OpDevice on_device("cast", {&x});
   if (x.dtype() == dtype) return x;
   Tensor out = Tensor::empty(x.shape(), dtype);
-  TF_KERNEL(cpu::cast(x, out));
+  TF_KERNEL(kern::cast(x, out));
   if (is_floating(x.dtype()) && is_floating(dtype))
     TF_RECORD("cast", {x}, {out}, [](const Tensors&, const Tensors&, const Tensors& g) { return Tensors{g[0]}; });
   return out;

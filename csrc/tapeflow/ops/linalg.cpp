@@ -42,19 +42,7 @@ Tensor as_batched(const Tensor& x, const Shape& batch) {
 // bias and activation epilogue: one GEMM kernel over 2-D operands of any strides, profiled as `where`.
 void gemm_2d(const char* where, const Tensor& a, bool ta, const Tensor& b, bool tb, const Tensor& out,
              bool accumulate, const Tensor& bias = Tensor(), cpu::Act act = cpu::Act::Linear) {
-  const int64_t M = out.dim(0), N = out.dim(1), K = a.dim(ta ? 0 : 1);
-  const Shape &sa = a.strides(), &sb = b.strides();
-  const int64_t rsa = sa[ta ? 1 : 0], csa = sa[ta ? 0 : 1], rsb = sb[tb ? 1 : 0], csb = sb[tb ? 0 : 1];
-  if (out.dtype() == DType::Float32)
-    graph::kernel(where, [=]() {
-      cpu::gemm_f32(M, N, K, a.data<float>(), rsa, csa, b.data<float>(), rsb, csb, out.data<float>(), N, accumulate,
-                    {bias.defined() ? bias.data<float>() : nullptr, act});
-    });
-  else
-    graph::kernel(where, [=]() {
-      cpu::gemm_f64(M, N, K, a.data<double>(), rsa, csa, b.data<double>(), rsb, csb, out.data<double>(), N,
-                    accumulate, {bias.defined() ? bias.data<double>() : nullptr, act});
-    });
+  graph::kernel(where, [=]() { kern::gemm(a, ta, b, tb, out, accumulate, bias, act); });
 }
 
 // The product op(a) @ op(b) as the gradient of a rule's input j. When the tape offers a buffer holding what the
@@ -78,8 +66,7 @@ Tensor grad_product(size_t j, const Tensor& a, const Tensor& b, bool ta, bool tb
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
-  check_cpu("matmul", a);
-  check_cpu("matmul", b);
+  const OpDevice on_device("matmul", {&a, &b});
   check_same_dtype("matmul", a, b);
   if (a.dtype() == DType::Bool) throw TypeError("[matmul] is not defined for bool tensors");
   if (a.ndim() < 2 || b.ndim() < 2)
@@ -106,7 +93,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
       gemm_2d("matmul", a, ta, b, tb, out, false);
     } else {
       const Tensor ab = as_batched(a, batch), bb = as_batched(b, batch), ob = out.as_strided({B, M, N}, {M * N, N, 1}, 0);
-      TF_KERNEL(cpu::matmul(ab, bb, ta, tb, ob));
+      TF_KERNEL(kern::matmul(ab, bb, ta, tb, ob));
     }
   }
   TF_RECORD("matmul", {a, b}, {out}, [ta, tb](const Tensors& in, const Tensors&, const Tensors& g) {
@@ -125,8 +112,7 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& bias, cpu::Act act)
   if (act != Act::Linear && act != Act::Relu && act != Act::Sigmoid && act != Act::Tanh && act != Act::Gelu &&
       act != Act::GeluTanh)
     throw InvalidArgument("[dense] unsupported activation code " + std::to_string(static_cast<int>(act)));
-  check_cpu("dense", x);
-  check_cpu("dense", w);
+  const OpDevice on_device("dense", {&x, &w});
   check_floating("dense", x);
   check_same_dtype("dense", x, w);
   if (bias.defined()) check_same_dtype("dense", x, bias);

@@ -11,7 +11,7 @@ namespace ops {
 std::vector<Tensor> batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, int64_t axis,
                                double epsilon) {
   check_floating("batch_norm", x);
-  check_cpu("batch_norm", x);
+  const OpDevice on_device("batch_norm", {&x});
   if (x.ndim() == 0) throw InvalidArgument("[batch_norm] needs an input of rank >= 1");
   if (axis < -x.ndim() || axis >= x.ndim())
     throw InvalidArgument("[batch_norm] axis " + std::to_string(axis) + " is out of range for rank " +
@@ -35,12 +35,12 @@ std::vector<Tensor> batch_norm(const Tensor& x, const Tensor& gamma, const Tenso
   const DType dt = x.dtype();
   Tensor xc = x.contiguous(), g = as_contiguous(gamma, dt), b = as_contiguous(beta, dt);
   Tensor y = Tensor::empty(x.shape(), dt), mean = Tensor::empty({C}, dt), var = Tensor::empty({C}, dt);
-  TF_KERNEL(cpu::batch_norm_forward(xc, g, b, outer, C, inner, epsilon, y, mean, var));
+  TF_KERNEL(kern::batch_norm_forward(xc, g, b, outer, C, inner, epsilon, y, mean, var));
   TF_RECORD("batch_norm", (Tensors{x, gamma, beta}), (Tensors{y, mean, var}),
             [xc, g, mean, var, outer, C, inner, epsilon, dt](const Tensors&, const Tensors&, const Tensors& gr) {
               Tensor dx = Tensor::empty(xc.shape(), dt), dg = Tensor::empty({C}, dt), db = Tensor::empty({C}, dt);
               const Tensor dy = as_contiguous(gr[0], dt), dm = as_contiguous(gr[1], dt), dv = as_contiguous(gr[2], dt);
-              TF_KERNEL(cpu::batch_norm_backward(xc, g, mean, var, dy, dm, dv, outer, C, inner, epsilon, dx, dg, db));
+              TF_KERNEL(kern::batch_norm_backward(xc, g, mean, var, dy, dm, dv, outer, C, inner, epsilon, dx, dg, db));
               Tensors grads{dx, dg, db};
               record_first_order_only("batch_norm", gr, grads,
                                       "[batch_norm] second derivatives through the fused batch normalization are "

@@ -49,7 +49,7 @@ Tensor prod_others(const Tensor& x, const std::vector<bool>& mask) {
 
 Tensor reduce(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdims) {
   const char* name = reduce_name(op);
-  check_cpu(name, x);
+  const OpDevice on_device(name, {&x});
   const bool logical = op == ReduceOp::Any || op == ReduceOp::All;
   if (logical != (x.dtype() == DType::Bool))
     throw TypeError(std::string("[") + name + "] " + (logical ? "expects a bool tensor" : "is not defined for bool tensors") +
@@ -58,7 +58,7 @@ Tensor reduce(ReduceOp op, const Tensor& x, const Axes& axes, bool keepdims) {
   if (x.dtype() == DType::Float16) return f16(reduce(op, f32(x), axes, keepdims));
   Tensor out = Tensor::empty(reduced_shape(x.shape(), mask, keepdims), x.dtype());
   const Tensor xc = x.contiguous();
-  TF_KERNEL(cpu::reduce(op, xc, mask, out));
+  TF_KERNEL(kern::reduce(op, xc, mask, out));
   if (op == ReduceOp::Any || op == ReduceOp::All) return out;
   TF_RECORD(name, {x}, {out}, [op, mask](const Tensors& in, const Tensors& o, const Tensors& g) {
     const Tensor& x = in[0];
@@ -113,7 +113,7 @@ Tensor reduce_logsumexp(const Tensor& x, const Axes& axes, bool keepdims) {
 
 Tensor arg_reduce(const Tensor& x, int64_t axis, bool is_max, DType out_dtype) {
   const char* name = is_max ? "argmax" : "argmin";
-  check_cpu(name, x);
+  const OpDevice on_device(name, {&x});
   if (x.dtype() == DType::Bool) throw TypeError(std::string("[") + name + "] is not defined for bool tensors");
   if (out_dtype != DType::Int32 && out_dtype != DType::Int64)
     throw TypeError(std::string("[") + name + "] output_type must be int32 or int64");
@@ -127,31 +127,31 @@ Tensor arg_reduce(const Tensor& x, int64_t axis, bool is_max, DType out_dtype) {
   os.erase(os.begin() + axis);
   Tensor out = Tensor::empty(os, DType::Int64);
   const Tensor xc = x.contiguous();
-  TF_KERNEL(cpu::arg_reduce(xc, axis, is_max, out));
+  TF_KERNEL(kern::arg_reduce(xc, axis, is_max, out));
   return out_dtype == DType::Int64 ? out : cast(out, out_dtype);
 }
 
 Tensor argsort(const Tensor& x, int64_t axis, bool descending) {
-  check_cpu("argsort", x);
+  const OpDevice on_device("argsort", {&x});
   if (x.dtype() == DType::Bool) throw TypeError("[argsort] is not defined for bool tensors");
   if (x.dtype() == DType::Float16) return argsort(f32(x), axis, descending);
   if (x.ndim() == 0) throw InvalidArgument("[argsort] expects a tensor of rank >= 1, got a scalar");
   axis = normalize_axis(axis, x.ndim(), "argsort");
   Tensor out = Tensor::empty(x.shape(), DType::Int64);
   const Tensor xc = x.contiguous();
-  if (x.numel()) TF_KERNEL(cpu::argsort(xc, axis, descending, out));
+  if (x.numel()) TF_KERNEL(kern::argsort(xc, axis, descending, out));
   return out;
 }
 
 static Tensor scan(const Tensor& x, int64_t axis, bool exclusive, bool reverse, bool product) {
   const char* name = product ? "cumprod" : "cumsum";
-  check_cpu(name, x);
+  const OpDevice on_device(name, {&x});
   if (x.dtype() == DType::Bool) throw TypeError(std::string("[") + name + "] is not defined for bool tensors");
   if (x.dtype() == DType::Float16) return f16(scan(f32(x), axis, exclusive, reverse, product));
   axis = normalize_axis(axis, x.ndim(), name);
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   const Tensor xc = x.contiguous();
-  TF_KERNEL(cpu::cumulative(xc, axis, exclusive, reverse, product, out));
+  TF_KERNEL(kern::cumulative(xc, axis, exclusive, reverse, product, out));
   TF_RECORD(name, {x}, {out}, [=](const Tensors& in, const Tensors& o, const Tensors& g) {
     if (!product) return Tensors{cumsum(g[0], axis, exclusive, !reverse)};
     return Tensors{divide(cumsum(multiply(g[0], o[0]), axis, exclusive, !reverse), in[0])};
@@ -164,14 +164,14 @@ Tensor cumprod(const Tensor& x, int64_t axis, bool exclusive, bool reverse) { re
 
 static Tensor softmax_impl(const Tensor& x, int64_t axis, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
-  check_cpu(name, x);
+  const OpDevice on_device(name, {&x});
   check_floating(name, x);
   if (x.dtype() == DType::Float16) return f16(softmax_impl(f32(x), axis, log));
   if (x.ndim() == 0) throw InvalidArgument(std::string("[") + name + "] expects a tensor of rank >= 1, got a scalar");
   axis = normalize_axis(axis, x.ndim(), name);
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   const Tensor xc = x.contiguous();
-  TF_KERNEL(cpu::softmax(xc, axis, log, out));
+  TF_KERNEL(kern::softmax(xc, axis, log, out));
   TF_RECORD(name, {x}, {out}, [=](const Tensors&, const Tensors& o, const Tensors& g) {
     std::vector<int64_t> ax{axis};
     if (log) return Tensors{subtract(g[0], multiply(exp(o[0]), reduce_sum(g[0], ax, true)))};
@@ -190,7 +190,7 @@ namespace {
 Tensor softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse, const Tensor& g) {
   Tensor out = Tensor::empty(logits.shape(), logits.dtype());
   const Tensor x = logits.contiguous(), y = labels.contiguous(), gc = g.contiguous();
-  TF_KERNEL(cpu::softmax_xent_grad(x, y, sparse, gc, out));
+  TF_KERNEL(kern::softmax_xent_grad(x, y, sparse, gc, out));
   TF_RECORD("softmax_xent_grad", sparse ? Tensors{logits, g} : Tensors{logits, g, labels}, {out},
             [=](const Tensors& in, const Tensors&, const Tensors& h) {
               // With p = softmax(x) and u = h * g: dx = p (u - sum(u p)), dg = sum((p - y) h), dy = -u.
@@ -207,11 +207,11 @@ Tensor softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse
 
 // Softmax cross-entropy over the last axis in one kernel (cpu::softmax_xent); its gradient is one more.
 Tensor softmax_xent(const Tensor& logits, const Tensor& labels, bool sparse) {
-  check_cpu(sparse ? "sparse_softmax_cross_entropy_with_logits" : "softmax_cross_entropy_with_logits", logits);
+  const OpDevice on_device(sparse ? "sparse_softmax_cross_entropy_with_logits" : "softmax_cross_entropy_with_logits", {&logits, &labels});
   if (logits.dtype() == DType::Float16) return f16(softmax_xent(f32(logits), sparse ? labels : f32(labels), sparse));
   Tensor loss = Tensor::empty(Shape(logits.shape().begin(), logits.shape().end() - 1), logits.dtype());
   const Tensor x = logits.contiguous(), y = labels.contiguous();
-  TF_KERNEL(cpu::softmax_xent(x, y, sparse, loss));
+  TF_KERNEL(kern::softmax_xent(x, y, sparse, loss));
   TF_RECORD(sparse ? "sparse_softmax_cross_entropy_with_logits" : "softmax_cross_entropy_with_logits",
             sparse ? Tensors{logits} : Tensors{logits, labels}, {loss},
             [=](const Tensors& in, const Tensors&, const Tensors& g) {
@@ -230,7 +230,7 @@ Tensor softmax_xent(const Tensor& logits, const Tensor& labels, bool sparse) {
 Tensor sigmoid_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g) {
   Tensor out = Tensor::empty(logits.shape(), logits.dtype());
   const Tensor x = logits.contiguous(), z = labels.contiguous(), gc = g.contiguous();
-  TF_KERNEL(cpu::sigmoid_xent_grad(x, z, gc, out));
+  TF_KERNEL(kern::sigmoid_xent_grad(x, z, gc, out));
   TF_RECORD("sigmoid_xent_grad", {logits, labels, g}, {out}, [](const Tensors& in, const Tensors&, const Tensors& h) {
     // With s = sigmoid(x): dx = s (1 - s) g h, dz = -g h, dg = (s - z) h.
     const Tensor s = sigmoid(in[0]), gh = multiply(in[2], h[0]);
@@ -244,7 +244,7 @@ Tensor sigmoid_xent_grad(const Tensor& logits, const Tensor& labels, const Tenso
 
 Tensor sigmoid_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits) {
   check_floating("sigmoid_cross_entropy_with_logits", logits);
-  check_cpu("sigmoid_cross_entropy_with_logits", logits);
+  const OpDevice on_device("sigmoid_cross_entropy_with_logits", {&logits, &labels});
   if (labels.shape() != logits.shape())
     throw ValueError("[sigmoid_cross_entropy_with_logits] logits and labels must have the same shape " +
                      shape_str(logits.shape()) + " vs " + shape_str(labels.shape()));
@@ -253,7 +253,7 @@ Tensor sigmoid_cross_entropy_with_logits(const Tensor& labels, const Tensor& log
   // One kernel, max(x, 0) - x z + log1p(exp(-|x|)), stable for any x; its gradient is one more.
   Tensor loss = Tensor::empty(logits.shape(), logits.dtype());
   const Tensor x = logits.contiguous(), zc = z.contiguous();
-  TF_KERNEL(cpu::sigmoid_xent(x, zc, loss));
+  TF_KERNEL(kern::sigmoid_xent(x, zc, loss));
   TF_RECORD("sigmoid_cross_entropy_with_logits", {logits, z}, {loss},
             [](const Tensors& in, const Tensors&, const Tensors& g) {
               return Tensors{autograd::input_needed(0) ? sigmoid_xent_grad(in[0], in[1], g[0]) : Tensor(),
@@ -278,10 +278,10 @@ Tensor softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& log
 
 Tensor class_ids(const Tensor& labels) {
   if (!is_floating(labels.dtype())) return cast(labels, DType::Int64);
-  check_cpu("class_ids", labels);
+  const OpDevice on_device("class_ids", {&labels});
   const Tensor y = labels.dtype() == DType::Float16 ? cast(labels, DType::Float32) : labels.contiguous();
   Tensor ids = Tensor::empty(labels.shape(), DType::Int64);
-  TF_KERNEL(cpu::class_ids(y, ids));
+  TF_KERNEL(kern::class_ids(y, ids));
   return ids;
 }
 

@@ -15,7 +15,7 @@ Tensor as_operand(const char* what, const Tensor& t, const Shape& shape, DType d
   if (t.shape() != shape)
     throw InvalidArgument(std::string("[rnn_sequence] ") + what + " must have shape " + shape_str(shape) + ", got " +
                           shape_str(t.shape()));
-  check_cpu("rnn_sequence", t);
+  const OpDevice on_device("rnn_sequence", {&t});
   return as_contiguous(t, dtype);
 }
 
@@ -25,7 +25,7 @@ std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::Act act, cpu::Act rec_a
                                  const Tensor& u, const Tensor& rbias, const Tensor& h0, const Tensor& c0,
                                  const Tensor& mask, const Tensor& rmask) {
   check_floating("rnn_sequence", xw);
-  check_cpu("rnn_sequence", xw);
+  const OpDevice on_device("rnn_sequence", {&xw});
   check_same_dtype("rnn_sequence", xw, u);
   const bool lstm = cell == cpu::RnnCell::LSTM, gru = cell == cpu::RnnCell::GRU;
   if (xw.dtype() == DType::Float16) {
@@ -55,7 +55,7 @@ std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::Act act, cpu::Act rec_a
   Tensor cs = lstm ? Tensor::empty({B, T, H}, dt) : Tensor();
   Tensor saved = Tensor::empty({B, T, G * H}, dt);
   Tensor aux = lstm || gru ? Tensor::empty({B, T, H}, dt) : Tensor();
-  TF_KERNEL(cpu::rnn_forward(spec, x, uc, rb, h, c, m, rm, hs, cs, saved, aux));
+  TF_KERNEL(kern::rnn_forward(spec, x, uc, rb, h, c, m, rm, hs, cs, saved, aux));
 
   std::vector<Tensor> outs = lstm ? std::vector<Tensor>{hs, cs} : std::vector<Tensor>{hs};
   TF_RECORD("rnn_sequence", (Tensors{xw, u, rbias, h0, c0}), outs,
@@ -66,7 +66,7 @@ std::vector<Tensor> rnn_sequence(cpu::RnnCell cell, cpu::Act act, cpu::Act rec_a
               Tensor dxw = Tensor::empty({B, T, GH}, dt), du = Tensor::empty({H, GH}, dt);
               Tensor drb = rb.defined() ? Tensor::empty({GH}, dt) : Tensor();
               Tensor dh0 = Tensor::empty({B, H}, dt), dc0 = lstm ? Tensor::empty({B, H}, dt) : Tensor();
-              TF_KERNEL(cpu::rnn_backward(spec, uc, h, c, m, rm, hs, cs, saved, aux, dhs, dcs, dxw, du, drb, dh0, dc0));
+              TF_KERNEL(kern::rnn_backward(spec, uc, h, c, m, rm, hs, cs, saved, aux, dhs, dcs, dxw, du, drb, dh0, dc0));
               Tensors grads{dxw, du, drb, dh0, dc0};
               record_first_order_only("rnn_sequence", g, grads,
                                       "[rnn_sequence] second derivatives through the fused recurrent kernel are not "

@@ -26,7 +26,7 @@ Tensor reshape_grad_rule(const char* name, const Tensor& x, const Tensor& out) {
 Tensor strided_slice_grad(const Tensor& g, const Shape& shape, const std::vector<SliceSpec>& specs) {
   Tensor out = Tensor::zeros(shape, g.dtype());
   const Tensor dst = slice_view(out, specs);
-  TF_KERNEL(cpu::copy(g, dst));
+  TF_KERNEL(kern::copy(g, dst));
   TF_RECORD("strided_slice_grad", {g}, {out}, [specs](const Tensors&, const Tensors&, const Tensors& gg) {
     return Tensors{strided_slice(gg[0], specs)};
   });
@@ -40,7 +40,7 @@ Tensor gather_grad(const Tensor& g, const Tensor& indices, const Shape& params_s
   for (size_t i = axis + 1; i < params_shape.size(); ++i) inner *= params_shape[i];
   Tensor out = Tensor::zeros(params_shape, g.dtype());
   const Tensor gc = g.contiguous(), ic = indices.contiguous();
-  TF_KERNEL(cpu::gather_grad(gc, ic, batch, outer, inner, out));
+  TF_KERNEL(kern::gather_grad(gc, ic, batch, outer, inner, out));
   TF_RECORD("gather_grad", {g}, {out}, [indices, axis, batch_dims](const Tensors&, const Tensors&, const Tensors& gg) {
     return Tensors{gather(gg[0], indices, axis, batch_dims)};
   });
@@ -249,9 +249,11 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
   axis = normalize_axis(axis, x0.ndim(), "concat");
   Shape shape = x0.shape();
   shape[axis] = 0;
+  std::vector<const Tensor*> inputs;
+  for (const Tensor& x : xs) inputs.push_back(&x);
+  const OpDevice on_device("concat", inputs);
   for (size_t k = 0; k < xs.size(); ++k) {
     const Tensor& x = xs[k];
-    check_cpu("concat", x);
     check_same_dtype("concat", x0, x);
     bool ok = x.ndim() == x0.ndim();
     for (int64_t i = 0; ok && i < x.ndim(); ++i) ok = i == axis || x.dim(i) == x0.dim(i);
@@ -266,7 +268,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
   for (const Tensor& x : xs) {
     Shape st = out.strides();
     const Tensor dst = out.as_strided(x.shape(), st, pos * st[axis]);
-    TF_KERNEL(cpu::copy(x, dst));
+    TF_KERNEL(kern::copy(x, dst));
     pos += x.dim(axis);
     sizes.push_back(x.dim(axis));
   }
@@ -367,7 +369,7 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& padd
     }
     Tensor out = full(shape, constant, x.dtype());
     const Tensor dst = slice_view(out, specs);
-    TF_KERNEL(cpu::copy(x, dst));
+    TF_KERNEL(kern::copy(x, dst));
     TF_RECORD("pad", {x}, {out}, [specs](const Tensors&, const Tensors&, const Tensors& g) {
       return Tensors{strided_slice(g[0], specs)};
     });
@@ -397,7 +399,7 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& padd
 }
 
 Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis, int64_t batch_dims) {
-  check_cpu("gather", params);
+  const OpDevice on_device("gather", {&params, &indices});
   check_index_dtype("gather", indices);
   if (batch_dims < 0) batch_dims += indices.ndim();
   if (batch_dims < 0 || batch_dims > indices.ndim() || batch_dims > params.ndim())
@@ -419,7 +421,7 @@ Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis, int64_t
   Tensor out = Tensor::empty(shape, params.dtype());
   Tensor idx = indices.contiguous();
   const Tensor pc = params.contiguous();
-  TF_KERNEL(cpu::gather(pc, idx, batch, outer, inner, out));
+  TF_KERNEL(kern::gather(pc, idx, batch, outer, inner, out));
   autograd::SparseFn rows;
   if (axis == 0 && batch_dims == 0)  // a row lookup: the gradient of params is the looked-up rows' gradients
     rows = [idx](const Tensors& in, const Tensor& g) {
@@ -434,7 +436,7 @@ Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis, int64_t
 }
 
 Tensor gather_nd(const Tensor& params, const Tensor& indices) {
-  check_cpu("gather_nd", params);
+  const OpDevice on_device("gather_nd", {&params, &indices});
   check_index_dtype("gather_nd", indices);
   if (indices.ndim() == 0 || indices.dim(indices.ndim() - 1) > params.ndim())
     throw InvalidArgument("[gather_nd] indices.shape[-1] must be <= params.rank, got indices " +
@@ -445,7 +447,7 @@ Tensor gather_nd(const Tensor& params, const Tensor& indices) {
   Tensor out = Tensor::empty(shape, params.dtype());
   Tensor idx = indices.contiguous();
   const Tensor pc = params.contiguous();
-  TF_KERNEL(cpu::gather_nd(pc, idx, out));
+  TF_KERNEL(kern::gather_nd(pc, idx, out));
   TF_RECORD("gather_nd", {params, indices}, {out}, [idx, k](const Tensors& in, const Tensors&, const Tensors& g) {
     if (k == 0) {  // every row was a whole copy of params
       std::vector<int64_t> rows(static_cast<size_t>(idx.ndim() - 1));
@@ -458,7 +460,7 @@ Tensor gather_nd(const Tensor& params, const Tensor& indices) {
 }
 
 Tensor scatter_nd(const Tensor& indices, const Tensor& updates, const Shape& shape) {
-  check_cpu("scatter_nd", updates);
+  const OpDevice on_device("scatter_nd", {&indices, &updates});
   check_index_dtype("scatter_nd", indices);
   if (indices.ndim() == 0 || indices.dim(indices.ndim() - 1) > static_cast<int64_t>(shape.size()))
     throw InvalidArgument("[scatter_nd] indices.shape[-1] must be <= rank of shape " + shape_str(shape));
@@ -476,7 +478,7 @@ Tensor scatter_nd(const Tensor& indices, const Tensor& updates, const Shape& sha
   Tensor out = Tensor::zeros(shape, updates.dtype());
   Tensor idx = indices.contiguous();
   const Tensor uc = updates.contiguous();
-  TF_KERNEL(cpu::scatter_nd_add(idx, uc, out));
+  TF_KERNEL(kern::scatter_nd_add(idx, uc, out));
   TF_RECORD("scatter_nd", {indices, updates}, {out}, [idx](const Tensors&, const Tensors&, const Tensors& g) {
     return Tensors{Tensor(), gather_nd(g[0], idx)};
   });
