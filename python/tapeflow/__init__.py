@@ -3,6 +3,10 @@ the TensorFlow API. ``import tapeflow as tf`` and use it as you would TensorFlow
 import contextlib as _contextlib
 
 from tapeflow import _core
+from tapeflow import _cuda_libs
+
+if _core.built_with_cuda():
+    _cuda_libs.configure()
 from tapeflow import errors
 from tapeflow import dtypes
 from tapeflow.dtypes import (DType, as_dtype, bool, double, float16, float32, float64, half,  # noqa: A004
@@ -34,12 +38,18 @@ def device(device_name):
     RuntimeError."""
     name = (device_name or "").upper()
     kind = "GPU" if "GPU" in name or "CUDA" in name else "CPU"
-    if kind == "GPU" and not config.get_soft_device_placement():
-        index = int(name.rsplit(":", 1)[1]) if ":" in name and name.rsplit(":", 1)[1].isdigit() else 0
-        if not _core.built_with_cuda():
-            raise RuntimeError("%s requested, but tapeflow was built without CUDA (TAPEFLOW_CUDA=OFF or no toolkit); "
-                               "tf.config.list_physical_devices('GPU') is empty" % device_name)
-        if index >= _core.cuda_device_count():
+    index = int(name.rsplit(":", 1)[1]) if ":" in name and name.rsplit(":", 1)[1].isdigit() else 0
+    if kind == "GPU" and index >= _core.cuda_device_count():
+        if not config.get_soft_device_placement():
+            if not _core.built_with_cuda():
+                raise RuntimeError("%s requested, but tapeflow was built without CUDA (TAPEFLOW_CUDA=OFF or no "
+                                   "toolkit); tf.config.list_physical_devices('GPU') is empty" % device_name)
             raise RuntimeError("%s requested, but %d GPU(s) are visible" % (device_name, _core.cuda_device_count()))
-        raise NotImplementedError("GPU kernels are not available in this tapeflow version yet; ops run on the CPU")
-    yield
+        kind, index = "CPU", 0
+    if kind == "CPU":
+        index = 0
+    previous = _core._set_device(kind, index)
+    try:
+        yield
+    finally:
+        _core._restore_device(*previous)

@@ -56,7 +56,37 @@ class experimental:  # noqa: N801 - tf.config.experimental namespace
 
     @staticmethod
     def set_memory_growth(device, enable):
-        pass
+        """Accepted for compatibility: GPU memory is always taken as it is needed (a caching allocator)."""
+
+    @staticmethod
+    def get_memory_info(device):
+        """``{"current": bytes, "peak": bytes}`` of the tensors on a GPU ("GPU:0"), as TensorFlow reports them."""
+        return _core.cuda_memory_info(_gpu_index(device))
+
+    @staticmethod
+    def reset_memory_stats(device):
+        """Starts the peak of get_memory_info over from the current use."""
+        _core.cuda_reset_peak_memory(_gpu_index(device))
+
+    @staticmethod
+    def enable_tensor_float32_execution(enabled):
+        """TensorFloat-32 for float32 matrix products on GPUs that have it (on by default, as in TensorFlow)."""
+        _core.set_tf32(bool(enabled))
+
+    @staticmethod
+    def tensor_float_32_execution_enabled():
+        return _core.tf32_enabled()
+
+
+def _gpu_index(device):
+    name = str(getattr(device, "name", device)).upper()
+    if "GPU" not in name:
+        raise ValueError("get_memory_info expects a GPU device such as 'GPU:0', got %r" % (device,))
+    tail = name.rsplit(":", 1)[-1]
+    index = int(tail) if tail.isdigit() else 0
+    if index >= _core.cuda_device_count():
+        raise ValueError("%r is not a visible GPU (%d visible)" % (device, _core.cuda_device_count()))
+    return index
 
 
 _run_functions_eagerly = False

@@ -160,7 +160,9 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
   for (size_t k = 0; k < targets.size(); ++k) {
     const Tensor& t = targets[k];
     if (!is_floating(t.dtype())) continue;
-    Tensor seed = k < output_grads.size() && output_grads[k].defined() ? output_grads[k] : ops::ones_like(t);
+    DeviceScope on_target(t.device());
+    Tensor seed = k < output_grads.size() && output_grads[k].defined() ? ops::to_device(output_grads[k], t.device())
+                                                                        : ops::ones_like(t);
     if (seed.shape() != t.shape()) seed = ops::broadcast_to(seed, t.shape());
     accumulate(t.id(), seed, false);
   }
@@ -183,9 +185,13 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
         if (it != grads.end()) { gout[j] = it->second; any = true; }
       }
       if (!any) continue;
+      // The rule runs where the op ran (whatever device is in scope now).
+      const Device dev = node.outputs.empty() ? current_device() : node.outputs[0].device();
+      DeviceScope on_op(dev);
       for (size_t j = 0; j < node.outputs.size(); ++j) {
         const Tensor& o = node.outputs[j];
         if (!gout[j].defined() && is_floating(o.dtype())) gout[j] = ops::zeros(o.shape(), o.dtype());
+        else gout[j] = ops::to_device(gout[j], o.device());
         if (!source_ids.count(o.id())) grads.erase(o.id());
       }
       // Input 0 as slices: a variable source (a leaf, so nothing upstream needs its dense gradient).

@@ -42,13 +42,16 @@ DType from_numpy_dtype(const py::dtype& dt, py::handle src) {
                   std::string(py::repr(src)).substr(0, 80) + ")");
 }
 
+// A tensor made on the host, placed on the current device.
+Tensor on_current_device(const Tensor& t) { return ops::to_device(t, current_device()); }
+
 Tensor from_array(const py::array& arr, DType dtype) {
   py::array c = numpy_module().attr("asarray")(arr, py::arg("dtype") = numpy_name(dtype), py::arg("order") = "C");
   Shape shape(c.shape(), c.shape() + c.ndim());
-  Tensor t = Tensor::empty(shape, dtype);
+  Tensor t = Tensor::empty(shape, dtype, Device{});
   if (t.numel()) std::memcpy(t.raw_data(), c.data(), static_cast<size_t>(t.numel()) * itemsize(dtype));
   t.storage()->host_constant = true;
-  return t;
+  return on_current_device(t);
 }
 
 [[noreturn]] void cannot_convert(py::handle obj, DType d) {
@@ -102,7 +105,7 @@ Tensor to_tensor(py::handle obj, std::optional<DType> dtype, bool strict) {
     if (strict && dtype && *dtype != t.dtype())
       throw ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(*dtype) + " for Tensor with dtype " +
                        dtype_name(t.dtype()));
-    return t;
+    return ops::to_device(t, current_device());  // ops run on the device in scope, as TensorFlow places them
   }
   if (PyBool_Check(obj.ptr())) {
     if (dtype && *dtype != DType::Bool) cannot_convert(obj, *dtype);
@@ -118,10 +121,10 @@ Tensor to_tensor(py::handle obj, std::optional<DType> dtype, bool strict) {
         (d == DType::UInt8 && (v < 0 || v > 255)))
       cannot_convert(obj, d);
     if (d == DType::Int64) {
-      Tensor t = Tensor::empty({}, DType::Int64);
+      Tensor t = Tensor::empty({}, DType::Int64, Device{});
       *t.data<int64_t>() = v;  // exact beyond 2^53
       t.storage()->host_constant = true;
-      return t;
+      return on_current_device(t);
     }
     return Tensor::scalar(static_cast<double>(v), d);
   }
@@ -165,9 +168,9 @@ Tensor to_tensor(py::handle obj, std::optional<DType> dtype, bool strict) {
 
 std::pair<Tensor, Tensor> binary_operands(py::handle a, py::handle b) {
   const bool ta = py::isinstance<Tensor>(a), tb = py::isinstance<Tensor>(b);
-  if (ta && tb) return {a.cast<const Tensor&>(), b.cast<const Tensor&>()};
-  if (ta) { Tensor x = a.cast<const Tensor&>(); return {x, to_tensor(b, x.dtype())}; }
-  if (tb) { Tensor y = b.cast<const Tensor&>(); return {to_tensor(a, y.dtype()), y}; }
+  if (ta && tb) return {to_tensor(a), to_tensor(b)};
+  if (ta) { Tensor x = to_tensor(a); return {x, to_tensor(b, x.dtype())}; }
+  if (tb) { Tensor y = to_tensor(b); return {to_tensor(a, y.dtype()), y}; }
   Tensor x = to_tensor(a);
   return {x, to_tensor(b, x.dtype())};
 }
@@ -188,7 +191,7 @@ std::vector<int64_t> parse_int_list(py::handle obj, const char* what) {
     Tensor t = to_tensor(obj);
     if (!is_integer(t.dtype())) throw TypeError(std::string(what) + " must hold integers, got " + dtype_name(t.dtype()));
     graph::check_host_read(t, what);
-    t = ops::cast(t, DType::Int64).contiguous();
+    t = ops::cast(t, DType::Int64).to(Device{});
     for (int64_t i = 0; i < t.numel(); ++i) out.push_back(t.data<int64_t>()[i]);
     return out;
   }
@@ -215,8 +218,9 @@ Shape parse_shape(py::handle obj) {
   return s;
 }
 
-py::array to_numpy(const Tensor& t, bool writeable_copy) {
-  graph::check_host_read(t, "numpy");
+py::array to_numpy(const Tensor& t0, bool writeable_copy) {
+  graph::check_host_read(t0, "numpy");
+  const Tensor t = t0.to(Device{});
   const size_t es = itemsize(t.dtype());
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
   for (int64_t s : t.strides())  // an empty tensor's strides may be huge; NumPy needs none

@@ -2,6 +2,7 @@
 #include "tapeflow/bindings/bindings.h"
 #include "tapeflow/bindings/convert.h"
 #include "tapeflow/data/shuffle.h"
+#include "tapeflow/ops/ops.h"
 
 namespace tapeflow {
 
@@ -12,15 +13,15 @@ void init_data(py::module_& m) {
       throw ValueError("[shuffle] expects an int64 vector of row indices, got " + std::string(dtype_name(order.dtype())) +
                        " of shape " + shape_str(order.shape()));
     if (buffer_size <= 0) throw ValueError("[shuffle] buffer_size must be positive, got " + std::to_string(buffer_size));
-    const Tensor c = order.contiguous();
+    const Tensor c = order.to(Device{}).contiguous();
     std::vector<int64_t> out;
     {
       py::gil_scoped_release release;
       out = data::buffer_shuffle(c.numel() ? c.data<int64_t>() : nullptr, c.numel(), buffer_size, seed);
     }
-    Tensor result = Tensor::empty({static_cast<int64_t>(out.size())}, DType::Int64);
+    Tensor result = Tensor::empty({static_cast<int64_t>(out.size())}, DType::Int64, Device{});
     std::copy(out.begin(), out.end(), result.data<int64_t>());
-    return result;
+    return ops::to_device(result, current_device());
   }, py::arg("order"), py::arg("buffer_size"), py::arg("seed"));
 }
 

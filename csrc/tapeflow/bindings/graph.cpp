@@ -36,11 +36,12 @@ void gather_batch(const std::vector<Tensor>& sources, const std::vector<Tensor>&
     const char* from = static_cast<const char*>(src.raw_data());
     char* to = static_cast<char*>(buf.raw_data());
     if (!order) {
-      std::memcpy(to, from + static_cast<size_t>(step * bs) * row, static_cast<size_t>(bs) * row);
+      copy_bytes(to, buf.device(), from + static_cast<size_t>(step * bs) * row, src.device(), static_cast<size_t>(bs) * row);
       continue;
     }
     for (int64_t r = 0; r < bs; ++r)
-      std::memcpy(to + static_cast<size_t>(r) * row, from + static_cast<size_t>(order[step * bs + r]) * row, row);
+      copy_bytes(to + static_cast<size_t>(r) * row, buf.device(), from + static_cast<size_t>(order[step * bs + r]) * row,
+                 src.device(), row);
   }
 }
 
@@ -54,7 +55,7 @@ void call_host(PyObject* fn, const std::vector<Tensor>& tensors) {
   for (size_t i = 0; i < values.size(); ++i) {
     const Tensor& v = values[i];
     py::array a(py::dtype(numpy_name(v.dtype())), std::vector<py::ssize_t>(v.shape().begin(), v.shape().end()));
-    if (v.numel()) std::memcpy(a.mutable_data(), v.raw_data(), static_cast<size_t>(v.numel()) * itemsize(v.dtype()));
+    copy_bytes(a.mutable_data(), Device{}, v.raw_data(), v.device(), static_cast<size_t>(v.numel()) * itemsize(v.dtype()));
     args[i] = std::move(a);
   }
   py::reinterpret_borrow<py::function>(fn)(*args);
@@ -122,7 +123,7 @@ void init_graph(py::module_& m) {
             const Tensor& r = results[i];
             Tensor c = numpy && r.is_contiguous() ? r : ops::contiguous_copy(r);
             if (!numpy) copies.push_back(std::move(c));
-            else if (r.numel()) std::memcpy(arrays[i], c.raw_data(), static_cast<size_t>(r.numel()) * itemsize(r.dtype()));
+            else copy_bytes(arrays[i], Device{}, c.raw_data(), c.device(), static_cast<size_t>(r.numel()) * itemsize(r.dtype()));
           }
         }
         for (Tensor& c : copies) out.append(py::cast(std::move(c)));
@@ -146,12 +147,12 @@ void init_graph(py::module_& m) {
         {
           py::gil_scoped_release release;
           std::lock_guard<std::mutex> lock(p.mutex());
-          if (buffer.numel())
-            std::memcpy(buffer.raw_data(), a.data(), static_cast<size_t>(buffer.numel()) * itemsize(buffer.dtype()));
+          copy_bytes(buffer.raw_data(), buffer.device(), a.data(), Device{},
+                     static_cast<size_t>(buffer.numel()) * itemsize(buffer.dtype()));
           p.run();
           if (!direct) copy = ops::contiguous_copy(result);
-          else if (result.numel())
-            std::memcpy(dst, result.raw_data(), static_cast<size_t>(result.numel()) * sizeof(float));
+          else
+            copy_bytes(dst, Device{}, result.raw_data(), result.device(), static_cast<size_t>(result.numel()) * sizeof(float));
         }
         if (!direct) return to_numpy(copy, true);
         return std::move(out);
@@ -177,7 +178,7 @@ void init_graph(py::module_& m) {
           throw ValueError("[run_batches] steps " + std::to_string(start) + ".." + std::to_string(start + count) +
                            " of " + std::to_string(batch_size) + " rows are out of range");
         if (!order_obj.is_none()) {
-          order = order_obj.cast<Tensor>();
+          order = order_obj.cast<Tensor>().to(Device{});  // read on the host
           if (order.dtype() != DType::Int64 || order.ndim() != 1 || !order.is_contiguous() ||
               order.dim(0) < (start + count) * batch_size)
             throw ValueError("[run_batches] order must be a contiguous int64 vector covering the steps");

@@ -386,10 +386,10 @@ void init_ops(py::module_& m) {
   m.def("shape", [](py::handle x, py::handle out_type, py::handle) {
     Tensor t = to_tensor(x);
     DType d = parse_dtype(out_type).value_or(DType::Int32);
-    Tensor s = Tensor::empty({t.ndim()}, DType::Int64);
+    Tensor s = Tensor::empty({t.ndim()}, DType::Int64, Device{});
     for (int64_t i = 0; i < t.ndim(); ++i) s.data<int64_t>()[i] = t.dim(i);
     s.storage()->host_constant = true;
-    Tensor r = ops::cast(s, d);
+    Tensor r = ops::to_device(ops::cast(s, d), current_device());
     r.storage()->host_constant = true;  // a function of the shape alone, fixed in a captured step
     return r;
   }, "input"_a, "out_type"_a = none, "name"_a = none);

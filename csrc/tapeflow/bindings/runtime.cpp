@@ -70,6 +70,32 @@ void init_runtime(py::module_& m) {
   m.def("built_with_cuda", &cuda::built_with_cuda);
   m.def("cuda_device_count", &cuda::device_count);
   m.def("cuda_device_name", &cuda::device_name);
+  m.def("cuda_compute_capability", &cuda::compute_capability);
+  // Device placement: Python's tf.device sets this thread's device and restores the previous one on exit.
+  m.def("_set_device", [](const std::string& kind, int index) {
+    Device d{kind == "GPU" ? Device::CUDA : Device::CPU, index};
+    if (d.type == Device::CUDA && (index < 0 || index >= cuda::device_count()))
+      throw RuntimeError("[device] GPU:" + std::to_string(index) + " requested, but " +
+                         std::to_string(cuda::device_count()) + " GPU(s) are visible");
+    auto prev = set_thread_device(d);
+    return py::make_tuple(prev.first, static_cast<int>(prev.second.type), prev.second.index);
+  });
+  m.def("_restore_device", [](bool had, int type, int index) {
+    restore_thread_device(had, Device{static_cast<Device::Type>(type), index});
+  });
+  m.def("current_device", [] { return current_device().str(); });
+  m.def("cuda_memory_info", [](int index) {
+    cuda::MemoryInfo i = cuda::memory_info(index);
+    return py::dict("current"_a = i.current, "peak"_a = i.peak);
+  });
+  m.def("cuda_reset_peak_memory", &cuda::reset_peak_memory);
+  m.def("cuda_empty_cache", &cuda::empty_cache);
+  m.def("cuda_synchronize", [](int index) {
+    py::gil_scoped_release release;
+    cuda::synchronize(index);
+  });
+  m.def("set_tf32", &cuda::set_tf32);
+  m.def("tf32_enabled", &cuda::tf32_enabled);
   m.def("gemm_isa", &cpu::gemm_isa);
   m.def("gemm_force_isa", &cpu::gemm_force_isa);
   m.def("set_seed", [](py::handle seed) {

@@ -69,7 +69,7 @@ void own_storage(Tensor& v, bool keep_values) {
 }
 
 Tensor assign_value(const Tensor& v, py::handle value, const char* op) {
-  Tensor x = to_tensor(value, v.dtype());
+  Tensor x = ops::to_device(to_tensor(value, v.dtype()), v.device());
   if (x.dtype() != v.dtype())
     throw TypeError(std::string("[") + op + "] cannot assign a value of dtype " + dtype_name(x.dtype()) +
                     " to a variable of dtype " + dtype_name(v.dtype()));
@@ -152,7 +152,7 @@ void init_tensor(py::module_& m) {
       .def("__float__", [](const Tensor& t) { return t.item(); })
       .def("__int__", [](const Tensor& t) {
         t.item();  // checks for exactly one element
-        return py::int_(static_cast<long long>(*ops::cast(t, DType::Int64).contiguous().data<int64_t>()));
+        return py::int_(static_cast<long long>(*ops::cast(t, DType::Int64).to(Device{}).data<int64_t>()));
       })
       .def("__index__", [](const Tensor& t) {
         if (!is_integer(t.dtype()) || t.ndim() != 0) throw TypeError("only integer scalar tensors can be converted to an index");
@@ -302,7 +302,7 @@ void init_tensor(py::module_& m) {
     TF_KERNEL({
       double step = lr_var.defined() ? kern::read_scalar(lr_var) : lr;
       if (step_var.defined()) {
-        const double t = static_cast<double>(*step_var.data<int64_t>() + 1);
+        const double t = kern::read_scalar(step_var) + 1;
         step = step * std::sqrt(1 - std::pow(beta_2, t)) / (1 - std::pow(beta_1, t));
       }
       const cpu::UpdateParams p{step, a, b, eps};

@@ -219,4 +219,12 @@ double Tensor::item() const {
   return kern::read_scalar(*this);
 }
 
+Tensor Tensor::to(Device d) const {
+  if (device() == d) return *this;
+  const Tensor src = contiguous();
+  Tensor out = empty(shape(), dtype(), d);
+  copy_bytes(out.raw_data(), d, src.raw_data(), device(), static_cast<size_t>(numel()) * itemsize(dtype()));
+  return out;
+}
+
 }  // namespace tapeflow

@@ -60,6 +60,19 @@ Tensor contiguous_copy(const Tensor& x) {
   return out;
 }
 
+Tensor to_device(const Tensor& x, Device d) {
+  if (!x.defined() || x.device() == d) return x;
+  const Tensor src = x.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), d);
+  const size_t n = static_cast<size_t>(x.numel()) * itemsize(x.dtype());
+  if (n) TF_KERNEL(copy_bytes(out.raw_data(), out.device(), src.raw_data(), src.device(), n));
+  out.storage()->host_constant = x.storage()->host_constant;
+  TF_RECORD("to_device", {x}, {out}, [from = x.device()](const Tensors&, const Tensors&, const Tensors& g) {
+    return Tensors{to_device(g[0], from)};
+  });
+  return out;
+}
+
 std::vector<bool> axes_mask(const Axes& axes, int64_t ndim, const char* op) {
   std::vector<bool> mask(static_cast<size_t>(ndim), !axes.has_value());
   if (axes)

@@ -158,6 +158,8 @@ Tensor scatter_nd(const Tensor& indices, const Tensor& updates, const Shape& sha
 Tensor one_hot(const Tensor& indices, int64_t depth, double on_value, double off_value, int64_t axis, DType dtype);
 
 Tensor contiguous_copy(const Tensor& x);  // always a new buffer
+// x's values on device d (x itself when it is there); differentiable: the gradient goes back to x's device.
+Tensor to_device(const Tensor& x, Device d);
 
 }  // namespace ops
 }  // namespace tapeflow
