@@ -7,13 +7,16 @@ check_op(tf_fn, np_fn, *inputs) checks, for NumPy inputs (float64 / int):
   4. the gradient of sum(w * tf_fn(x)) for a random w, from the tape in float64,
      against float64 central finite differences of tf_fn, for every float input, and the same
      gradient computed in float32 (the float-only backward kernels) against the float64 one;
-  5. with zero_size=True, the op on a first input whose first axis is 0, against NumPy.
+  5. with zero_size=True, the op on a first input whose first axis is 0, against NumPy;
+  6. where a GPU is visible (ops then run there by default): the float32 forward and gradients on the GPU against
+     the same computed on the CPU (device parity; TF32 is off in the tests, see conftest.py).
 """
 import numpy as np
 
 import tapeflow as tf
 
 _rng = np.random.default_rng(1234)
+GPU = bool(tf.config.list_physical_devices("GPU"))
 
 
 def _flat_output(out):
@@ -97,6 +100,23 @@ def check_op(tf_fn, np_fn, *inputs, grad=True, rtol32=2e-5, atol32=1e-5, grad_to
             assert g is not None, "no gradient for input %d" % i
             assert tuple(g.shape) == inputs[i].shape, "gradient shape %s != input %s" % (g.shape, inputs[i].shape)
             np.testing.assert_allclose(g.numpy(), num, rtol=grad_tol, atol=grad_tol, err_msg="gradient of input %d" % i)
+
+    if GPU and floats:
+        w = _rng.uniform(0.5, 1.5, size=ref.shape)
+        runs = []
+        for device in ("/GPU:0", "/CPU:0"):
+            with tf.device(device):
+                args32 = [tf.constant(a.astype(np.float32) if a.dtype.kind == "f" else a) for a in inputs]
+                out = _flat_output(tf_fn(*args32))
+                grads = _tape_gradients(tf_fn, inputs, floats, w, "float32") if grad else []
+                runs.append((out, [None if g is None else g.numpy() for g in grads]))
+        (gpu_out, gpu_grads), (cpu_out, cpu_grads) = runs
+        np.testing.assert_allclose(gpu_out, cpu_out, rtol=rtol32, atol=atol32, err_msg="GPU forward against CPU")
+        for i, (gg, cg) in enumerate(zip(gpu_grads, cpu_grads)):
+            assert (gg is None) == (cg is None), "GPU and CPU disagree on whether input %d has a gradient" % i
+            if gg is not None:
+                np.testing.assert_allclose(gg, cg, rtol=10 * rtol32, atol=10 * atol32,
+                                           err_msg="GPU gradient of input %d against CPU" % i)
 
     if zero_size:
         empties = [np.zeros((0,) + a.shape[1:], a.dtype) if i == 0 else a for i, a in enumerate(inputs)]

@@ -215,7 +215,7 @@ void init_tensor(py::module_& m) {
         var_checked(v, "assign");
         std::vector<ops::SliceSpec> specs = parse_key(key);
         Shape target = ops::slice_view(v, specs).shape();
-        Tensor x = to_tensor(value, v.dtype());
+        Tensor x = ops::to_device(to_tensor(value, v.dtype()), v.device());
         if (x.dtype() != v.dtype())
           throw TypeError(std::string("[assign] cannot assign a value of dtype ") + dtype_name(x.dtype()) +
                           " to a variable of dtype " + dtype_name(v.dtype()));
@@ -258,9 +258,9 @@ void init_tensor(py::module_& m) {
       if (static_cast<int>(slots[i].size()) != cpu::update_rule_slots(rule))
         throw ValueError("[apply_update] expected " + std::to_string(cpu::update_rule_slots(rule)) +
                          " slot variables, got " + std::to_string(slots[i].size()));
-      Tensor grad = to_tensor(grad_objs[i], var.dtype());
+      Tensor grad = ops::to_device(to_tensor(grad_objs[i], var.dtype()), var.device());
       if (!indices_obj.is_none()) {
-        indices = to_tensor(indices_obj);
+        indices = ops::to_device(to_tensor(indices_obj), var.device());
         if (indices.dtype() != DType::Int32 && indices.dtype() != DType::Int64)
           throw TypeError("[apply_update] indices must be int32 or int64");
         indices = ops::cast(indices, DType::Int64).contiguous();

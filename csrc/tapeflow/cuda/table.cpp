@@ -73,6 +73,7 @@ template <class R, class... A, R (*F)(A...)> struct Fallback<F> {
       std::vector<const Storage*>* t;
       ~Restore() { touched_storages() = t; }
     } restore{touched};
+    DeviceScope on_host(Device{});  // what the CPU kernel allocates is host memory
     HostMirror m;
     if constexpr (std::is_void_v<R>) {
       F(m(a)...);
