@@ -3,6 +3,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+import pytest  # noqa: E402
+
 import tapeflow as tf  # noqa: E402
 
 # Where a GPU is visible every test runs there (ops and models go to GPU:0 by default, as in TensorFlow); hide it
@@ -10,6 +12,14 @@ import tapeflow as tf  # noqa: E402
 # (test_gpu.py checks TF32 itself).
 if tf.config.list_physical_devices("GPU"):
     tf.config.experimental.enable_tensor_float32_execution(False)
+
+
+@pytest.fixture
+def on_cpu():
+    """For tests of CPU features (memory planning and fusion of captured steps, zero-copy NumPy views): they run on
+    the CPU wherever the suite runs."""
+    with tf.device("/CPU:0"):
+        yield
 
 
 def pytest_terminal_summary(terminalreporter):

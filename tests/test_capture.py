@@ -78,7 +78,10 @@ def test_replayed_fit_matches_eager_bit_for_bit(name):
     plans = _captured(captured, "train")
     assert plans and plans[0].plan.num_kernels > 10
     mem = plans[0].plan.memory()
-    assert mem["planned_buffers"] > 10 and 0 < mem["arena_bytes"] < mem["buffer_bytes"]
+    if tf.config.list_physical_devices("GPU"):  # GPU steps keep their buffers (the caching allocator reuses them)
+        assert mem["planned_buffers"] == 0
+    else:
+        assert mem["planned_buffers"] > 10 and 0 < mem["arena_bytes"] < mem["buffer_bytes"]
     assert _captured(captured, "test") and _captured(captured, "predict")
     assert int(captured.optimizer.iterations) == 2 * 7
 
@@ -507,6 +510,7 @@ def test_plan_primitives():
         _core._end_capture()
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_memory_planning_shares_buffers_by_lifetime():
     x = _core._buffer_copy(tf.constant(np.linspace(-1, 1, 4096, dtype="float32")))
     _core._begin_capture()
@@ -544,6 +548,7 @@ def _capture_and_fuse(step, inputs):
     return plan, before, bufs, out
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_elementwise_chains_fuse_and_keep_the_eager_bits():
     """Every map the fused programs run, scalar operands, an intermediate read twice by one map, and a size that
     spans several tiles and several threads' shares: one fused kernel per chain, bit for bit the eager values."""
@@ -565,6 +570,7 @@ def test_elementwise_chains_fuse_and_keep_the_eager_bits():
         np.testing.assert_array_equal(np.array(out), step(tf.constant(x), tf.constant(y)).numpy())
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_gradient_chains_fuse_and_keep_the_eager_bits():
     """tanh's and sigmoid's gradients (g * (1 - y * y), g * (y * (1 - y))) and relu's mask fold into few kernels."""
     w = tf.Variable(np.random.default_rng(6).normal(size=(64, 33)).astype("float32"))

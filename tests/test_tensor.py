@@ -1,4 +1,6 @@
 """Tensors and variables: dtypes, creation, NumPy interop, printing, views, operators."""
+import os
+
 import numpy as np
 import pytest
 
@@ -99,6 +101,7 @@ def test_random_same_bits_for_any_thread_count():
     np.testing.assert_array_equal(outs[0], outs[1])
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_numpy_interop_zero_copy():
     t = tf.constant(np.arange(6.0).reshape(2, 3))
     a = np.asarray(t)
@@ -215,12 +218,13 @@ def test_variable_basics():
 def test_device_abstraction():
     gpus = tf.config.list_physical_devices("GPU")
     assert [d.name for d in gpus] == ["/physical_device:GPU:%d" % i for i in range(tf._core.cuda_device_count())]
-    if not tf._core.built_with_cuda():
+    if not tf._core.built_with_cuda() and "TAPEFLOW_SIMULATE_GPU" not in os.environ:
         assert gpus == []
     assert tf.config.list_physical_devices("CPU")[0].device_type == "CPU"
-    assert tf.constant(1.0).device.endswith("CPU:0")
+    assert tf.constant(1.0).device.endswith("GPU:0" if gpus else "CPU:0")  # GPU:0 by default, as in TensorFlow
     with tf.device("/CPU:0"):
         assert float(tf.constant(2.0) * 2) == 4.0
+        assert tf.constant(2.0).device.endswith("CPU:0")
 
 
 def test_format_spec_formats_the_value():

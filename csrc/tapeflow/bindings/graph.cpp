@@ -117,7 +117,7 @@ void init_graph(py::module_& m) {
           py::gil_scoped_release release;
           std::lock_guard<std::mutex> lock(p.mutex());
           for (size_t i = 0; i < buffers.size(); ++i)
-            if (values[i].storage() != buffers[i].storage()) kern::copy(values[i], buffers[i]);
+            if (values[i].storage() != buffers[i].storage()) kern::copy(values[i].to(buffers[i].device()), buffers[i]);
           p.run();
           for (size_t i = 0; i < results.size(); ++i) {
             const Tensor& r = results[i];

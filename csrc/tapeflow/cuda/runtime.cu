@@ -9,6 +9,7 @@
 
 #include "tapeflow/cuda/common.cuh"
 #include "tapeflow/cuda/cuda_api.h"
+#include "tapeflow/cuda/simulated.h"
 
 namespace tapeflow {
 namespace cuda {
@@ -56,6 +57,7 @@ bool built_with_cuda() { return true; }
 
 int device_count() {
   static const int n = [] {
+    if (sim::enabled()) return 1;
     int c = 0;
     if (cudaGetDeviceCount(&c) != cudaSuccess) { cudaGetLastError(); return 0; }
     return c;
@@ -64,12 +66,14 @@ int device_count() {
 }
 
 std::string device_name(int index) {
+  if (sim::enabled()) return "simulated GPU (host memory)";
   cudaDeviceProp p;
   check(cudaGetDeviceProperties(&p, index), "device");
   return p.name;
 }
 
 std::pair<int, int> compute_capability(int index) {
+  if (sim::enabled()) return {0, 0};
   cudaDeviceProp p;
   check(cudaGetDeviceProperties(&p, index), "device");
   return {p.major, p.minor};
@@ -84,6 +88,7 @@ cudaStream_t stream(int index) {
 }
 
 void* device_alloc(size_t nbytes, int index) {
+  if (sim::enabled()) return sim::alloc(nbytes);
   DeviceState& s = state(index);
   const size_t size = round_size(nbytes);
   check(cudaSetDevice(index), "device");
@@ -117,6 +122,7 @@ void* device_alloc(size_t nbytes, int index) {
 
 void device_free(void* p, size_t nbytes, int index) {
   if (!p) return;
+  if (sim::enabled()) return sim::free(p, nbytes);
   DeviceState& s = state(index);
   const size_t size = round_size(nbytes);
   std::lock_guard<std::mutex> lock(s.mu);
@@ -126,18 +132,21 @@ void device_free(void* p, size_t nbytes, int index) {
 }
 
 MemoryInfo memory_info(int index) {
+  if (sim::enabled()) return sim::memory_info();
   DeviceState& s = state(index);
   std::lock_guard<std::mutex> lock(s.mu);
   return {s.in_use, s.peak};
 }
 
 void reset_peak_memory(int index) {
+  if (sim::enabled()) return sim::reset_peak();
   DeviceState& s = state(index);
   std::lock_guard<std::mutex> lock(s.mu);
   s.peak = s.in_use;
 }
 
 void empty_cache(int index) {
+  if (sim::enabled()) return;
   DeviceState& s = state(index);
   std::lock_guard<std::mutex> lock(s.mu);
   if (s.stream) cudaStreamSynchronize(s.stream);
@@ -146,6 +155,7 @@ void empty_cache(int index) {
 
 void copy_bytes(void* dst, int dst_index, const void* src, int src_index, size_t n) {
   if (n == 0) return;
+  if (sim::enabled()) return sim::copy(dst, dst_index, src, src_index, n);
   const int index = dst_index >= 0 ? dst_index : src_index;
   cudaStream_t st = stream(index);
   if (dst_index >= 0 && src_index >= 0 && dst_index != src_index) {
@@ -157,7 +167,10 @@ void copy_bytes(void* dst, int dst_index, const void* src, int src_index, size_t
   if (dst_index < 0) check(cudaStreamSynchronize(st), "copy");
 }
 
-void synchronize(int index) { check(cudaStreamSynchronize(stream(index)), "synchronize"); }
+void synchronize(int index) {
+  if (sim::enabled()) return;
+  check(cudaStreamSynchronize(stream(index)), "synchronize");
+}
 
 void set_tf32(bool enabled) { g_tf32 = enabled; }
 bool tf32_enabled() { return g_tf32; }

@@ -10,6 +10,7 @@
 
 #include "tapeflow/core/dispatch.h"
 #include "tapeflow/cuda/cuda_api.h"
+#include "tapeflow/cuda/simulated.h"
 #ifdef TAPEFLOW_WITH_CUDA
 #include "tapeflow/cuda/kernels.h"
 #endif
@@ -102,6 +103,7 @@ const KernelTable& cuda_kernel_table() {
     KernelTable t{TF_KERNEL_TABLE(TF_FALLBACK_ENTRY)};
 #undef TF_FALLBACK_ENTRY
 #ifdef TAPEFLOW_WITH_CUDA
+    if (cuda::sim::enabled()) return t;  // a simulated GPU has only the fallbacks
 #define TF_CUDA_ENTRY(name) t.name = &CudaOrFallback<&cuda::name, &cpu::name>::run;
     TF_CUDA_ENTRY(fill_scalar) TF_CUDA_ENTRY(copy) TF_CUDA_ENTRY(cast) TF_CUDA_ENTRY(unary) TF_CUDA_ENTRY(binary)
     TF_CUDA_ENTRY(where) TF_CUDA_ENTRY(reduce) TF_CUDA_ENTRY(softmax) TF_CUDA_ENTRY(softmax_xent)
