@@ -39,6 +39,13 @@ void gather_batch(const std::vector<Tensor>& sources, const std::vector<Tensor>&
       copy_bytes(to, buf.device(), from + static_cast<size_t>(step * bs) * row, src.device(), static_cast<size_t>(bs) * row);
       continue;
     }
+    if (buf.device().type != Device::CPU && src.device() == buf.device()) {  // one gather kernel, not a copy per row
+      Tensor idx = Tensor::empty({1, bs}, DType::Int64, Device{});
+      std::copy(order + step * bs, order + (step + 1) * bs, idx.data<int64_t>());
+      const int64_t inner = src.numel() / src.dim(0);
+      kern::gather(src, idx.to(buf.device()), 1, 1, inner, buf);
+      continue;
+    }
     for (int64_t r = 0; r < bs; ++r)
       copy_bytes(to + static_cast<size_t>(r) * row, buf.device(), from + static_cast<size_t>(order[step * bs + r]) * row,
                  src.device(), row);
