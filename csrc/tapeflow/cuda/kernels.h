@@ -26,6 +26,19 @@ bool softmax_xent_grad(const Tensor& logits, const Tensor& labels, bool sparse, 
 bool sigmoid_xent(const Tensor& logits, const Tensor& labels, const Tensor& loss);
 bool sigmoid_xent_grad(const Tensor& logits, const Tensor& labels, const Tensor& g, const Tensor& out);
 bool gather(const Tensor& params, const Tensor& indices, int64_t batch, int64_t outer, int64_t inner, const Tensor& out);
+bool arg_reduce(const Tensor& x, int64_t axis, bool is_max, const Tensor& out);
+bool cumulative(const Tensor& x, int64_t axis, bool exclusive, bool reverse, bool product, const Tensor& out);
+bool im2col(const Tensor& x, const cpu::Window2D& w, const Tensor& cols);
+bool col2im(const Tensor& cols, const cpu::Window2D& w, const Tensor& dx);
+bool max_pool2d(const Tensor& x, const cpu::Window2D& w, const Tensor& out, const Tensor& argmax);
+bool max_pool2d_grad(const Tensor& argmax, const Tensor& g, const cpu::Window2D& w, const Tensor& dx);
+bool avg_pool2d(const Tensor& x, const cpu::Window2D& w, const Tensor& out);
+bool avg_pool2d_grad(const Tensor& g, const cpu::Window2D& w, const Tensor& dx);
+bool batch_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, int64_t outer, int64_t C,
+                        int64_t inner, double eps, const Tensor& y, const Tensor& mean, const Tensor& var);
+bool batch_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& mean, const Tensor& var, const Tensor& dy,
+                         const Tensor& dmean, const Tensor& dvar, int64_t outer, int64_t C, int64_t inner, double eps,
+                         const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta);
 bool apply_update(cpu::UpdateRule rule, const std::vector<Tensor>& vars, const std::vector<Tensor>& grads,
                   const std::vector<std::vector<Tensor>>& slots, const cpu::UpdateParams& p);
 bool matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor& out);

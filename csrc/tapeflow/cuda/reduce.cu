@@ -213,6 +213,53 @@ template <class T> __global__ void bias_act_kernel(T* out, const T* bias, int64_
   TF_CUDA_LOOP(i, n) out[i] = act_fn(act, bias ? out[i] + bias[i % N] : out[i]);
 }
 
+// One thread per line of R values `inner` apart, in the CPU kernels' order (cpu/reduce.cpp), so the results are
+// the CPU's bit for bit.
+template <class T> __global__ void arg_reduce_kernel(const T* x, int64_t* out, int64_t lines, int64_t R, int64_t inner,
+                                                     bool is_max) {
+  TF_CUDA_LOOP(t, lines) {
+    const T* base = x + (t / inner) * R * inner + t % inner;
+    int64_t best = 0;
+    T bv = base[0];
+    for (int64_t r = 1; r < R; ++r) {
+      const T v = base[r * inner];
+      if (bv != bv) break;  // NaN wins
+      if ((is_max ? v > bv : v < bv) || v != v) { bv = v; best = r; }
+    }
+    out[t] = best;
+  }
+}
+
+template <class T> __device__ inline T acc_step(T acc, T v, bool product) {
+  if constexpr (std::is_integral_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(product ? U(static_cast<U>(acc) * static_cast<U>(v)) : U(static_cast<U>(acc) + static_cast<U>(v)));
+  } else {
+    return product ? acc * v : acc + v;
+  }
+}
+
+template <class T> __global__ void cumulative_kernel(const T* x, T* y, int64_t lines, int64_t R, int64_t inner,
+                                                     bool exclusive, bool reverse, bool product) {
+  TF_CUDA_LOOP(t, lines) {
+    const int64_t base = (t / inner) * R * inner + t % inner;
+    T acc = product ? T(1) : T(0);
+    for (int64_t k = 0; k < R; ++k) {
+      const int64_t i = base + (reverse ? R - 1 - k : k) * inner;
+      const T v = x[i];
+      if (exclusive) { y[i] = acc; acc = acc_step(acc, v, product); }
+      else { acc = acc_step(acc, v, product); y[i] = acc; }
+    }
+  }
+}
+
+void split3(const Tensor& x, int64_t axis, int64_t& outer, int64_t& R, int64_t& inner) {
+  outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= x.dim(d);
+  for (int64_t d = axis + 1; d < x.ndim(); ++d) inner *= x.dim(d);
+  R = x.ndim() ? x.dim(axis) : 1;
+}
+
 unsigned warp_blocks(int64_t n) { return static_cast<unsigned>((n + kWarpsPerBlock - 1) / kWarpsPerBlock); }
 
 }  // namespace
@@ -266,6 +313,50 @@ bool reduce(ReduceOp op, const Tensor& x, const std::vector<bool>& mask, const T
   }
   if (ok) check_launch("reduce");
   return ok;
+}
+
+bool arg_reduce(const Tensor& x, int64_t axis, bool is_max, const Tensor& out) {
+  if (!x.is_contiguous()) return false;
+  int64_t outer, R, inner;
+  split3(x, axis, outer, R, inner);
+  const int64_t lines = outer * inner;
+  if (lines == 0) return true;
+  if (R == 0) return false;  // whatever the CPU kernel does with an empty axis
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    arg_reduce_kernel<T><<<blocks_for(lines), kThreads, 0, stream_of(out)>>>(x.data<T>(), out.data<int64_t>(), lines, R, inner, is_max);
+  };
+  switch (x.dtype()) {
+    case DType::Float32: run(float{}); break;
+    case DType::Float64: run(double{}); break;
+    case DType::Int32: run(int32_t{}); break;
+    case DType::Int64: run(int64_t{}); break;
+    default: return false;
+  }
+  check_launch("arg_reduce");
+  return true;
+}
+
+bool cumulative(const Tensor& x, int64_t axis, bool exclusive, bool reverse, bool product, const Tensor& out) {
+  if (!x.is_contiguous() || !out.is_contiguous()) return false;
+  int64_t outer, R, inner;
+  split3(x, axis, outer, R, inner);
+  const int64_t lines = outer * inner;
+  if (lines == 0 || R == 0) return true;
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    cumulative_kernel<T><<<blocks_for(lines), kThreads, 0, stream_of(out)>>>(x.data<T>(), out.data<T>(), lines, R, inner,
+                                                                            exclusive, reverse, product);
+  };
+  switch (x.dtype()) {
+    case DType::Float32: run(float{}); break;
+    case DType::Float64: run(double{}); break;
+    case DType::Int32: run(int32_t{}); break;
+    case DType::Int64: run(int64_t{}); break;
+    default: return false;
+  }
+  check_launch("cumulative");
+  return true;
 }
 
 bool softmax(const Tensor& x, int64_t axis, bool log_, const Tensor& out) {

@@ -109,7 +109,10 @@ const KernelTable& cuda_kernel_table() {
     TF_CUDA_ENTRY(where) TF_CUDA_ENTRY(reduce) TF_CUDA_ENTRY(softmax) TF_CUDA_ENTRY(softmax_xent)
     TF_CUDA_ENTRY(softmax_xent_grad) TF_CUDA_ENTRY(sigmoid_xent) TF_CUDA_ENTRY(sigmoid_xent_grad) TF_CUDA_ENTRY(gather)
     TF_CUDA_ENTRY(apply_update) TF_CUDA_ENTRY(matmul) TF_CUDA_ENTRY(gemm) TF_CUDA_ENTRY(range_fill)
-    TF_CUDA_ENTRY(random_uniform) TF_CUDA_ENTRY(random_normal)
+    TF_CUDA_ENTRY(random_uniform) TF_CUDA_ENTRY(random_normal) TF_CUDA_ENTRY(arg_reduce) TF_CUDA_ENTRY(cumulative)
+    TF_CUDA_ENTRY(im2col) TF_CUDA_ENTRY(col2im) TF_CUDA_ENTRY(max_pool2d) TF_CUDA_ENTRY(max_pool2d_grad)
+    TF_CUDA_ENTRY(avg_pool2d) TF_CUDA_ENTRY(avg_pool2d_grad) TF_CUDA_ENTRY(batch_norm_forward)
+    TF_CUDA_ENTRY(batch_norm_backward)
 #undef TF_CUDA_ENTRY
     t.read_scalar = [](const Tensor& x) {
       double v = 0;
