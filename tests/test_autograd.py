@@ -174,7 +174,7 @@ def _f32(*shape):
 
 def _shared_weight_loss(w, x0, x1, z, x2, bias, cs):
     """A weight used four times: as a right operand, twice; transposed on the left; as a dense kernel (relu)."""
-    y = [tf.matmul(x0, w), tf.matmul(x1, w), tf.matmul(w, z, transpose_a=True), tf._core.dense(x2, w, bias, 3)]
+    y = [tf.matmul(x0, w), tf.matmul(x1, w), tf.matmul(w, z, transpose_a=True), tf._core.dense(x2, w, bias, tf._core.Act.relu)]
     return tf.add_n([tf.reduce_sum(yi * ci) for yi, ci in zip(y, cs)])
 
 

@@ -133,7 +133,7 @@ def test_same_bits_for_any_thread_count_on_every_path():
         for n in (1, 2, 3):
             tf.config.threading.set_intra_op_parallelism_threads(n)
             out = tf.matmul(a, b, transpose_a=ta, transpose_b=tb)
-            fused = tf._core.dense(a.T if ta else a, b.T if tb else b, bias[:out.shape[1]], 5)
+            fused = tf._core.dense(a.T if ta else a, b.T if tb else b, bias[:out.shape[1]], tf._core.Act.gelu)
             results.append((out.numpy(), fused.numpy()))
         tf.config.threading.set_intra_op_parallelism_threads(0)
         for r in results[1:]:
@@ -196,12 +196,12 @@ def test_one_row_equals_its_row_in_a_batch(isa, k, n):
     a = rng.uniform(-1, 1, (5, k)).astype(np.float32)
     b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
     bias = rng.uniform(-1, 1, n).astype(np.float32)
-    batch, fused = tf.matmul(a, b).numpy(), tf._core.dense(a, b, bias, 3).numpy()
+    batch, fused = tf.matmul(a, b).numpy(), tf._core.dense(a, b, bias, tf._core.Act.relu).numpy()
     for threads in (1, 2):
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         for i in (0, 3):
             np.testing.assert_array_equal(tf.matmul(a[i:i + 1], b).numpy(), batch[i:i + 1])
-            np.testing.assert_array_equal(tf._core.dense(a[i:i + 1], b, bias, 3).numpy(), fused[i:i + 1])
+            np.testing.assert_array_equal(tf._core.dense(a[i:i + 1], b, bias, tf._core.Act.relu).numpy(), fused[i:i + 1])
         np.testing.assert_array_equal(tf.matmul(a.T[:, 2:3], b, transpose_a=True).numpy(), batch[2:3])
     tf.config.threading.set_intra_op_parallelism_threads(0)
     np.testing.assert_allclose(batch, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4 * np.sqrt(k))
@@ -221,23 +221,27 @@ def test_epilogue_in_registers_matches_the_stored_tile_epilogue(k, layout):
     wt = tf.transpose(tf.constant(w.T)) if layout == "w transposed" else w
     for act in sorted(ACTS):
         for bias in (b, None):
-            full = tf._core.dense(xt, wt, bias, act).numpy()
+            full = tf._core.dense(xt, wt, bias, act_of(act)).numpy()
             for lo, hi in ((0, 1), (0, 5), (13, 14), (16, 30)):
-                np.testing.assert_array_equal(tf._core.dense(xt[lo:hi], wt, bias, act).numpy(), full[lo:hi],
-                                              err_msg="activation %d rows %d:%d" % (act, lo, hi))
+                np.testing.assert_array_equal(tf._core.dense(xt[lo:hi], wt, bias, act_of(act)).numpy(), full[lo:hi],
+                                              err_msg="activation %s rows %d:%d" % (act, lo, hi))
 
 
 # ---- the fused dense op: act(x @ w + bias)
 
 _ERF = np.vectorize(math.erf, otypes=[np.float64])
-ACTS = {  # cpu::Act code -> float64 reference
-    0: lambda z: z,
-    1: np.tanh,
-    2: lambda z: 1 / (1 + np.exp(-z)),
-    3: lambda z: np.maximum(z, 0),
-    5: lambda z: 0.5 * z * (1 + _ERF(z / np.sqrt(2))),
-    6: lambda z: 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3))),
+ACTS = {  # _core.Act name -> float64 reference
+    "linear": lambda z: z,
+    "tanh": np.tanh,
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    "relu": lambda z: np.maximum(z, 0),
+    "gelu": lambda z: 0.5 * z * (1 + _ERF(z / np.sqrt(2))),
+    "gelu_tanh": lambda z: 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3))),
 }
+
+
+def act_of(name):
+    return getattr(tf._core.Act, name)
 
 
 @pytest.mark.parametrize("act", sorted(ACTS))
@@ -248,14 +252,14 @@ def test_dense_op(act, with_bias):
     ref = ACTS[act]
     x, w, b = rand(5, 7), rand(7, 3), rand(3)
     if with_bias:
-        check_op(lambda x, w, b: tf._core.dense(x, w, b, act), lambda x, w, b: ref(x @ w + b), x, w, b)
+        check_op(lambda x, w, b: tf._core.dense(x, w, b, act_of(act)), lambda x, w, b: ref(x @ w + b), x, w, b)
     else:
-        check_op(lambda x, w: tf._core.dense(x, w, None, act), lambda x, w: ref(x @ w), x, w, zero_size=True)
+        check_op(lambda x, w: tf._core.dense(x, w, None, act_of(act)), lambda x, w: ref(x @ w), x, w, zero_size=True)
 
 
 def test_dense_op_batch_axes():
     x, w, b = rand(2, 3, 4), rand(4, 5), rand(5)
-    check_op(lambda x, w, b: tf._core.dense(x, w, b, 3), lambda x, w, b: np.maximum(x @ w + b, 0), x, w, b)
+    check_op(lambda x, w, b: tf._core.dense(x, w, b, tf._core.Act.relu), lambda x, w, b: np.maximum(x @ w + b, 0), x, w, b)
 
 
 @pytest.mark.parametrize("m,k,n", [(1, 784, 10), (7, 31, 33), (33, 7, 1), (130, 65, 70), (32, 784, 128),
@@ -271,17 +275,18 @@ def test_dense_epilogue_float32(isa, m, k, n, transposed):
     wt = tf.transpose(tf.constant(w.T)) if transposed else w
     z = x.astype(np.float64) @ w.astype(np.float64) + b
     for act, ref in ACTS.items():
-        got = tf._core.dense(xt, wt, b, act).numpy()
-        np.testing.assert_allclose(got, ref(z), rtol=2e-5, atol=2e-6, err_msg="activation %d" % act)
+        got = tf._core.dense(xt, wt, b, act_of(act)).numpy()
+        np.testing.assert_allclose(got, ref(z), rtol=2e-5, atol=2e-6, err_msg="activation %s" % act)
 
 
 def test_dense_epilogue_nan_and_extremes():
     x = np.array([[np.nan], [100.0], [-100.0], [0.0], [np.inf], [-np.inf]], np.float32)
     w, b = np.ones((1, 1), np.float32), np.zeros(1, np.float32)
-    want = {0: [np.nan, 100, -100, 0, np.inf, -np.inf], 1: [np.nan, 1, -1, 0, 1, -1], 2: [np.nan, 1, 0, 0.5, 1, 0],
-            3: [np.nan, 100, 0, 0, np.inf, 0], 5: [np.nan, 100, 0, 0, np.inf, np.nan]}
+    want = {"linear": [np.nan, 100, -100, 0, np.inf, -np.inf], "tanh": [np.nan, 1, -1, 0, 1, -1],
+            "sigmoid": [np.nan, 1, 0, 0.5, 1, 0], "relu": [np.nan, 100, 0, 0, np.inf, 0],
+            "gelu": [np.nan, 100, 0, 0, np.inf, np.nan]}
     for act, expected in want.items():
-        got = tf._core.dense(x, w, b, act).numpy().ravel()
+        got = tf._core.dense(x, w, b, act_of(act)).numpy().ravel()
         np.testing.assert_allclose(got, np.array(expected, np.float32), rtol=1e-6, atol=1e-30, err_msg=str(act))
 
 
@@ -307,7 +312,7 @@ def test_dense_layer_uses_the_fused_op(monkeypatch):
         for g1, g2 in zip(*grads):
             np.testing.assert_allclose(g1, g2, rtol=1e-5, atol=1e-5)
     # Every fusable activation went through the fused op; sigmoid as a linear one, its output keeping the logits.
-    assert sorted(set(calls)) == [0, 1, 3, 5]
+    assert {a.name for a in calls} == {"linear", "tanh", "relu", "gelu"}
     layer = tf.keras.layers.Dense(6, activation="sigmoid")
     out = layer(x)
     np.testing.assert_allclose(out._keras_logits.numpy(), x @ layer.kernel.numpy() + layer.bias.numpy(), rtol=1e-5,
@@ -321,7 +326,7 @@ def test_dense_op_errors():
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[dense\] bias must have shape \(4,\)"):
         tf._core.dense(x, w, np.ones(3, np.float32))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[dense\] unsupported activation code 9"):
-        tf._core.dense(x, w, None, 9)
+        tf._core.dense(x, w, None, tf._core.Act(9))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[dense\] expects inputs of rank >= 2"):
         tf._core.dense(np.ones(3, np.float32), w)
     with pytest.raises(TypeError):

@@ -91,7 +91,7 @@ def test_rnn_sequence_op(cell, masked):
         xw_, u_, h0_, c0_, rb_ = split(a)
         m = None if mask is None else tf.constant(mask.astype(np.float32))
         rm = None if rmask is None else tf.constant(rmask)
-        out = _core._rnn_sequence(cell, 1, 2, xw_, u_, rb_, h0_, c0_, m, rm)
+        out = _core._rnn_sequence(_core.RnnCell(cell), _core.Act.tanh, _core.Act.sigmoid, xw_, u_, rb_, h0_, c0_, m, rm)
         return out if cell == 1 else out[0]
 
     def np_fn(*a):
@@ -103,13 +103,13 @@ def test_rnn_sequence_op(cell, masked):
 
 def test_rnn_sequence_errors_and_empty_batch():
     with pytest.raises(ValueError, match="rnn_sequence"):
-        _core._rnn_sequence(1, 1, 2, np.zeros((2, 3, 8), np.float32), np.zeros((2, 7), np.float32), None,
+        _core._rnn_sequence(_core.RnnCell.lstm, _core.Act.tanh, _core.Act.sigmoid, np.zeros((2, 3, 8), np.float32), np.zeros((2, 7), np.float32), None,
                             np.zeros((2, 2), np.float32), np.zeros((2, 2), np.float32), None, None)
     with pytest.raises(ValueError, match="initial states"):
-        _core._rnn_sequence(1, 1, 2, np.zeros((2, 3, 8), np.float32), np.zeros((2, 8), np.float32), None,
+        _core._rnn_sequence(_core.RnnCell.lstm, _core.Act.tanh, _core.Act.sigmoid, np.zeros((2, 3, 8), np.float32), np.zeros((2, 8), np.float32), None,
                             np.zeros((2, 2), np.float32), None, None, None)
     with pytest.raises(ValueError, match="mask must have shape"):
-        _core._rnn_sequence(0, 1, 2, np.zeros((2, 3, 2), np.float32), np.zeros((2, 2), np.float32), None,
+        _core._rnn_sequence(_core.RnnCell.simple_rnn, _core.Act.tanh, _core.Act.sigmoid, np.zeros((2, 3, 2), np.float32), np.zeros((2, 2), np.float32), None,
                             np.zeros((2, 2), np.float32), None, np.ones((3, 2), np.float32), None)
     layer = layers.LSTM(3, return_sequences=True)
     assert tuple(layer(np.zeros((0, 4, 2), np.float32)).shape) == (0, 4, 3)

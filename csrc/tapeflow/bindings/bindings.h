@@ -5,6 +5,8 @@
 #include "tapeflow/core/tensor.h"
 
 namespace tapeflow {
+namespace py = pybind11;
+void init_enums(pybind11::module_& m);
 void init_tensor(pybind11::module_& m);
 void init_ops(pybind11::module_& m);
 void init_autograd(pybind11::module_& m);

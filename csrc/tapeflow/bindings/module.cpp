@@ -38,6 +38,7 @@ PYBIND11_MODULE(_core, m) {
     g_unimplemented = unimplemented.release().ptr();
     g_resource_exhausted = resource_exhausted.release().ptr();
   });
+  tapeflow::init_enums(m);  // first: other bindings take them, with defaults
   tapeflow::init_tensor(m);
   tapeflow::init_ops(m);
   tapeflow::init_autograd(m);

@@ -271,28 +271,27 @@ void init_ops(py::module_& m) {
     Tensor b = beta.is_none() ? Tensor() : to_tensor(beta, t.dtype());
     return nogil_if(true, [&] { return ops::batch_norm(t, g, b, axis, epsilon); });
   }, "x"_a, "gamma"_a, "beta"_a, "axis"_a, "epsilon"_a);
-  // Recurrent layers over a whole sequence: cell 0 SimpleRNN, 1 LSTM, 2 GRU; activations 0 linear, 1 tanh,
-  // 2 sigmoid, 3 relu, 4 hard_sigmoid. Optional operands may be None. Returns a list: [hs] or [hs, cs].
-  m.def("_rnn_sequence", [](int cell, int act, int rec_act, py::handle xw, py::handle u, py::handle rbias,
-                            py::handle h0, py::handle c0, py::handle mask, py::handle rmask) {
-    if (cell < 0 || cell > 2 || act < 0 || act > 4 || rec_act < 0 || rec_act > 4)
+  // Recurrent layers over a whole sequence (cells and activations: _core.RnnCell and _core.Act, up to
+  // hard_sigmoid). Optional operands may be None. Returns a list: [hs] or [hs, cs].
+  m.def("_rnn_sequence", [](cpu::RnnCell cell, cpu::Act act, cpu::Act rec_act, py::handle xw, py::handle u,
+                            py::handle rbias, py::handle h0, py::handle c0, py::handle mask, py::handle rmask) {
+    auto bad_act = [](cpu::Act a) { return a < cpu::Act::Linear || a > cpu::Act::HardSigmoid; };
+    if (cell < cpu::RnnCell::SimpleRNN || cell > cpu::RnnCell::GRU || bad_act(act) || bad_act(rec_act))
       throw ValueError("[rnn_sequence] unknown cell or activation code");
     Tensor x = to_tensor(xw);
     auto opt = [&](py::handle h) { return h.is_none() ? Tensor() : to_tensor(h, x.dtype()); };
     Tensor uu = to_tensor(u, x.dtype()), rb = opt(rbias), h = opt(h0), c = opt(c0), m = opt(mask), rm = opt(rmask);
     return nogil_if(true, [&] {
-      return ops::rnn_sequence(static_cast<cpu::RnnCell>(cell), static_cast<cpu::Act>(act),
-                               static_cast<cpu::Act>(rec_act), x, uu, rb, h, c, m, rm);
+      return ops::rnn_sequence(cell, act, rec_act, x, uu, rb, h, c, m, rm);
     });
   }, "cell"_a, "activation"_a, "recurrent_activation"_a, "xw"_a, "recurrent_kernel"_a, "recurrent_bias"_a,
      "h0"_a, "c0"_a, "mask"_a, "recurrent_mask"_a);
-  // act(x @ kernel + bias) in one GEMM (the Dense layer); activations 0 linear, 1 tanh, 2 sigmoid, 3 relu,
-  // 5 gelu, 6 gelu (tanh approximation).
-  m.def("dense", [](py::handle x, py::handle kernel, py::handle bias, int act) {
+  // act(x @ kernel + bias) in one GEMM (the Dense layer); act a _core.Act other than hard_sigmoid.
+  m.def("dense", [](py::handle x, py::handle kernel, py::handle bias, cpu::Act act) {
     auto xw = binary_operands(x, kernel);
     Tensor b = bias.is_none() ? Tensor() : to_tensor(bias, xw.first.dtype());
-    return nogil_if(true, [&] { return ops::dense(xw.first, xw.second, b, static_cast<cpu::Act>(act)); });
-  }, "x"_a, "kernel"_a, "bias"_a = none, "activation"_a = 0);
+    return nogil_if(true, [&] { return ops::dense(xw.first, xw.second, b, act); });
+  }, "x"_a, "kernel"_a, "bias"_a = none, "activation"_a = cpu::Act::Linear);
   m.def("matmul", [](py::handle a, py::handle b, bool ta, bool tb, bool adj_a, bool adj_b, py::handle, py::handle, py::handle, py::handle) {
     auto ab = binary_operands(a, b);
     return nogil_if(true, [&] { return ops::matmul(ab.first, ab.second, ta || adj_a, tb || adj_b); });

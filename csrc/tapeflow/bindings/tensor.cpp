@@ -235,13 +235,12 @@ void init_tensor(py::module_& m) {
   // duplicates summed. The step size is `lr`, or the value of `lr_variable` when given (read when the update runs,
   // so that a replayed step sees changes); with `step_variable` (the iteration count before this step) it gets
   // Adam's bias correction lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) for t = step + 1.
-  m.def("_apply_update", [](int rule_code, std::vector<Tensor> vars, py::list grad_objs,
+  m.def("_apply_update", [](cpu::UpdateRule rule, std::vector<Tensor> vars, py::list grad_objs,
                             std::vector<std::vector<Tensor>> slots, double lr, double a, double b, double eps,
                             py::handle indices_obj, py::handle lr_obj, py::handle step_obj, double beta_1,
                             double beta_2) {
-    if (rule_code < 0 || rule_code > static_cast<int>(cpu::UpdateRule::Adagrad))
-      throw ValueError("[apply_update] unknown update rule " + std::to_string(rule_code));
-    auto rule = static_cast<cpu::UpdateRule>(rule_code);
+    if (rule < cpu::UpdateRule::SGD || rule > cpu::UpdateRule::Adagrad)
+      throw ValueError("[apply_update] unknown update rule " + std::to_string(static_cast<int>(rule)));
     if (grad_objs.size() != vars.size() || slots.size() != vars.size())
       throw ValueError("[apply_update] expected one gradient and one list of slots per variable");
     if (!indices_obj.is_none() && vars.size() != 1)

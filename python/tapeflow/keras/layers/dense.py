@@ -6,7 +6,8 @@ from tapeflow.keras.layers.layer import Layer
 
 # Activations the C++ dense op applies in the GEMM epilogue (codes of cpu::Act). Not sigmoid and softmax: their
 # outputs keep the logits for the cross-entropy losses (activations._keep_logits).
-_FUSED_ACTIVATIONS = {activations.linear: 0, activations.tanh: 1, activations.relu: 3, activations.gelu: 5}
+_FUSED_ACTIVATIONS = {activations.linear: _core.Act.linear, activations.tanh: _core.Act.tanh,
+                      activations.relu: _core.Act.relu, activations.gelu: _core.Act.gelu}
 
 
 class Dense(Layer):

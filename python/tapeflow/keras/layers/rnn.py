@@ -12,10 +12,11 @@ from tapeflow.keras import activations, backend, initializers, regularizers
 from tapeflow.keras.layers.dropout import keep_mask
 from tapeflow.keras.layers.layer import Layer
 
-# Codes of the fused kernel (bindings/ops.cpp, _rnn_sequence); the cell codes are filled in below the classes.
+# What the fused kernel (_core._rnn_sequence) computes by name; the cells are filled in below the classes.
 _CELL_CODES = {}
-_ACT_CODES = {activations.linear: 0, activations.tanh: 1, activations.sigmoid: 2, activations.relu: 3,
-              activations.hard_sigmoid: 4}
+_ACT_CODES = {activations.linear: _core.Act.linear, activations.tanh: _core.Act.tanh,
+              activations.sigmoid: _core.Act.sigmoid, activations.relu: _core.Act.relu,
+              activations.hard_sigmoid: _core.Act.hard_sigmoid}
 
 
 def _check_rate(name, value):
@@ -265,7 +266,7 @@ class GRUCell(_Cell):
         return config
 
 
-_CELL_CODES.update({SimpleRNNCell: 0, LSTMCell: 1, GRUCell: 2})
+_CELL_CODES.update({SimpleRNNCell: _core.RnnCell.simple_rnn, LSTMCell: _core.RnnCell.lstm, GRUCell: _core.RnnCell.gru})
 
 
 def _as_list(x):

@@ -11,7 +11,8 @@ from tapeflow.keras.optimizers import schedules
 
 
 # Codes of the fused C++ update rules (``_core._apply_update``; cpu/optimizer.cpp).
-RULES = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3, "adam_amsgrad": 4, "rmsprop": 5, "adagrad": 6}
+RULES = {name: getattr(_core.UpdateRule, name)
+         for name in ("sgd", "momentum", "nesterov", "adam", "adam_amsgrad", "rmsprop", "adagrad")}
 
 
 def _clip_by_norm(g, clipnorm):
