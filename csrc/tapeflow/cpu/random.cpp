@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "tapeflow/core/philox.h"
 #include "tapeflow/core/threadpool.h"
 #include "tapeflow/cpu/kernels.h"
 #include "tapeflow/cpu/scalar_ops.h"
@@ -16,28 +17,8 @@ namespace tapeflow {
 namespace cpu {
 namespace {
 
-struct Block { uint32_t v[4]; };
-
-inline Block philox(uint64_t counter, uint32_t stream, uint64_t key) {
-  uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32), c2 = stream, c3 = 0;
-  uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
-  for (int r = 0; r < 10; ++r) {
-    uint64_t p0 = uint64_t(0xD2511F53u) * c0, p1 = uint64_t(0xCD9E8D57u) * c2;
-    uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0, n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
-    c1 = static_cast<uint32_t>(p1);
-    c3 = static_cast<uint32_t>(p0);
-    c0 = n0;
-    c2 = n2;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  return {{c0, c1, c2, c3}};
-}
-
-inline double u01(uint32_t a, uint32_t b, bool dbl) {
-  if (dbl) return (((uint64_t(a) << 32) | b) >> 11) * (1.0 / 9007199254740992.0);
-  return (a >> 8) * (1.0 / 16777216.0);
-}
+using philox::Block;
+using philox::u01;
 
 template <class F> void fill_parallel(const Tensor& out, F value_at) {
   TF_DISPATCH_ALL(out.dtype(), {
@@ -49,7 +30,7 @@ template <class F> void fill_parallel(const Tensor& out, F value_at) {
 }
 
 inline double normal_at(uint64_t key, int64_t i, uint32_t stream, bool dbl) {
-  Block b = philox(static_cast<uint64_t>(i), stream, key);
+  Block b = philox::block(static_cast<uint64_t>(i), stream, key);
   double u1 = u01(b.v[0], b.v[1], dbl), u2 = u01(b.v[2], b.v[3], dbl);
   return std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(6.283185307179586 * u2);
 }
@@ -61,13 +42,13 @@ void random_uniform(const Tensor& out, uint64_t key, double lo, double hi) {
   if (is_integer(out.dtype())) {
     const uint64_t range = static_cast<uint64_t>(hi - lo);
     fill_parallel(out, [&](int64_t i) {
-      Block b = philox(static_cast<uint64_t>(i), 0, key);
+      Block b = philox::block(static_cast<uint64_t>(i), 0, key);
       return lo + static_cast<double>(((uint64_t(b.v[0]) << 32) | b.v[1]) % range);
     });
     return;
   }
   fill_parallel(out, [&](int64_t i) {
-    Block b = philox(static_cast<uint64_t>(i), 0, key);
+    Block b = philox::block(static_cast<uint64_t>(i), 0, key);
     double v = lo + (hi - lo) * u01(b.v[0], b.v[1], dbl);
     return v < hi ? v : lo;  // guard rounding up to hi in float32
   });

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "tapeflow/core/philox.h"
 #include "tapeflow/cpu/scalar_ops.h"
 #include "tapeflow/cuda/common.cuh"
 #include "tapeflow/cuda/cuda_api.h"
@@ -174,36 +175,19 @@ template <class T> __global__ void range_kernel(T* out, int64_t n, double start,
   TF_CUDA_LOOP(i, n) out[i] = from_d<T>(start + static_cast<double>(i) * delta);
 }
 
-// Philox4x32-10 with the CPU's counter layout (cpu/random.cpp): element i uses counter (i, stream) under `key`.
-struct Block { uint32_t v[4]; };
-__device__ inline Block philox(uint64_t counter, uint32_t stream, uint64_t key) {
-  uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32), c2 = stream, c3 = 0;
-  uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
-  for (int r = 0; r < 10; ++r) {
-    const uint64_t p0 = uint64_t(0xD2511F53u) * c0, p1 = uint64_t(0xCD9E8D57u) * c2;
-    const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0, n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
-    c1 = static_cast<uint32_t>(p1);
-    c3 = static_cast<uint32_t>(p0);
-    c0 = n0;
-    c2 = n2;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  return {{c0, c1, c2, c3}};
-}
-__device__ inline double u01(uint32_t a, uint32_t b, bool dbl) {
-  if (dbl) return (((uint64_t(a) << 32) | b) >> 11) * (1.0 / 9007199254740992.0);
-  return (a >> 8) * (1.0 / 16777216.0);
-}
+// The CPU's counter layout (cpu/random.cpp): element i uses counter (i, stream) under `key`.
+using philox::Block;
+using philox::u01;
+
 __device__ inline double normal_at(uint64_t key, int64_t i, uint32_t stream, bool dbl) {
-  const Block b = philox(static_cast<uint64_t>(i), stream, key);
+  const Block b = philox::block(static_cast<uint64_t>(i), stream, key);
   const double u1 = u01(b.v[0], b.v[1], dbl), u2 = u01(b.v[2], b.v[3], dbl);
   return sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);
 }
 
 template <class T> __global__ void uniform_kernel(T* out, int64_t n, uint64_t key, double lo, double hi, bool dbl) {
   TF_CUDA_LOOP(i, n) {
-    const Block b = philox(static_cast<uint64_t>(i), 0, key);
+    const Block b = philox::block(static_cast<uint64_t>(i), 0, key);
     if constexpr (std::is_integral_v<T>) {
       const uint64_t range = static_cast<uint64_t>(hi - lo);
       out[i] = from_d<T>(lo + static_cast<double>(((uint64_t(b.v[0]) << 32) | b.v[1]) % range));

@@ -260,6 +260,17 @@ void split3(const Tensor& x, int64_t axis, int64_t& outer, int64_t& R, int64_t& 
   R = x.ndim() ? x.dim(axis) : 1;
 }
 
+// Calls f(T{}) for the numeric dtypes these kernels take; false for the others.
+template <class F> bool for_numeric(DType d, F f) {
+  switch (d) {
+    case DType::Float32: f(float{}); return true;
+    case DType::Float64: f(double{}); return true;
+    case DType::Int32: f(int32_t{}); return true;
+    case DType::Int64: f(int64_t{}); return true;
+    default: return false;
+  }
+}
+
 unsigned warp_blocks(int64_t n) { return static_cast<unsigned>((n + kWarpsPerBlock - 1) / kWarpsPerBlock); }
 
 }  // namespace
@@ -326,13 +337,7 @@ bool arg_reduce(const Tensor& x, int64_t axis, bool is_max, const Tensor& out) {
     using T = decltype(tag);
     arg_reduce_kernel<T><<<blocks_for(lines), kThreads, 0, stream_of(out)>>>(x.data<T>(), out.data<int64_t>(), lines, R, inner, is_max);
   };
-  switch (x.dtype()) {
-    case DType::Float32: run(float{}); break;
-    case DType::Float64: run(double{}); break;
-    case DType::Int32: run(int32_t{}); break;
-    case DType::Int64: run(int64_t{}); break;
-    default: return false;
-  }
+  if (!for_numeric(x.dtype(), run)) return false;
   check_launch("arg_reduce");
   return true;
 }
@@ -348,13 +353,7 @@ bool cumulative(const Tensor& x, int64_t axis, bool exclusive, bool reverse, boo
     cumulative_kernel<T><<<blocks_for(lines), kThreads, 0, stream_of(out)>>>(x.data<T>(), out.data<T>(), lines, R, inner,
                                                                             exclusive, reverse, product);
   };
-  switch (x.dtype()) {
-    case DType::Float32: run(float{}); break;
-    case DType::Float64: run(double{}); break;
-    case DType::Int32: run(int32_t{}); break;
-    case DType::Int64: run(int64_t{}); break;
-    default: return false;
-  }
+  if (!for_numeric(x.dtype(), run)) return false;
   check_launch("cumulative");
   return true;
 }
