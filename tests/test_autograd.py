@@ -68,6 +68,24 @@ def test_watching_rules():
         t.watch([1.0])
 
 
+def test_gradient_of_a_source_with_respect_to_itself_is_ones():
+    # As in TensorFlow: a trainable variable (or a watched tensor) as its own target has gradient ones, even when no
+    # op read it; a variable the tape does not watch has none.
+    v = tf.Variable([2.0, 3.0])
+    with tf.GradientTape() as t:
+        y = v
+    np.testing.assert_array_equal(t.gradient(y, v).numpy(), [1.0, 1.0])
+    x = tf.constant(3.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+    assert float(t.gradient(x, x)) == 1.0
+    for tape_args, var in (({"watch_accessed_variables": False}, tf.Variable(1.0)),
+                           ({}, tf.Variable(1.0, trainable=False))):
+        with tf.GradientTape(**tape_args) as t:
+            y = var
+        assert t.gradient(y, var) is None
+
+
 def test_stop_recording_and_stop_gradient():
     x = tf.Variable(3.0)
     with tf.GradientTape() as t:

@@ -129,10 +129,14 @@ Tensors Tape::gradient(const Tensors& targets, const Tensors& sources, const Ten
   used_ = true;
 
   // Which recorded values depend on a source: only those nodes need rules run.
-  // Only watched sources can receive gradients (others stay unconnected).
-  std::unordered_set<uint64_t> relevant;
+  // Only watched sources can receive gradients (others stay unconnected). A trainable variable that is itself a
+  // target counts as read (its gradient is ones, as in TensorFlow) even when no op read it.
+  std::unordered_set<uint64_t> relevant, target_ids;
+  for (const Tensor& t : targets) target_ids.insert(t.id());
   for (const Tensor& s : sources)
-    if (watched_.count(s.id())) relevant.insert(s.id());
+    if (watched_.count(s.id()) ||
+        (watch_accessed_ && s.is_variable() && s.impl()->trainable && target_ids.count(s.id())))
+      relevant.insert(s.id());
   std::vector<char> node_relevant(nodes_.size(), 0);
   for (size_t i = 0; i < nodes_.size(); ++i) {
     for (const Tensor& in : nodes_[i]->inputs)
