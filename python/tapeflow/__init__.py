@@ -5,7 +5,7 @@ import contextlib as _contextlib
 from tapeflow import _core
 from tapeflow import _cuda_libs
 
-if _core.built_with_cuda():
+if _core.cuda_device_count():  # only where a GPU can use cuBLAS: no folder search at import elsewhere
     _cuda_libs.configure()
 from tapeflow import errors
 from tapeflow import dtypes

@@ -42,9 +42,6 @@ DType from_numpy_dtype(const py::dtype& dt, py::handle src) {
                   std::string(py::repr(src)).substr(0, 80) + ")");
 }
 
-// A tensor made on the host, placed on the current device.
-Tensor on_current_device(const Tensor& t) { return ops::to_device(t, current_device()); }
-
 Tensor from_array(const py::array& arr, DType dtype) {
   py::array c = numpy_module().attr("asarray")(arr, py::arg("dtype") = numpy_name(dtype), py::arg("order") = "C");
   Shape shape(c.shape(), c.shape() + c.ndim());
@@ -63,6 +60,8 @@ bool same_kind(DType a, DType b) {
 }
 
 }  // namespace
+
+Tensor on_current_device(const Tensor& t) { return ops::to_device(t, current_device()); }
 
 std::optional<DType> parse_dtype(py::handle obj) {
   if (obj.is_none()) return std::nullopt;
@@ -105,7 +104,7 @@ Tensor to_tensor(py::handle obj, std::optional<DType> dtype, bool strict) {
     if (strict && dtype && *dtype != t.dtype())
       throw ValueError(std::string("Tensor conversion requested dtype ") + dtype_name(*dtype) + " for Tensor with dtype " +
                        dtype_name(t.dtype()));
-    return ops::to_device(t, current_device());  // ops run on the device in scope, as TensorFlow places them
+    return on_current_device(t);  // ops run on the device in scope, as TensorFlow places them
   }
   if (PyBool_Check(obj.ptr())) {
     if (dtype && *dtype != DType::Bool) cannot_convert(obj, *dtype);

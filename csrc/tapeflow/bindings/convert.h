@@ -18,6 +18,8 @@ DType parse_dtype_required(py::handle obj);
 // it (tf.constant(value, dtype)). Given and not strict: a hint used for Python
 // scalars and same-kind arrays (the other operand of a binary op).
 Tensor to_tensor(py::handle obj, std::optional<DType> dtype = std::nullopt, bool strict = false);
+// t (made on the host) placed on the current device, where ops from Python run.
+Tensor on_current_device(const Tensor& t);
 // Both operands of a binary op; non-tensors take the dtype of the tensor operand.
 std::pair<Tensor, Tensor> binary_operands(py::handle a, py::handle b);
 

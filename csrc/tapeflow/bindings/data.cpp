@@ -2,7 +2,6 @@
 #include "tapeflow/bindings/bindings.h"
 #include "tapeflow/bindings/convert.h"
 #include "tapeflow/data/shuffle.h"
-#include "tapeflow/ops/ops.h"
 
 namespace tapeflow {
 
@@ -21,7 +20,7 @@ void init_data(py::module_& m) {
     }
     Tensor result = Tensor::empty({static_cast<int64_t>(out.size())}, DType::Int64, Device{});
     std::copy(out.begin(), out.end(), result.data<int64_t>());
-    return ops::to_device(result, current_device());
+    return on_current_device(result);
   }, py::arg("order"), py::arg("buffer_size"), py::arg("seed"));
 }
 

@@ -6,8 +6,8 @@
 
 #include "tapeflow/autograd/tape.h"
 #include "tapeflow/bindings/bindings.h"
-#include "tapeflow/core/dispatch.h"
 #include "tapeflow/bindings/convert.h"
+#include "tapeflow/core/dispatch.h"
 #include "tapeflow/cpu/kernels.h"
 #include "tapeflow/graph/plan.h"
 #include "tapeflow/ops/ops.h"

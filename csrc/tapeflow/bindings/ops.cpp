@@ -388,7 +388,7 @@ void init_ops(py::module_& m) {
     Tensor s = Tensor::empty({t.ndim()}, DType::Int64, Device{});
     for (int64_t i = 0; i < t.ndim(); ++i) s.data<int64_t>()[i] = t.dim(i);
     s.storage()->host_constant = true;
-    Tensor r = ops::to_device(ops::cast(s, d), current_device());
+    Tensor r = on_current_device(ops::cast(s, d));
     r.storage()->host_constant = true;  // a function of the shape alone, fixed in a captured step
     return r;
   }, "input"_a, "out_type"_a = none, "name"_a = none);

@@ -1,8 +1,8 @@
 // The CUDA kernel table (core/dispatch.h). An entry runs its CUDA kernel (cuda/kernels.h) when there is one for
 // its arguments; otherwise, and for the entries with no CUDA kernel yet, the CPU kernel runs on host copies of the
 // operands' storages, which are then copied back (the fallback: same results, at the cost of two copies of every
-// operand; tf.debugging-style op placement logs are not kept). This file is built in CPU-only builds too, where no
-// tensor can live on a GPU, so the table is never reached.
+// operand). This file is built in CPU-only builds too, where only the simulated GPU (cuda/simulated.h) reaches
+// the table, all of it fallbacks.
 #include <cstring>
 #include <type_traits>
 #include <utility>
