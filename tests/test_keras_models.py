@@ -347,10 +347,12 @@ def test_ctrl_c_during_fit_stops_within_a_step_or_two():
     child = subprocess.Popen([sys.executable, "-c", """
 import sys, time
 import numpy as np
+import tapeflow as tf
 from tapeflow import keras
 rng = np.random.default_rng(0)
-x = rng.random((100000, 256), dtype=np.float32)
-y = rng.integers(0, 10, 100000)
+# made tensors here, so that the epoch below starts stepping at once (no copy of the data to the device first)
+x = tf.constant(rng.random((100000, 256), dtype=np.float32))
+y = tf.constant(rng.integers(0, 10, 100000))
 m = keras.Sequential([keras.Input((256,)), keras.layers.Dense(4096, activation="relu"),
                       keras.layers.Dense(10, activation="softmax")])
 m.compile("sgd", "sparse_categorical_crossentropy")
