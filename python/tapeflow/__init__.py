@@ -10,13 +10,15 @@ if _core.cuda_device_count():  # only where a GPU can use cuBLAS: no folder sear
 from tapeflow import errors
 from tapeflow import dtypes
 from tapeflow.dtypes import (DType, as_dtype, bool, double, float16, float32, float64, half,  # noqa: A004
-                             int32, int64, uint8)
+                             int32, int64, string, uint8)
 from tapeflow.framework import IndexedSlices, Tensor, TensorShape, constant, convert_to_tensor, is_tensor
 from tapeflow.variables import Variable
+from tapeflow.string_tensor import StringTensor  # noqa: F401 - the type of tf.string tensors
+from tapeflow.ragged import RaggedTensor
 from tapeflow.autodiff import GradientTape, UnconnectedGradients
 from tapeflow._ops import *  # noqa: F401,F403
 from tapeflow._ops import add_n, bias_add, tensordot  # noqa: F401
-from tapeflow import config, linalg, math, nest, nn, random
+from tapeflow import config, linalg, math, nest, nn, random, ragged, strings
 from tapeflow.polymorphic_function import TensorSpec, function  # noqa: F401
 from tapeflow import data, image, saved_model, train, version
 from tapeflow.module import Module

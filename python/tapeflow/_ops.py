@@ -4,8 +4,11 @@ C++ ops from ``_core`` under TensorFlow's names, plus a few composites."""
 import collections as _collections
 import math as _math
 
+import numpy as _np
+
 from tapeflow import _core
 from tapeflow import errors as _errors
+from tapeflow import string_tensor as _string_tensor
 
 _CORE_OPS = [
     # creation
@@ -29,6 +32,64 @@ _CORE_OPS = [
     "unstack", "split", "tile", "pad", "gather", "gather_nd", "scatter_nd", "one_hot", "shape", "size", "rank",
 ]
 globals().update({name: getattr(_core, name) for name in _CORE_OPS})
+
+
+def _string_aware(numeric, on_strings):
+    """The public op: ``numeric`` (a C++ op), or its string-tensor version when a tensor argument holds strings
+    (the first argument, or for list-taking ops like ``concat`` its first item; ``where``'s and ``fill``'s value
+    arguments)."""
+    def op(*args, **kwargs):
+        probe = list(args[:3]) + list(kwargs.values())
+        if any(_string_arg(a) for a in probe):
+            return on_strings(*args, **kwargs)
+        return numeric(*args, **kwargs)
+    op.__name__ = op.__qualname__ = numeric.__name__
+    op.__doc__ = numeric.__doc__
+    return op
+
+
+def _string_arg(a):
+    if isinstance(a, (list, tuple)) and a and not _string_tensor.is_string_value(a):
+        a = a[0]
+    return _string_tensor.is_string_value(a)
+
+
+def boolean_mask(tensor, mask, axis=None, name=None):
+    """The entries (rows along ``axis``, default 0) of ``tensor`` where ``mask`` (boolean, the shape of the dims
+    it covers) is True, flattened over those dims. Differentiable (a gather)."""
+    tensor = _core.convert_to_tensor(tensor)
+    m = _core.convert_to_tensor(mask).numpy().astype(bool)
+    axis = 0 if axis is None else int(axis) % max(tensor.ndim, 1)
+    dims = tuple(tensor.shape)[axis:axis + m.ndim]
+    if m.ndim == 0 or dims != m.shape:
+        raise ValueError("Shapes %s and %s are incompatible: the mask must have the shape of the masked dims"
+                         % (list(tensor.shape), list(m.shape)))
+    flat = _core.reshape(tensor, list(tensor.shape[:axis]) + [-1] + list(tensor.shape[axis + m.ndim:]))
+    return _core.gather(flat, _core.convert_to_tensor(_np.flatnonzero(m).astype(_np.int64)), axis=axis)
+
+
+UniqueOutput = _collections.namedtuple("Unique", ["y", "idx"])
+
+
+def unique(x, out_idx="int32", name=None):
+    """The distinct values of the 1-D ``x`` in order of first appearance (``y``) and for each entry of ``x`` the
+    position of its value in ``y`` (``idx``)."""
+    strings = _string_tensor.is_string_value(x)
+    values = _string_tensor.strings(x)._a if strings else _core.convert_to_tensor(x).numpy()
+    if values.ndim != 1:
+        raise _errors.InvalidArgumentError(None, None, "unique expects a 1D vector, got shape %s" % (list(values.shape),))
+    first, idx = (_np.unique(values, return_index=True, return_inverse=True)[1:]
+                  if values.size else (_np.zeros(0, _np.int64), _np.zeros(0, _np.int64)))
+    order = _np.argsort(first, kind="stable")  # sorted-unique positions -> appearance order
+    rank = _np.empty_like(order)
+    rank[order] = _np.arange(len(order))
+    y = values[first[order]]
+    y = _string_tensor.strings(y) if strings else _core.convert_to_tensor(y)
+    return UniqueOutput(y, _core.convert_to_tensor(rank[idx.reshape(-1)], dtype=out_idx))
+
+
+globals().update({name: _string_aware(globals()[name], getattr(_string_tensor, name))
+                  for name in _string_tensor.SHAPE_OPS})
 mod = floormod
 silu = swish
 floor_div = floordiv

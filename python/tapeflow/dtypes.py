@@ -4,7 +4,7 @@ import builtins
 import numpy as np
 
 __all__ = ["DType", "as_dtype", "float16", "half", "float32", "float64", "double",
-           "int32", "int64", "uint8", "bool"]
+           "int32", "int64", "uint8", "bool", "string"]
 
 
 class DType:
@@ -67,9 +67,10 @@ int32 = DType(3, "int32", np.int32)
 int64 = DType(4, "int64", np.int64)
 uint8 = DType(5, "uint8", np.uint8)
 bool = DType(6, "bool", np.bool_)  # noqa: A001 - tf.bool
+string = DType(7, "string", object)  # bytes, host only: see tapeflow.string_tensor
 half, double = float16, float64
 
-_BY_CODE = (float32, float64, float16, int32, int64, uint8, bool)
+_BY_CODE = (float32, float64, float16, int32, int64, uint8, bool, string)
 _BY_NAME = {d.name: d for d in _BY_CODE}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16})
 
@@ -92,8 +93,11 @@ def as_dtype(type_value):
         return int32
     if type_value is builtins.bool:
         return bool
+    if type_value in (bytes, builtins.str):
+        return string
     try:
-        name = np.dtype(type_value).name
+        np_type = np.dtype(type_value)
+        name = "string" if np_type.kind in "OSU" else np_type.name
     except TypeError:
         name = None
     if name in _BY_NAME:

@@ -4,70 +4,11 @@ import numpy as np
 
 from tapeflow import _core
 from tapeflow import dtypes as _dtypes
+from tapeflow import string_tensor as _strings
+from tapeflow._tensor_base import TensorShape, _Ref
+from tapeflow.string_tensor import StringTensor
 
 Tensor = _core.Tensor
-
-
-class TensorShape(tuple):
-    """A shape: a tuple of ints (``None`` for unknown dimensions) that prints like TensorFlow's."""
-
-    def __new__(cls, dims=()):
-        if dims is None:
-            raise ValueError("tapeflow does not support shapes of unknown rank")
-        if isinstance(dims, (int, np.integer)):
-            dims = (dims,)
-        return super().__new__(cls, (None if d is None else int(d) for d in dims))
-
-    rank = property(lambda self: len(self))
-    ndims = rank
-    dims = property(lambda self: list(self))
-
-    def as_list(self):
-        return list(self)
-
-    def num_elements(self):
-        if any(d is None for d in self):
-            return None
-        n = 1
-        for d in self:
-            n *= d
-        return n
-
-    def is_fully_defined(self):
-        return all(d is not None for d in self)
-
-    def is_compatible_with(self, other):
-        other = TensorShape(other)
-        return len(self) == len(other) and all(a is None or b is None or a == b for a, b in zip(self, other))
-
-    def concatenate(self, other):
-        return TensorShape(tuple(self) + tuple(TensorShape(other)))
-
-    def __getitem__(self, key):
-        r = tuple.__getitem__(self, key)
-        return TensorShape(r) if isinstance(key, slice) else r
-
-    def __eq__(self, other):
-        try:
-            return tuple(self) == tuple(TensorShape(other))
-        except (TypeError, ValueError):
-            return False
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
-
-    __hash__ = tuple.__hash__
-
-    def __add__(self, other):
-        return self.concatenate(other)
-
-    def __repr__(self):
-        return "TensorShape(%s)" % list(self)
-
-    def __str__(self):
-        if len(self) == 1:
-            return "(%s,)" % self[0]
-        return "(%s)" % ", ".join(str(d) for d in self)
 
 
 def _numpy_text(t, is_repr):
@@ -92,24 +33,6 @@ def _tensor_repr(self):
 def _tensor_format(self, format_spec):
     """``f"{t:0.2f}"``: the value formatted as NumPy formats it (a scalar takes any number format)."""
     return str(self) if not format_spec else self._numpy().__format__(format_spec)
-
-
-class _Ref:
-    """A hashable reference to a tensor or variable (``t.ref()``)."""
-
-    __slots__ = ("_t",)
-
-    def __init__(self, t):
-        self._t = t
-
-    def deref(self):
-        return self._t
-
-    def __hash__(self):
-        return id(self._t)
-
-    def __eq__(self, other):
-        return isinstance(other, _Ref) and other._t is self._t
 
 
 Tensor.shape = property(lambda self: TensorShape(self._shape), doc="The shape of this tensor (a TensorShape).")
@@ -140,7 +63,19 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     """Converts a tensor, NumPy array, nested list, Python scalar or IndexedSlices to a Tensor."""
     if isinstance(value, IndexedSlices):
         value = value._dense()
+    if _is_string(value, dtype):
+        return _strings.strings(value)
     return _core.convert_to_tensor(value, dtype=dtype, dtype_hint=dtype_hint)
+
+
+def _is_string(value, dtype):
+    """Whether a conversion makes a string tensor: string values (unless ``dtype`` asks for a number, which the
+    C++ conversion then refuses with TypeError) or ``dtype=tf.string``."""
+    if dtype is not None and _dtypes.as_dtype(dtype) == _dtypes.string:
+        if not _strings.is_string_value(value):
+            raise TypeError("Failed to convert %r to a string tensor: its elements are not str or bytes" % (value,))
+        return True
+    return dtype is None and _strings.is_string_value(value)
 
 
 class IndexedSlices:
@@ -183,7 +118,9 @@ def constant(value, dtype=None, shape=None, name="Const"):
     NumPy arrays keep their dtype. With ``shape``, a scalar is broadcast to it and other
     values are reshaped (their element count must match).
     """
-    t = _core.convert_to_tensor(value, dtype=dtype)
+    t = convert_to_tensor(value, dtype=dtype)
+    if isinstance(t, StringTensor):
+        return t if shape is None else _strings.reshape(t, shape) if t._a.size != 1 else _strings.fill(shape, t)
     if shape is None:
         return t
     shape = tuple(int(d) for d in shape)
@@ -198,4 +135,4 @@ def constant(value, dtype=None, shape=None, name="Const"):
 
 
 def is_tensor(x):
-    return isinstance(x, Tensor)
+    return isinstance(x, (Tensor, StringTensor))

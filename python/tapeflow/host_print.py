@@ -6,6 +6,7 @@ import sys
 import numpy as np
 
 from tapeflow import _core, nest
+from tapeflow.string_tensor import StringTensor
 
 
 def _number(v):
@@ -22,7 +23,7 @@ def _number(v):
     return short if float(short) == float(v) else "%.17g" % v
 
 
-def _array_text(a, summarize, indent=0):
+def array_text(a, summarize, indent=0):
     if a.ndim == 0:
         return _number(a[()])
     n = a.shape[0]
@@ -31,13 +32,23 @@ def _array_text(a, summarize, indent=0):
     if a.ndim == 1:
         return "[" + " ".join("..." if i is None else _number(a[i]) for i in rows) + "]"
     sep = "\n" + " " * (indent + 1)
-    return "[" + sep.join("..." if i is None else _array_text(a[i], summarize, indent + 1) for i in rows) + "]"
+    return "[" + sep.join("..." if i is None else array_text(a[i], summarize, indent + 1) for i in rows) + "]"
+
+
+def string_text(a):
+    """TensorFlow's text for string values: a scalar as its text, arrays of quoted strings in brackets."""
+    if a.ndim == 0:
+        return a[()].decode("utf-8", "replace")
+    return "[" + " ".join('"%s"' % b.decode("utf-8", "replace") if a.ndim == 1 else string_text(b)
+                          for b in a) + "]"
 
 
 def _text(x, values, summarize, top=True):
     """x with its tensors (in order) replaced by their values' text."""
     if isinstance(x, _core.Tensor):
-        return _array_text(next(values), summarize)
+        return array_text(next(values), summarize)
+    if isinstance(x, StringTensor):
+        return string_text(x._a)
     if isinstance(x, dict):
         return "{" + ", ".join("%r: %s" % (k, _text(v, values, summarize, False)) for k, v in x.items()) + "}"
     if isinstance(x, (list, tuple)):
