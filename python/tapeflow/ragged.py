@@ -230,26 +230,21 @@ def _depth(x):
 
 
 def _build(rows, ragged_rank, dtype):
+    if any(not isinstance(r, (list, tuple)) for r in rows):
+        raise ValueError("tf.ragged.constant: all scalar values must have the same nesting depth")
     lengths = [len(r) for r in rows]
     flat = [v for r in rows for v in r]
-    if ragged_rank == 1:
-        try:
-            if _strings.is_string_value(flat):
-                values = _strings.strings(flat if flat else np.zeros(0, object))
-            else:
-                values = _core.convert_to_tensor(np.asarray(flat, dtype=None if dtype is None else
-                                                            _as_np(dtype)) if flat else np.zeros(0, _as_np(dtype)))
-        except ValueError as e:
-            raise ValueError("tf.ragged.constant: all scalar values must have the same nesting depth") from e
-        if dtype is not None and not isinstance(values, _strings.StringTensor):
-            values = _core.cast(values, dtype)
+    if ragged_rank > 1:
+        return RaggedTensor.from_row_lengths(_build(flat, ragged_rank - 1, dtype), lengths)
+    if any(_depth(v) != _depth(flat[0]) for v in flat):
+        raise ValueError("tf.ragged.constant: all scalar values must have the same nesting depth")
+    if _strings.is_string_value(flat):
+        values = _strings.strings(flat)
+    elif flat:  # Python ints and floats become int32 and float32, as tf.constant makes them
+        values = _core.convert_to_tensor(flat, dtype=dtype)
     else:
-        values = _build(flat, ragged_rank - 1, dtype)
+        values = _core.zeros([0], dtypes.float32 if dtype is None else dtype)
     return RaggedTensor.from_row_lengths(values, lengths)
-
-
-def _as_np(dtype):
-    return np.float32 if dtype is None else dtypes.as_dtype(dtype).as_numpy_dtype
 
 
 def map_flat_values(op, *args, **kwargs):
