@@ -28,7 +28,9 @@ def test_broadcast_and_dtype_errors():
     with pytest.raises(TypeError, match=r"\[sqrt\]"):
         tf.sqrt(tf.constant([4]))
     with pytest.raises(TypeError):
-        tf.constant("text")
+        tf.constant("text", dtype=tf.float32)
+    with pytest.raises(TypeError):
+        tf.constant([1, 2], dtype=tf.string)
     with pytest.raises(TypeError):
         tf.constant(np.array([1 + 2j]))
 

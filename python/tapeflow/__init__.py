@@ -15,6 +15,7 @@ from tapeflow.framework import IndexedSlices, Tensor, TensorShape, constant, con
 from tapeflow.variables import Variable
 from tapeflow.string_tensor import StringTensor  # noqa: F401 - the type of tf.string tensors
 from tapeflow.ragged import RaggedTensor
+from tapeflow.strings import fingerprint
 from tapeflow.autodiff import GradientTape, UnconnectedGradients
 from tapeflow._ops import *  # noqa: F401,F403
 from tapeflow._ops import add_n, bias_add, tensordot  # noqa: F401

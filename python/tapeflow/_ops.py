@@ -34,14 +34,14 @@ _CORE_OPS = [
 globals().update({name: getattr(_core, name) for name in _CORE_OPS})
 
 
-def _string_aware(numeric, on_strings):
-    """The public op: ``numeric`` (a C++ op), or its string-tensor version when a tensor argument holds strings
-    (the first argument, or for list-taking ops like ``concat`` its first item; ``where``'s and ``fill``'s value
-    arguments)."""
+def _string_aware(numeric, on_strings, tensor_args):
+    """The public op: ``numeric`` (a C++ op), or its string-tensor version when one of ``tensor_args`` (position,
+    name) holds strings (for list-taking ops like ``concat``, when their first item does)."""
     def op(*args, **kwargs):
-        probe = list(args[:3]) + list(kwargs.values())
-        if any(_string_arg(a) for a in probe):
-            return on_strings(*args, **kwargs)
+        for position, name in tensor_args:
+            value = args[position] if position < len(args) else kwargs.get(name)
+            if value is not None and _string_arg(value):
+                return on_strings(*args, **kwargs)
         return numeric(*args, **kwargs)
     op.__name__ = op.__qualname__ = numeric.__name__
     op.__doc__ = numeric.__doc__
@@ -88,8 +88,8 @@ def unique(x, out_idx="int32", name=None):
     return UniqueOutput(y, _core.convert_to_tensor(rank[idx.reshape(-1)], dtype=out_idx))
 
 
-globals().update({name: _string_aware(globals()[name], getattr(_string_tensor, name))
-                  for name in _string_tensor.SHAPE_OPS})
+globals().update({name: _string_aware(globals()[name], getattr(_string_tensor, name), tensor_args)
+                  for name, tensor_args in _string_tensor.SHAPE_OPS.items()})
 mod = floormod
 silu = swish
 floor_div = floordiv

@@ -24,7 +24,7 @@ class RaggedTensor:
     """A tensor whose dimension 1 (and further, if ``values`` is ragged) varies by row. Build one with
     ``tf.ragged.constant`` or the ``from_row_*`` constructors."""
 
-    def __init__(self, values, row_splits, validate=True):
+    def __init__(self, values, row_splits, validate=True, uniform_row_length=None):
         splits = np.asarray(_host(row_splits) if hasattr(row_splits, "numpy") else row_splits, np.int64).reshape(-1)
         if validate:
             n = values.nrows() if isinstance(values, RaggedTensor) else (values.shape[0] if values.ndim else 0)
@@ -33,7 +33,7 @@ class RaggedTensor:
                     None, None, "Arguments to from_row_splits do not form a valid RaggedTensor: row_splits must "
                                 "start at 0, not decrease and end at the number of values (%d); got %s"
                                 % (n, splits.tolist()))
-        self._values, self._splits = values, splits
+        self._values, self._splits, self._uniform = values, splits, uniform_row_length
 
     # --- constructors
     @classmethod
@@ -44,6 +44,15 @@ class RaggedTensor:
     def from_row_lengths(cls, values, row_lengths, name=None, validate=True):
         lengths = np.asarray(_plain(row_lengths), np.int64).reshape(-1)
         return cls(_as_values(values), np.concatenate([[0], np.cumsum(lengths)]), validate)
+
+    @classmethod
+    def from_uniform_row_length(cls, values, uniform_row_length, nrows=None, validate=True, name=None):
+        """Rows of ``uniform_row_length`` values each: a ragged tensor whose dimension 1 is known."""
+        values, n = _as_values(values), int(uniform_row_length)
+        count = values.nrows() if isinstance(values, RaggedTensor) else values.shape[0]
+        count = int(count.numpy()) if hasattr(count, "numpy") else count
+        rows = (count // n if n else int(nrows or 0)) if nrows is None else int(nrows)
+        return cls(values, np.arange(rows + 1, dtype=np.int64) * n, validate, uniform_row_length=n)
 
     @classmethod
     def from_value_rowids(cls, values, value_rowids, nrows=None, name=None, validate=True):
@@ -92,7 +101,7 @@ class RaggedTensor:
     @property
     def shape(self):
         inner = list(self._values.shape)[1:]
-        return TensorShape([len(self._splits) - 1, None] + inner)
+        return TensorShape([len(self._splits) - 1, self._uniform] + inner)
 
     def get_shape(self):
         return self.shape

@@ -312,6 +312,12 @@ def split(value, num_or_size_splits, axis=0, num=None, name=None):
     return [_wrap(p) for p in parts]
 
 
-SHAPE_OPS = ("reshape", "expand_dims", "squeeze", "concat", "stack", "unstack", "gather", "boolean_mask",
-             "transpose", "tile", "broadcast_to", "reverse", "slice", "pad", "identity", "shape", "size", "rank",
-             "equal", "not_equal", "add", "where", "fill", "zeros_like", "split")
+# The ops above, each with the arguments (position, name) that hold its tensors: a string tensor in one of them
+# routes tapeflow's public op of that name here.
+SHAPE_OPS = {name: ((0, first),) for name, first in [
+    ("reshape", "tensor"), ("expand_dims", "input"), ("squeeze", "input"), ("concat", "values"), ("stack", "values"),
+    ("unstack", "value"), ("gather", "params"), ("boolean_mask", "tensor"), ("transpose", "a"), ("tile", "input"),
+    ("broadcast_to", "input"), ("reverse", "tensor"), ("slice", "input_"), ("pad", "tensor"), ("identity", "input"),
+    ("shape", "input"), ("size", "input"), ("rank", "input"), ("zeros_like", "input"), ("split", "value")]}
+SHAPE_OPS.update({"equal": ((0, "x"), (1, "y")), "not_equal": ((0, "x"), (1, "y")), "add": ((0, "x"), (1, "y")),
+                  "where": ((1, "x"), (2, "y")), "fill": ((1, "value"),)})

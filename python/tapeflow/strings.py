@@ -14,7 +14,8 @@ from tapeflow import _core, errors
 from tapeflow import dtypes as _dtypes
 from tapeflow.host_print import array_text, string_text
 from tapeflow.ragged import RaggedTensor, stack_rows
-from tapeflow.string_tensor import StringTensor, _to_bytes, _wrap, strings as _as_strings
+from tapeflow.string_tensor import StringTensor, _to_bytes, _wrap, is_string_value as _is_strings
+from tapeflow.string_tensor import strings as _as_strings
 
 __all__ = ["as_string", "bytes_split", "format", "join", "length", "lower", "ngrams", "reduce_join",
            "regex_full_match", "regex_replace", "split", "strip", "substr", "to_hash_bucket_fast",
@@ -138,7 +139,7 @@ def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
         return _wrap(pieces[0])
     out = stack_rows(pieces, strings=True)
     for dim in reversed(a.shape[1:]):
-        out = RaggedTensor.from_row_lengths(out, np.full(out.shape[0] // dim, dim))
+        out = RaggedTensor.from_uniform_row_length(out, dim)
     return out
 
 
@@ -194,7 +195,7 @@ def _per_string(input, fn, strings):  # noqa: A002
         return _wrap(rows[0]) if strings else _core.convert_to_tensor(rows[0])
     out = stack_rows([r if r.size else np.zeros(0, object if strings else np.int32) for r in rows], strings)
     for dim in reversed(a.shape[1:]):
-        out = RaggedTensor.from_row_lengths(out, np.full(out.shape[0] // dim, dim))
+        out = RaggedTensor.from_uniform_row_length(out, dim)
     return out
 
 
@@ -279,7 +280,7 @@ def format(template, inputs, placeholder="{}", summarize=3, name=None):  # noqa:
 
 def _format_value(value, summarize):
     if isinstance(value, StringTensor):
-        return string_text(value._a)
+        return '"%s"' % _text(value._a[()]) if value.ndim == 0 else string_text(value._a)
     if isinstance(value, _core.Tensor):
         return array_text(value.numpy(), summarize)
     return str(value)
@@ -320,6 +321,19 @@ def to_hash_bucket_fast(input, num_buckets, name=None):  # noqa: A002
         return input.with_flat_values(to_hash_bucket_fast(input.flat_values, num_buckets))
     a = _as_strings(input)._a
     return _core.reshape(_core.string_hash_buckets(a.ravel().tolist(), int(num_buckets), []), a.shape)
+
+
+def fingerprint(data, method="farmhash64", name=None):
+    """``tf.fingerprint``: each string's (or each row's bytes') FarmHash Fingerprint64 as 8 little-endian bytes,
+    a uint8 tensor of shape [n, 8]."""
+    if method != "farmhash64":
+        raise ValueError("Unsupported fingerprint method: %r (only 'farmhash64')" % (method,))
+    if isinstance(data, StringTensor) or (not isinstance(data, _core.Tensor) and _is_strings(data)):
+        a = _as_strings(data)._a
+        return _core.fingerprint64(a.reshape(a.shape[0], -1).sum(axis=1).tolist() if a.ndim > 1 else
+                                   a.reshape(-1).tolist())
+    a = np.ascontiguousarray(_core.convert_to_tensor(data).numpy())
+    return _core.fingerprint64([row.tobytes() for row in a.reshape(a.shape[0], -1)])
 
 
 def to_hash_bucket_strong(input, num_buckets, key, name=None):  # noqa: A002

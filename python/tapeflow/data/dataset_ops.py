@@ -20,7 +20,9 @@ import threading
 
 import numpy as np
 
-from tapeflow import _core, dtypes, errors, nest
+from tapeflow import _core, _ops, dtypes, errors, nest
+from tapeflow.framework import convert_to_tensor, is_tensor
+from tapeflow.string_tensor import strings
 from tapeflow._files import atomic_write
 from tapeflow.polymorphic_function import TensorSpec
 
@@ -42,7 +44,7 @@ def _normalize(value):
     if isinstance(value, tuple):
         items = [_normalize(v) for v in value]
         return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
-    return _core.convert_to_tensor(value)
+    return convert_to_tensor(value)
 
 
 def _flatten(structure):
@@ -120,7 +122,7 @@ class Dataset:
     def as_numpy_iterator(self):
         """The elements as NumPy values (a scalar as a NumPy scalar, as TensorFlow gives it)."""
         for element in self._elements():
-            yield nest.map_structure(lambda t: t.numpy()[()] if isinstance(t, _core.Tensor) else t, element)
+            yield nest.map_structure(lambda t: t.numpy()[()] if is_tensor(t) else t, element)
 
     @property
     def element_spec(self):
@@ -333,7 +335,8 @@ class _Generator(Dataset):
                                 % (self._structure, value))
             out = []
             for v, dtype, shape in zip(flat, self._types, self._shapes):
-                t = _core.convert_to_tensor(np.asarray(v, dtype=dtype.name))
+                t = convert_to_tensor(v, dtype=dtype) if dtype == dtypes.string else \
+                    _core.convert_to_tensor(np.asarray(v, dtype=dtype.name))
                 if shape is not None and not shape.is_compatible_with(t.shape):
                     raise TypeError("`generator` yielded an element of shape %s where an element of shape %s was "
                                     "expected" % (tuple(t.shape), shape))
@@ -454,7 +457,7 @@ def _stack(elements):
             raise errors.InvalidArgumentError(
                 None, None, "Cannot batch tensors with different shapes in component: %s. Use padded_batch or "
                             "ragged batching for elements of different shapes." % sorted(shapes))
-        out.append(_core.stack(list(col), 0))
+        out.append(_ops.stack(list(col), 0))
     return _pack(elements[0], out)
 
 
@@ -503,7 +506,7 @@ class _Batch(_Unary):
 
 def _gather(tensors, structure, idx):
     index = _core.convert_to_tensor(np.ascontiguousarray(idx, dtype=np.int64))
-    return _pack(structure, [_core.gather(t, index) for t in tensors])
+    return _pack(structure, [_ops.gather(t, index) for t in tensors])
 
 
 class _PaddedBatch(_Batch):
@@ -538,10 +541,10 @@ class _PaddedBatch(_Batch):
             want = [longest[d] if want[d] in (None, -1) else int(want[d]) for d in range(rank)]
             if any(t.shape[d] > want[d] for t in col for d in range(rank)):
                 raise ValueError("Attempted to pad to a smaller size than the input element: %s" % (want,))
-            pad_value = 0 if values[k] is None else values[k]
-            padded = [_core.pad(t, [[0, w - s] for s, w in zip(t.shape, want)], constant_values=pad_value)
+            pad_value = (b"" if col[0].dtype == dtypes.string else 0) if values[k] is None else values[k]
+            padded = [_ops.pad(t, [[0, w - s] for s, w in zip(t.shape, want)], constant_values=pad_value)
                       if rank else t for t in col]
-            out.append(_core.stack(padded, 0))
+            out.append(_ops.stack(padded, 0))
         return _pack(elements[0], out)
 
 
@@ -839,8 +842,17 @@ def _load_cache(filename):
     with np.load(path, allow_pickle=False) as f:
         structure = _structure_from_text(str(f["structure"]))
         n, k = int(f["count"]), len(_flatten(structure))
-        return [_pack(structure, [_core.convert_to_tensor(f["e%d_%d" % (i, j)]) for j in range(k)])
-                for i in range(n)]
+        return [_pack(structure, [_cached_tensor(f, "e%d_%d" % (i, j)) for j in range(k)]) for i in range(n)]
+
+
+def _cached_tensor(f, key):
+    """A tensor of the cache: an array, or a string tensor stored as its bytes, lengths and shape."""
+    if key in f:
+        return _core.convert_to_tensor(f[key])
+    data, lengths = f[key + "_bytes"].tobytes(), f[key + "_lengths"]
+    ends = np.cumsum(lengths).tolist()
+    values = np.array([data[e - n:e] for e, n in zip(ends, lengths.tolist())] or [], dtype=object)
+    return strings(values.reshape(f[key + "_shape"]))
 
 
 def _save_cache(filename, elements):
@@ -849,7 +861,14 @@ def _save_cache(filename, elements):
               "structure": np.str_(_structure_text(elements[0]) if elements else "x")}
     for i, e in enumerate(elements):
         for j, t in enumerate(_flatten(e)):
-            arrays["e%d_%d" % (i, j)] = t.numpy()
+            key = "e%d_%d" % (i, j)
+            if t.dtype == dtypes.string:  # no pickled objects in the file: bytes, lengths, shape
+                flat = t.numpy().reshape(-1).tolist() if t.ndim else [t.numpy()]
+                arrays[key + "_bytes"] = np.frombuffer(b"".join(flat), np.uint8)
+                arrays[key + "_lengths"] = np.array([len(b) for b in flat], np.int64)
+                arrays[key + "_shape"] = np.array(t.shape, np.int64)
+            else:
+                arrays[key] = t.numpy()
     with atomic_write(_cache_path(filename)) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
