@@ -122,7 +122,7 @@ class Dataset:
     def as_numpy_iterator(self):
         """The elements as NumPy values (a scalar as a NumPy scalar, as TensorFlow gives it)."""
         for element in self._elements():
-            yield nest.map_structure(lambda t: t.numpy()[()] if is_tensor(t) else t, element)
+            yield nest.map_structure(lambda t: t.numpy()[()] if isinstance(t, _core.Tensor) else t.numpy() if is_tensor(t) else t, element)
 
     @property
     def element_spec(self):
