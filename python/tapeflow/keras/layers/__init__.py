@@ -6,7 +6,9 @@ from tapeflow.keras.layers.dense import Dense
 from tapeflow.keras.layers.activation import Activation
 from tapeflow.keras.layers.elu import ELU
 from tapeflow.keras.layers.feature_normalization import Normalization
-from tapeflow.keras.layers.preprocessing.categorical import CategoryEncoding, Discretization, IntegerLookup
+from tapeflow.keras.layers.preprocessing.categorical import CategoryEncoding, Discretization
+from tapeflow.keras.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
+from tapeflow.keras.layers.preprocessing.text_vectorization import TextVectorization
 from tapeflow.keras.layers.preprocessing.center_crop import CenterCrop
 from tapeflow.keras.layers.preprocessing.random_affine import RandomRotation, RandomTranslation, RandomZoom
 from tapeflow.keras.layers.preprocessing.random_brightness import RandomBrightness
@@ -51,7 +53,7 @@ __all__ = ["Layer", "InputSpec", "Input", "InputLayer", "Dense", "Activation", "
            "SeparableConv2D", "SeparableConvolution2D", "GroupNormalization", "Embedding", "Masking", "RNN", "SimpleRNN",
            "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell", "Bidirectional", "TimeDistributed",
            "Attention", "MultiHeadAttention", "ELU", "LeakyReLU", "PReLU", "ReLU", "Rescaling", "Softmax",
-           "Normalization", "CategoryEncoding", "Discretization", "IntegerLookup", "CenterCrop", "RandomBrightness", "RandomContrast", "RandomFlip", "Resizing",
+           "Normalization", "CategoryEncoding", "Discretization", "IntegerLookup", "StringLookup", "TextVectorization", "CenterCrop", "RandomBrightness", "RandomContrast", "RandomFlip", "Resizing",
            "RandomCrop", "RandomRotation", "RandomTranslation", "RandomZoom"]
 
 _BY_NAME = {name: globals()[name] for name in __all__ if isinstance(globals()[name], type)}
