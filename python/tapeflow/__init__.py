@@ -25,6 +25,7 @@ from tapeflow import data, image, saved_model, train, version
 from tapeflow.module import Module
 from tapeflow.host_print import print  # noqa: A004
 from tapeflow import keras
+from tapeflow.keras import initializers, losses, metrics, optimizers  # tf.metrics and friends, as TensorFlow 2 has
 
 __version__ = version.VERSION
 newaxis = None

@@ -74,6 +74,7 @@ class StringTensor:
     dtype = property(lambda self: _dtypes.string)
     shape = property(lambda self: TensorShape(self._a.shape))
     ndim = property(lambda self: self._a.ndim)
+    _shape = property(lambda self: self._a.shape)  # as _core.Tensor's: a plain tuple
     device = property(lambda self: "/job:localhost/replica:0/task:0/device:CPU:0")
 
     def get_shape(self):

@@ -7,11 +7,12 @@ import math
 
 import numpy as np
 
-from tapeflow import _core, nest
+from tapeflow import _core, _ops, nest
 from tapeflow.data import dataset_ops
 from tapeflow.data.dataset_ops import INFINITE_CARDINALITY, Dataset
 from tapeflow.keras import backend
 from tapeflow.keras.utils.sequences import PyDataset
+from tapeflow.string_tensor import StringTensor, is_string_value, strings
 
 
 def unpack_x_y_sample_weight(data):
@@ -39,8 +40,10 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
 
 
 def _to_tensor(a):
-    if isinstance(a, _core.Tensor):
+    if isinstance(a, (_core.Tensor, StringTensor)):
         return a
+    if is_string_value(a):  # text: a string tensor, fed to the model's string layers on the host
+        return strings(a)
     a = np.asarray(a)
     if a.dtype == object:
         raise ValueError("Failed to convert a NumPy array to a Tensor (unsupported object type). Arrays passed to "
@@ -90,7 +93,7 @@ class ArrayData:
             sample_weight = _class_sample_weights(y, sample_weight, class_weight)
         self.structure = pack_x_y_sample_weight(x, y, sample_weight)
         self.tensors = [None if v is None else _to_tensor(v) for v in nest.flatten(self.structure)]
-        sizes = [t._shape[0] if t.ndim else None for t in self.tensors if t is not None]
+        sizes = [t.shape[0] if t.ndim else None for t in self.tensors if t is not None]
         if any(s is None for s in sizes):
             raise ValueError("Arrays passed to fit/evaluate/predict need a batch dimension; got a scalar")
         if len(set(sizes)) > 1:
@@ -150,7 +153,7 @@ class ArrayData:
             batch = [None if t is None else t[start:stop] for t in self.tensors]
         else:
             idx = order[start:stop]
-            batch = [None if t is None else _core.gather(t, idx) for t in self.tensors]
+            batch = [None if t is None else _ops.gather(t, idx) for t in self.tensors]
         return nest.pack_sequence_as(self.structure, batch)
 
     def batches(self, start=0):

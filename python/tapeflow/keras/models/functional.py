@@ -3,7 +3,10 @@
 ``Functional(inputs, outputs)`` walks back from the outputs through the Nodes the
 layer calls recorded, orders the nodes so every node comes after the nodes it
 reads from, and runs them in that order on real tensors."""
-from tapeflow import _core, nest
+from tapeflow import _core, _ops, nest
+from tapeflow.dtypes import string
+from tapeflow.framework import convert_to_tensor
+from tapeflow.string_tensor import StringTensor
 from tapeflow.keras import backend
 from tapeflow.keras.engine.keras_tensor import KerasTensor
 from tapeflow.keras.layers.input_layer import InputLayer
@@ -165,10 +168,14 @@ class Functional(Model):
 
     def call(self, inputs, training=None, mask=None):
         def to_input(i, kt, x):
-            if not isinstance(x, _core.Tensor):
-                x = _core.convert_to_tensor(x)
-            if x.dtype != kt.dtype:
+            if not isinstance(x, (_core.Tensor, StringTensor)):
+                x = convert_to_tensor(x)
+            if x.dtype != kt.dtype and x.dtype != string and kt.dtype != string:
                 x = _core.cast(x, kt.dtype.name)
+            if x.ndim == kt.ndim - 1 and kt.shape[-1] == 1:  # Keras adjusts a missing or extra last axis of 1
+                x = _ops.expand_dims(x, -1)
+            elif x.ndim == kt.ndim + 1 and x.shape[-1] == 1:
+                x = _ops.squeeze(x, [-1])
             if x.ndim != kt.ndim:
                 raise ValueError('Input %d of layer "%s" is incompatible with the layer: expected shape=%s, found '
                                  'shape=%s' % (i, self.name, kt.shape, x.shape))

@@ -140,8 +140,9 @@ class Model(Trainer, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None):
-        """Prints the layers, their output shapes and parameter counts, and the totals."""
-        if not self.built:
+        """Prints the layers, their output shapes and parameter counts, and the totals. An unbuilt model's layers
+        show "?" shapes and "0 (unbuilt)" for layers that will have weights, as in Keras 3."""
+        if not self.built and not self.layers:
             raise ValueError("This model has not yet been built. Build the model first by calling `build()` or by "
                              "calling the model on a batch of data.")
         rows, connected = self._summary_rows()

@@ -4,6 +4,7 @@ then the parameter totals with their sizes."""
 import numpy as np
 
 from tapeflow import nest
+from tapeflow.keras.layers.layer import Layer
 
 
 def _fmt_shape(shape):
@@ -37,7 +38,8 @@ def _row(fields, positions):
         if i > 0:
             line = line[:-1] + " "
         line += str(field)
-        line = line[:positions[i]]
+        if i < len(fields) - 1:  # the last column may run past the table's width, as Keras lets it
+            line = line[:positions[i]]
         line += " " * (positions[i] - len(line))
     return line
 
@@ -65,8 +67,8 @@ def print_summary(model, rows, connected, line_length=None, positions=None, prin
             lines.append(_row(["", "", "", c], positions))
         lines.append(" " * line_length)
     lines.append("=" * line_length)
-    total, total_b = _size(model.weights)
-    train, train_b = _size(model.trainable_weights)
+    total, total_b = _size(model.weights if model.built else [])
+    train, train_b = _size(model.trainable_weights if model.built else [])
     lines.append("Total params: {:,} ({})".format(total, readable_size(total_b)))
     lines.append("Trainable params: {:,} ({})".format(train, readable_size(train_b)))
     lines.append("Non-trainable params: {:,} ({})".format(total - train, readable_size(total_b - train_b)))
@@ -80,8 +82,11 @@ def print_summary(model, rows, connected, line_length=None, positions=None, prin
 
 
 def layer_row(layer, output_shape):
-    params = layer.count_params() if layer.built else 0
-    return ["%s (%s)" % (layer.name, type(layer).__name__), _fmt_shape(output_shape), "{:,}".format(params)]
+    if layer.built or layer.weights:
+        params = "{:,}".format(layer.count_params())
+    else:  # a layer with its own build() makes weights there; one without has none
+        params = "0 (unbuilt)" if type(layer).build is not Layer.build else "0"
+    return ["%s (%s)" % (layer.name, type(layer).__name__), _fmt_shape(output_shape), params]
 
 
 def output_shape_of(outputs):

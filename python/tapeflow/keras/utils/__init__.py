@@ -4,6 +4,7 @@ import numpy as np
 from tapeflow.keras.utils.dataset_utils import split_dataset, timeseries_dataset_from_array
 from tapeflow.keras.utils.file_utils import get_file
 from tapeflow.keras.utils.image_dataset import image_dataset_from_directory
+from tapeflow.keras.utils.text_dataset import text_dataset_from_directory
 from tapeflow.keras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from tapeflow.keras.saving.object_registration import (CustomObjectScope, custom_object_scope, get_custom_objects,
                                                        get_registered_name, get_registered_object,
@@ -52,4 +53,5 @@ def set_random_seed(seed):
 __all__ = ["Progbar", "to_categorical", "normalize", "set_random_seed", "get_file", "PyDataset", "Sequence",
            "pad_sequences", "model_to_dot", "plot_model", "CustomObjectScope", "custom_object_scope",
            "get_custom_objects", "get_registered_name", "get_registered_object", "register_keras_serializable",
-           "timeseries_dataset_from_array", "split_dataset", "image_dataset_from_directory"]
+           "timeseries_dataset_from_array", "split_dataset", "image_dataset_from_directory",
+           "text_dataset_from_directory"]
